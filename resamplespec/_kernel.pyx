@@ -1,0 +1,189 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Cython shim over the C drizzle core (src_c/rsp_kernel.h).
+
+The only module that touches pointers.  It trusts its caller
+(:mod:`resamplespec.drizzler`) to have validated shapes, dtypes and values;
+what it checks again is only what keeps the C core inside its arrays.
+"""
+from libc.stdint cimport int32_t, int64_t, uint32_t
+
+import numpy as np
+
+
+cdef extern from "rsp_kernel.h" nogil:
+    int RSP_MAX_VARIANCES
+    int RSP_OK
+
+    ctypedef struct rsp_input:
+        int64_t nx, ny
+        const float *data
+        const double *pixmap
+        const float *weights
+        const uint32_t *dq
+        const float *variances[8]
+        int n_variances
+        double iscale
+        int64_t xmin, xmax, ymin, ymax
+
+    ctypedef struct rsp_output:
+        int64_t nx, ny
+        int64_t row_min, row_max
+        double *sum_wd
+        double *sum_w
+        double *sum_var[8]
+        int32_t *context
+        int32_t context_bit
+        uint32_t *dq
+
+    ctypedef struct rsp_params:
+        int kernel
+        int variance_mode
+        double pixfrac
+
+    ctypedef struct rsp_counts:
+        int64_t drawn
+        int64_t skipped
+
+    int rsp_drizzle_add(const rsp_input *inp, const rsp_params *par, rsp_output *out,
+                        rsp_counts *counts)
+    double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
+    double rsp_quad_area(const double *x, const double *y)
+    int rsp_quad_is_valid(const double *x, const double *y)
+
+
+MAX_VARIANCES = RSP_MAX_VARIANCES
+
+_STATUS_MESSAGES = {
+    1: "image dimensions are too small for the kernel",
+    2: "the input section or output row band lies outside the arrays",
+    3: "invalid kernel, pixfrac, variance count or variance mode",
+}
+
+
+def drizzle_add(
+    const float[:, ::1] data,
+    const double[:, :, ::1] pixmap,
+    const float[:, ::1] weights,
+    tuple variances,
+    const uint32_t[:, ::1] dq,
+    double iscale,
+    tuple section,
+    int kernel,
+    int variance_mode,
+    double pixfrac,
+    double[:, ::1] sum_wd,
+    double[:, ::1] sum_w,
+    tuple sum_var,
+    int32_t[:, ::1] context,
+    int32_t context_bit,
+    uint32_t[:, ::1] dq_out,
+    tuple row_band,
+):
+    """Drizzle one image onto the accumulators; returns (drawn, skipped).
+
+    ``weights``, ``dq``, ``context`` and ``dq_out`` may be None.
+    ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
+    ``row_band`` is (row_min, row_max), the output rows written.
+    """
+    cdef rsp_input inp
+    cdef rsp_output out
+    cdef rsp_params par
+    cdef rsp_counts counts
+    cdef int status, m
+    cdef const float[:, ::1] var_view
+    cdef double[:, ::1] acc_view
+    cdef list keep = []   # holds the memoryviews alive while C uses them
+
+    if len(variances) != len(sum_var) or len(variances) > RSP_MAX_VARIANCES:
+        raise ValueError("variances and their accumulators do not match")
+    if pixmap.shape[0] != data.shape[0] or pixmap.shape[1] != data.shape[1] \
+            or pixmap.shape[2] != 2:
+        raise ValueError("pixmap does not match data")
+    if sum_wd.shape[0] != sum_w.shape[0] or sum_wd.shape[1] != sum_w.shape[1]:
+        raise ValueError("accumulators differ in shape")
+
+    inp.nx = data.shape[1]
+    inp.ny = data.shape[0]
+    inp.data = &data[0, 0]
+    inp.pixmap = &pixmap[0, 0, 0]
+    inp.weights = NULL
+    if weights is not None:
+        if weights.shape[0] != inp.ny or weights.shape[1] != inp.nx:
+            raise ValueError("weights do not match data")
+        inp.weights = &weights[0, 0]
+    inp.dq = NULL
+    if dq is not None:
+        if dq.shape[0] != inp.ny or dq.shape[1] != inp.nx:
+            raise ValueError("dq does not match data")
+        inp.dq = &dq[0, 0]
+    inp.n_variances = len(variances)
+    inp.iscale = iscale
+    inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
+
+    out.nx = sum_wd.shape[1]
+    out.ny = sum_wd.shape[0]
+    out.row_min, out.row_max = row_band
+    out.sum_wd = &sum_wd[0, 0]
+    out.sum_w = &sum_w[0, 0]
+    for m in range(inp.n_variances):
+        var_view = variances[m]
+        acc_view = sum_var[m]
+        if var_view.shape[0] != inp.ny or var_view.shape[1] != inp.nx:
+            raise ValueError("a variance array does not match data")
+        if acc_view.shape[0] != out.ny or acc_view.shape[1] != out.nx:
+            raise ValueError("a variance accumulator does not match the output")
+        keep.append(var_view)
+        keep.append(acc_view)
+        inp.variances[m] = &var_view[0, 0]
+        out.sum_var[m] = &acc_view[0, 0]
+    out.context = NULL
+    out.context_bit = context_bit
+    if context is not None:
+        if context.shape[0] != out.ny or context.shape[1] != out.nx:
+            raise ValueError("context plane does not match the output")
+        out.context = &context[0, 0]
+    out.dq = NULL
+    if dq_out is not None:
+        if dq_out.shape[0] != out.ny or dq_out.shape[1] != out.nx:
+            raise ValueError("output dq does not match the output")
+        out.dq = &dq_out[0, 0]
+
+    par.kernel = kernel
+    par.variance_mode = variance_mode
+    par.pixfrac = pixfrac
+
+    with nogil:
+        status = rsp_drizzle_add(&inp, &par, &out, &counts)
+    if status != RSP_OK:
+        raise ValueError(_STATUS_MESSAGES.get(status, f"kernel status {status}"))
+    return counts.drawn, counts.skipped
+
+
+def quad_pixel_overlap(x, y, double cx, double cy):
+    """Signed area of quadrilateral (x, y) inside the unit pixel centred on (cx, cy)."""
+    cdef double xs[4]
+    cdef double ys[4]
+    for k in range(4):
+        xs[k] = x[k]
+        ys[k] = y[k]
+    return rsp_quad_pixel_overlap(xs, ys, cx, cy)
+
+
+def quad_area(x, y):
+    """Signed (counter-clockwise positive) area of quadrilateral (x, y)."""
+    cdef double xs[4]
+    cdef double ys[4]
+    for k in range(4):
+        xs[k] = x[k]
+        ys[k] = y[k]
+    return rsp_quad_area(xs, ys)
+
+
+def quad_is_valid(x, y):
+    """True if the quadrilateral is finite, of non-zero area and simple."""
+    cdef double xs[4]
+    cdef double ys[4]
+    for k in range(4):
+        xs[k] = x[k]
+        ys[k] = y[k]
+    return bool(rsp_quad_is_valid(xs, ys))

@@ -1,0 +1,23 @@
+"""Build the C drizzle kernel; all other metadata lives in pyproject.toml."""
+
+import os
+
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+# -O3 is safe on every target; no -march=native, so wheels stay portable.
+# RESAMPLESPEC_CFLAGS adds flags for local experiments (e.g. sanitizers).
+extra_compile_args = ["-O3", "-std=c99"] if os.name != "nt" else ["/O2"]
+extra_compile_args += os.environ.get("RESAMPLESPEC_CFLAGS", "").split()
+extra_link_args = os.environ.get("RESAMPLESPEC_LDFLAGS", "").split()
+
+kernel = Extension(
+    "resamplespec._kernel",
+    sources=["resamplespec/_kernel.pyx", "src_c/rsp_kernel.c"],
+    include_dirs=["src_c"],
+    extra_compile_args=extra_compile_args,
+    extra_link_args=extra_link_args,
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],
+)
+
+setup(ext_modules=cythonize([kernel], language_level=3))

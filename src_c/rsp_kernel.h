@@ -1,0 +1,106 @@
+/*
+ * resamplespec drizzle kernel: the whole contract between the C core and the
+ * Cython wrapper (resamplespec/_kernel.pyx).
+ *
+ * Conventions
+ * -----------
+ * - Arrays are C-contiguous, row-major; an image of shape (ny, nx) holds pixel
+ *   (i, j) at index j * nx + i.
+ * - pixmap has shape (ny_in, nx_in, 2): pixmap[j][i] = (x, y) of the centre of
+ *   input pixel (i, j) in output pixel coordinates.  Output pixel (ix, iy)
+ *   covers [ix - 0.5, ix + 0.5) x [iy - 0.5, iy + 0.5).
+ * - The caller (Python) validates shapes and dtypes; the core validates only
+ *   what it must to stay inside its arrays, and reports by status code.  It
+ *   holds no global state and allocates nothing per pixel.
+ *
+ * Accumulators are double precision and hold running sums, never means:
+ *   sum_wd[k]  = sum of w * d            d = data * iscale
+ *   sum_w[k]   = sum of w
+ *   sum_var[v][k]:
+ *       RSP_VARIANCE_REFERENCE: sum of w * sqrt(var_v) * iscale
+ *       RSP_VARIANCE_EXACT:     sum of w^2 * var_v * iscale^2
+ * where w is the weight an input pixel gives an output pixel: for the square
+ * kernel (area of the mapped, pixfrac-shrunk pixel inside the output pixel) /
+ * (area of the mapped pixel) * pixel weight; for the point kernel the pixel
+ * weight, given to the output pixel that holds the centre.
+ */
+#ifndef RSP_KERNEL_H
+#define RSP_KERNEL_H
+
+#include <stdint.h>
+
+#define RSP_MAX_VARIANCES 8
+
+enum rsp_kernel_type { RSP_KERNEL_SQUARE = 0, RSP_KERNEL_POINT = 1 };
+
+enum rsp_variance_mode { RSP_VARIANCE_REFERENCE = 0, RSP_VARIANCE_EXACT = 1 };
+
+enum rsp_status {
+    RSP_OK = 0,
+    RSP_ERR_SHAPE = 1,    /* an image dimension is < 1 (or < 2 for square) */
+    RSP_ERR_BOUNDS = 2,   /* the input section lies outside the input image */
+    RSP_ERR_ARGUMENT = 3  /* pixfrac, kernel, variance count or mode invalid */
+};
+
+typedef struct {
+    int64_t nx, ny;              /* input image size */
+    const float *data;           /* ny * nx */
+    const double *pixmap;        /* ny * nx * 2 */
+    const float *weights;        /* ny * nx, or NULL for unit weights */
+    const uint32_t *dq;          /* ny * nx, or NULL */
+    const float *variances[RSP_MAX_VARIANCES]; /* each ny * nx */
+    int n_variances;
+    double iscale;               /* multiplies data (and sqrt(var)) */
+    int64_t xmin, xmax, ymin, ymax; /* inclusive section of the input */
+} rsp_input;
+
+typedef struct {
+    int64_t nx, ny;              /* output image size */
+    /* Output rows [row_min, row_max) receive contributions; others are left
+     * alone.  Threads that own disjoint row bands can therefore share the
+     * arrays without locks. */
+    int64_t row_min, row_max;
+    double *sum_wd;
+    double *sum_w;
+    double *sum_var[RSP_MAX_VARIANCES]; /* n_variances of the input */
+    int32_t *context;            /* the plane of this input, or NULL */
+    int32_t context_bit;         /* 1 << (input index % 32) */
+    uint32_t *dq;                /* or NULL */
+} rsp_output;
+
+typedef struct {
+    int kernel;                  /* enum rsp_kernel_type */
+    int variance_mode;           /* enum rsp_variance_mode */
+    double pixfrac;              /* 0 < pixfrac <= 1 */
+} rsp_params;
+
+typedef struct {
+    int64_t drawn;   /* input pixels that gave some output pixel weight > 0 */
+    int64_t skipped; /* input pixels of the section that gave nothing */
+} rsp_counts;
+
+/*
+ * Drizzle one input image onto the output accumulators.  Thread-safe for
+ * distinct outputs or disjoint row bands; never reads or writes outside the
+ * arrays whatever values the pixmap holds (NaN, inf, huge, folded).
+ * Returns an rsp_status.
+ */
+int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                    rsp_counts *counts);
+
+/*
+ * Exact area of the intersection of the quadrilateral (x[k], y[k]),
+ * k = 0..3, with the unit-area output pixel centred on (cx, cy).  Signed: the
+ * sign of the quadrilateral's orientation (positive counter-clockwise).
+ * Exposed for testing the geometry on its own.
+ */
+double rsp_quad_pixel_overlap(const double x[4], const double y[4], double cx, double cy);
+
+/*
+ * Signed area of the quadrilateral, and whether it is a usable drizzle
+ * footprint: finite, non-zero area and not self-intersecting.
+ */
+double rsp_quad_area(const double x[4], const double y[4]);
+int rsp_quad_is_valid(const double x[4], const double y[4]);
+
+#endif /* RSP_KERNEL_H */
