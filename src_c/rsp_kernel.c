@@ -85,14 +85,18 @@ static inline void deposit(rsp_output *out, int n_variances, int variance_mode,
     }
 }
 
-/* Clamp the output index range covering [lo, hi] to [first, last]; returns 0
- * when the range is empty.  Works on doubles so that huge coordinates never
- * overflow an integer conversion. */
+/*
+ * Output indices of the pixels meeting [lo, hi] (pixel k spans
+ * [k - 0.5, k + 0.5)), clamped to [first, last]; returns 0 when none.  The
+ * comparisons are made on doubles before any integer conversion, so huge or
+ * NaN coordinates can never overflow one; after clamping the values are
+ * non-negative and truncation is floor.
+ */
 static inline int index_range(double lo, double hi, int64_t first, int64_t last,
                               int64_t *i0, int64_t *i1)
 {
-    double a = floor(lo + 0.5), b = floor(hi + 0.5);
-    if (!(b >= (double)first) || !(a <= (double)last)) {
+    double a = lo + 0.5, b = hi + 0.5;
+    if (!(b >= (double)first) || !(a < (double)last + 1.0)) {
         return 0;
     }
     if (a < (double)first) a = (double)first;
@@ -100,6 +104,31 @@ static inline int index_range(double lo, double hi, int64_t first, int64_t last,
     *i0 = (int64_t)a;
     *i1 = (int64_t)b;
     return *i0 <= *i1;
+}
+
+/*
+ * Corners of the footprint of an interior pixel (i, j), 0 < i < nx - 1 and
+ * 0 < j < ny - 1.  Each corner lies in the cell between the pixel and one
+ * diagonal neighbour, at fractional offset h from the pixel, so the bilinear
+ * weights are the same for all four: (1-h)^2 on the pixel, h(1-h) on the two
+ * edge neighbours, h^2 on the diagonal one.  Same values as map_point, with
+ * no cell search.
+ */
+static inline void interior_corners(const double *pixmap, int64_t nx, int64_t i, int64_t j,
+                                    double h, double x[4], double y[4])
+{
+    const double wc = (1.0 - h) * (1.0 - h), we = h * (1.0 - h), wd = h * h;
+    const double *c = pixmap + 2 * (j * nx + i);
+    const int64_t row = 2 * nx;
+    /* Neighbour offsets (dx, dy) of the corners, counter-clockwise. */
+    static const int dx[4] = {-1, 1, 1, -1}, dy[4] = {-1, -1, 1, 1};
+    for (int k = 0; k < 4; ++k) {
+        const double *ex = c + 2 * dx[k];       /* neighbour along x */
+        const double *ey = c + row * dy[k];     /* neighbour along y */
+        const double *dg = ey + 2 * dx[k];      /* diagonal neighbour */
+        x[k] = wc * c[0] + we * (ex[0] + ey[0]) + wd * dg[0];
+        y[k] = wc * c[1] + we * (ex[1] + ey[1]) + wd * dg[1];
+    }
 }
 
 static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *out,
@@ -119,18 +148,24 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                 goto done;
             }
             /* Corners counter-clockwise in the input frame. */
-            map_point(in->pixmap, in->nx, in->ny, i - h, j - h, &x[0], &y[0]);
-            map_point(in->pixmap, in->nx, in->ny, i + h, j - h, &x[1], &y[1]);
-            map_point(in->pixmap, in->nx, in->ny, i + h, j + h, &x[2], &y[2]);
-            map_point(in->pixmap, in->nx, in->ny, i - h, j + h, &x[3], &y[3]);
+            if (i > 0 && i < in->nx - 1 && j > 0 && j < in->ny - 1) {
+                interior_corners(in->pixmap, in->nx, i, j, h, x, y);
+            } else {
+                map_point(in->pixmap, in->nx, in->ny, i - h, j - h, &x[0], &y[0]);
+                map_point(in->pixmap, in->nx, in->ny, i + h, j - h, &x[1], &y[1]);
+                map_point(in->pixmap, in->nx, in->ny, i + h, j + h, &x[2], &y[2]);
+                map_point(in->pixmap, in->nx, in->ny, i - h, j + h, &x[3], &y[3]);
+            }
             const double area = rsp_quad_signed_area(x, y);
             if (!rsp_quad_usable(x, y, area)) {
                 goto done;
             }
             double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
             for (int c = 1; c < 4; ++c) {
-                xlo = fmin(xlo, x[c]); xhi = fmax(xhi, x[c]);
-                ylo = fmin(ylo, y[c]); yhi = fmax(yhi, y[c]);
+                xlo = x[c] < xlo ? x[c] : xlo;
+                xhi = x[c] > xhi ? x[c] : xhi;
+                ylo = y[c] < ylo ? y[c] : ylo;
+                yhi = y[c] > yhi ? y[c] : yhi;
             }
             int64_t ix0, ix1, iy0, iy1;
             if (!index_range(xlo, xhi, 0, last_col, &ix0, &ix1) ||
@@ -140,11 +175,63 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
             /* Weight per unit of overlap area; the sign of the area cancels
              * the sign the overlap carries for a mirrored footprint. */
             const double scale = weight / area;
-            for (int64_t iy = iy0; iy <= iy1; ++iy) {
-                for (int64_t ix = ix0; ix <= ix1; ++ix) {
-                    const double w =
-                        rsp_quad_box_area(x, y, (double)ix - 0.5, (double)iy - 0.5) * scale;
-                    if (w > 0.0) {
+            const int64_t ncols = ix1 - ix0 + 1, nrows = iy1 - iy0 + 1;
+            /* Overlaps smaller than this fraction of the footprint are
+             * round-off of the differences below, not geometry. */
+            const double tiny = 1e-12 * fabs(area);
+            /* The cumulative form counts everything below the first and above
+             * the last boundary, so it needs a box that holds the whole
+             * footprint: not clipped by the edge of the output. */
+            if (ncols <= RSP_SMALL_BOX && nrows <= RSP_SMALL_BOX &&
+                xlo + 0.5 >= (double)ix0 && xhi + 0.5 < (double)(ix1 + 1) &&
+                ylo + 0.5 >= (double)iy0 && yhi + 0.5 < (double)(iy1 + 1)) {
+                /* Local coordinates: origin at the box's lower-left corner. */
+                const double u0 = (double)ix0 - 0.5, v0 = (double)iy0 - 0.5;
+                double u[4], vv[4];
+                for (int c = 0; c < 4; ++c) {
+                    u[c] = x[c] - u0;
+                    vv[c] = y[c] - v0;
+                }
+                rsp_edge edges[4];
+                rsp_quad_edges(u, vv, edges);
+                double cells[RSP_SMALL_BOX][RSP_SMALL_BOX];
+                if (ncols == 2 && nrows == 2) {
+                    double two[2][2];
+                    rsp_two_by_two_areas(edges, area, two);
+                    cells[0][0] = two[0][0]; cells[0][1] = two[0][1];
+                    cells[1][0] = two[1][0]; cells[1][1] = two[1][1];
+                } else {
+                    rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
+                }
+                for (int64_t c = 0; c < ncols; ++c) {
+                    for (int64_t r = 0; r < nrows; ++r) {
+                        const double a = cells[c][r];
+                        if (fabs(a) > tiny) {
+                            const double w = a * scale;
+                            if (w > 0.0) {
+                                deposit(out, in->n_variances, par->variance_mode,
+                                        (iy0 + r) * out->nx + ix0 + c, w, &v);
+                                hit = 1;
+                            }
+                        }
+                    }
+                }
+                goto done;
+            }
+            rsp_edge edges[4];
+            rsp_quad_edges(x, y, edges);
+            for (int64_t ix = ix0; ix <= ix1; ++ix) {
+                rsp_column_edge column[4];
+                const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
+                if (n_edges == 0) {
+                    continue;
+                }
+                double r = (double)iy0 - 0.5;
+                rsp_column_start(column, n_edges, r);
+                for (int64_t iy = iy0; iy <= iy1; ++iy, r += 1.0) {
+                    const double a = rsp_column_next_row(column, n_edges, r);
+                    const double w = a * scale;
+                    if (fabs(a) > tiny && w > 0.0) {
                         deposit(out, in->n_variances, par->variance_mode,
                                 iy * out->nx + ix, w, &v);
                         hit = 1;
