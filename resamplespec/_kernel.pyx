@@ -31,6 +31,7 @@ cdef extern from "rsp_kernel.h" nogil:
         double *sum_wd
         double *sum_w
         double *sum_var[8]
+        double *sum_w_input
         int32_t *context
         int32_t context_bit
         uint32_t *dq
@@ -74,6 +75,7 @@ def drizzle_add(
     double[:, ::1] sum_wd,
     double[:, ::1] sum_w,
     tuple sum_var,
+    double[:, ::1] sum_w_input,
     int32_t[:, ::1] context,
     int32_t context_bit,
     uint32_t[:, ::1] dq_out,
@@ -81,7 +83,7 @@ def drizzle_add(
 ):
     """Drizzle one image onto the accumulators; returns (drawn, skipped).
 
-    ``weights``, ``dq``, ``context`` and ``dq_out`` may be None.
+    ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
     ``row_band`` is (row_min, row_max), the output rows written.
     """
@@ -136,6 +138,11 @@ def drizzle_add(
         keep.append(acc_view)
         inp.variances[m] = &var_view[0, 0]
         out.sum_var[m] = &acc_view[0, 0]
+    out.sum_w_input = NULL
+    if sum_w_input is not None:
+        if sum_w_input.shape[0] != out.ny or sum_w_input.shape[1] != out.nx:
+            raise ValueError("per-input weight accumulator does not match the output")
+        out.sum_w_input = &sum_w_input[0, 0]
     out.context = NULL
     out.context_bit = context_bit
     if context is not None:

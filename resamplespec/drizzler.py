@@ -73,14 +73,19 @@ class Drizzler:
     pixfrac : float
         Linear shrink factor of input pixels, 0 < pixfrac <= 1 (square only).
     fillval : str or float
-        Value of output pixels that received no weight: ``'NAN'``, ``'INDEF'``
-        (leave the accumulated zero), a number or a number string.
+        Value of data pixels that received no weight: ``'NAN'``, ``'INDEF'``
+        (leave the accumulated zero), a number or a number string.  Variances
+        are NaN there whatever the fill value.
     n_variances : int
         Number of variance arrays every :meth:`add` call brings (0 to 8).
     variance_mode : {'reference', 'exact'}
-        ``reference``: sqrt(variance) is averaged like data and the result
-        squared, as the JWST pipeline does.  ``exact``: variance of the
-        weighted mean, sum(w**2 var) / sum(w)**2.
+        ``reference``, as the JWST pipeline does: for each input on its own,
+        sqrt(variance) is averaged with the data's weights and squared; the
+        per-input variances are then combined with per-pixel weights W given
+        by :meth:`add` (``variance_weight``): sum(W**2 var) / sum(W)**2.
+        ``exact``: the variance of the weighted mean of the data,
+        sum(w**2 var) / sum(w)**2 over all contributing input pixels.
+        Both come out of the same kernel pass as the data.
     propagate_dq : bool
         Accumulate the bitwise OR of the DQ flags of contributing pixels.
     context : bool
@@ -141,6 +146,18 @@ class Drizzler:
         self._sum_var = tuple(
             np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
         )
+        self._var_wt: tuple[np.ndarray, ...] = ()
+        if self.variance_mode == "reference" and self.n_variances:
+            # Per-input sums (zeroed for each input) and the cross-input
+            # sums of W**2 var and W, one W sum per variance as the mask of
+            # valid values differs between them.
+            self._input_var = tuple(
+                np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
+            )
+            self._input_w = np.zeros(self.out_shape, dtype=np.float64)
+            self._var_wt = tuple(
+                np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
+            )
         self._context_planes: list[np.ndarray] = []
         self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
@@ -158,6 +175,7 @@ class Drizzler:
         xmax: int | None = None,
         ymin: int | None = None,
         ymax: int | None = None,
+        variance_weight: str | float | None = None,
     ) -> AddCounts:
         """Drizzle one image onto the output.
 
@@ -178,6 +196,12 @@ class Drizzler:
             Flags ORed into the output DQ (``propagate_dq=True`` only).
         xmin, xmax, ymin, ymax : int, optional
             Inclusive section of the input to drizzle; default: all of it.
+        variance_weight : 'ivm', float or None
+            ``variance_mode='reference'`` only: the weight W of this input's
+            resampled variances in the combination across inputs.  ``'ivm'``:
+            the inverse of its first resampled variance (the read noise, in
+            the JWST convention) where that is positive and finite, else 0;
+            a number: that constant (an exposure time); None: 1.
 
         Returns
         -------
@@ -207,6 +231,16 @@ class Drizzler:
                 raise ValueError("dq was given but this Drizzler has propagate_dq=False")
             dq = _as_dq(dq, shape)
         section = _validate_section(shape, xmin, xmax, ymin, ymax)
+        per_input = self.variance_mode == "reference" and self.n_variances > 0
+        if variance_weight is not None and not (
+            variance_weight == "ivm" if isinstance(variance_weight, str) else True
+        ):
+            raise ValueError(
+                f"variance_weight must be 'ivm', a positive number or None, "
+                f"got {variance_weight!r}"
+            )
+        if variance_weight is not None and not isinstance(variance_weight, str):
+            variance_weight = validate_positive_finite("variance_weight", variance_weight)
 
         if self.kernel == "square" and min(shape) < 2:
             data, pixmap, weights, variances, dq = _pad_thin_image(
@@ -235,19 +269,47 @@ class Drizzler:
             self.pixfrac,
             self._sum_wd,
             self._sum_w,
-            self._sum_var,
+            self._input_var if per_input else self._sum_var,
+            self._input_w if per_input else None,
             context_plane,
             context_bit,
             self._dq if dq is not None else None,
             (0, self.out_shape[0]),
         )
         self.n_inputs += 1
+        if per_input:
+            self._combine_input_variances(variance_weight)
         return AddCounts(int(drawn), int(skipped))
+
+    def _combine_input_variances(self, variance_weight):
+        """Fold this input's resampled variances into the cross-input sums
+        (reference mode) and clear the per-input sums for the next input."""
+        covered = self._input_w > 0.0
+        variances = []
+        for acc in self._input_var:
+            sigma = np.full(self.out_shape, np.nan)
+            np.divide(acc, self._input_w, out=sigma, where=covered)
+            variances.append(sigma * sigma)
+        if variance_weight == "ivm":
+            weight = np.zeros(self.out_shape)
+            usable = np.isfinite(variances[0]) & (variances[0] > 0.0)
+            weight[usable] = 1.0 / variances[0][usable]
+        else:
+            weight = np.full(self.out_shape, 1.0 if variance_weight is None else variance_weight)
+        for variance, wsum, wt in zip(variances, self._sum_var, self._var_wt, strict=True):
+            valid = np.isfinite(variance) & (variance >= 0.0) & (weight > 0.0)
+            w = weight[valid]
+            wsum[valid] += variance[valid] * w * w
+            wt[valid] += w
+        for acc in self._input_var:
+            acc.fill(0.0)
+        self._input_w.fill(0.0)
 
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.
 
-        ``fillval`` is applied to data and variances where the weight is 0.
+        ``fillval`` is applied to data where the weight is 0; variances are
+        NaN there.
         May be called any number of times; later :meth:`add` calls continue
         the same accumulation.
         """
@@ -255,14 +317,16 @@ class Drizzler:
         covered = weight > 0.0
         fill = self._fill
         data = _masked_ratio(self._sum_wd, weight, covered, fill)
+        # Variances are undefined (NaN) where nothing contributed, whatever
+        # fillval says: a fill value is not a measurement with an error.
         if self.variance_mode == "exact":
             variances = tuple(
-                _masked_ratio(acc, weight * weight, covered, fill) for acc in self._sum_var
+                _masked_ratio(acc, weight * weight, covered, np.nan) for acc in self._sum_var
             )
         else:
             variances = tuple(
-                _square_in_place(_masked_ratio(acc, weight, covered, fill), covered)
-                for acc in self._sum_var
+                _masked_ratio(wsum, wt * wt, wt > 0.0, np.nan)
+                for wsum, wt in zip(self._sum_var, self._var_wt, strict=True)
             )
         con = None
         if self.context:
@@ -282,11 +346,6 @@ def _masked_ratio(numerator, denominator, covered, fill):
     if fill is not None:
         out[~covered] = fill
     return out.astype(np.float32)
-
-
-def _square_in_place(values, covered):
-    values[covered] *= values[covered]
-    return values
 
 
 def _validate_flag(name, value):

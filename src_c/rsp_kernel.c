@@ -73,6 +73,9 @@ static inline void deposit(rsp_output *out, int n_variances, int variance_mode,
 {
     out->sum_wd[k] += w * v->d;
     out->sum_w[k] += w;
+    if (out->sum_w_input) {
+        out->sum_w_input[k] += w;
+    }
     const double wv = variance_mode == RSP_VARIANCE_EXACT ? w * w : w;
     for (int m = 0; m < n_variances; ++m) {
         out->sum_var[m][k] += wv * v->var[m];

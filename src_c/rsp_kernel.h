@@ -63,6 +63,11 @@ typedef struct {
     double *sum_wd;
     double *sum_w;
     double *sum_var[RSP_MAX_VARIANCES]; /* n_variances of the input */
+    /* Optional (or NULL): sum of w of this input alone.  With it, and the
+     * variance sums zeroed before the call, the variances of one input can be
+     * normalised on their own while data and weight accumulate across inputs
+     * -- the JWST pipeline's per-input variance resampling, in the same pass. */
+    double *sum_w_input;
     int32_t *context;            /* the plane of this input, or NULL */
     int32_t context_bit;         /* 1 << (input index % 32) */
     uint32_t *dq;                /* or NULL */
