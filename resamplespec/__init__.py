@@ -1,8 +1,33 @@
-"""resamplespec: rectify and combine 2D slit spectra with the drizzle algorithm."""
+"""resamplespec: rectify and combine 2D slit spectra with the drizzle algorithm.
+
+>>> import resamplespec
+>>> out = resamplespec.resample(models, pixfrac=1.0, kernel="square")  # doctest: +SKIP
+"""
 
 from .drizzler import AddCounts, DrizzleResult, Drizzler
+from .models import (
+    ExposureTimes,
+    MultiSlitImage,
+    ResampleRecord,
+    SlitInfo,
+    SpectralImage,
+    SpectralMeta,
+)
+from .resample import resample
 
-__all__ = ["AddCounts", "DrizzleResult", "Drizzler", "__version__"]
+__all__ = [
+    "AddCounts",
+    "DrizzleResult",
+    "Drizzler",
+    "ExposureTimes",
+    "MultiSlitImage",
+    "ResampleRecord",
+    "SlitInfo",
+    "SpectralImage",
+    "SpectralMeta",
+    "__version__",
+    "resample",
+]
 
 try:
     from importlib.metadata import version as _version

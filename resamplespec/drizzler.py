@@ -74,7 +74,8 @@ class Drizzler:
         Linear shrink factor of input pixels, 0 < pixfrac <= 1 (square only).
     fillval : str or float
         Value of data pixels that received no weight: ``'NAN'``, ``'INDEF'``
-        (leave the accumulated zero), a number or a number string.  Variances
+        (keep the initial value, NaN, as drizzle does for a fresh output), a
+        number or a number string.  Variances
         are NaN there whatever the fill value.
     n_variances : int
         Number of variance arrays every :meth:`add` call brings (0 to 8).
@@ -315,7 +316,9 @@ class Drizzler:
         """
         weight = self._sum_w
         covered = weight > 0.0
-        fill = self._fill
+        # 'INDEF' keeps an output pixel's initial value, and a fresh grid
+        # starts as NaN (as in drizzle): the same as 'NAN' here.
+        fill = np.nan if self._fill is None else self._fill
         data = _masked_ratio(self._sum_wd, weight, covered, fill)
         # Variances are undefined (NaN) where nothing contributed, whatever
         # fillval says: a fill value is not a measurement with an error.
@@ -339,12 +342,9 @@ class Drizzler:
 
 
 def _masked_ratio(numerator, denominator, covered, fill):
-    """numerator / denominator as float32 where covered, ``fill`` elsewhere
-    (``None``: keep the accumulated numerator, which is zero there)."""
-    out = np.array(numerator, dtype=np.float64)
+    """numerator / denominator as float32 where covered, ``fill`` elsewhere."""
+    out = np.full(np.shape(numerator), fill, dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=covered)
-    if fill is not None:
-        out[~covered] = fill
     return out.astype(np.float32)
 
 

@@ -9,8 +9,19 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass, fields
+from typing import Any
 
-__all__ = ["KERNELS", "parse_fillval", "validate_kernel", "validate_pixfrac"]
+import numpy as np
+
+__all__ = [
+    "KERNELS",
+    "ResampleOptions",
+    "parse_fillval",
+    "parse_output_shape",
+    "validate_kernel",
+    "validate_pixfrac",
+]
 
 #: Kernels that conserve spectral flux; the only ones offered.
 KERNELS = ("square", "point")
@@ -51,9 +62,9 @@ def validate_kernel(kernel: object) -> str:
 def parse_fillval(fillval: object) -> float | None:
     """Interpret ``fillval`` as the reference does.
 
-    Returns NaN for ``'NAN'`` (any case), ``None`` for ``'INDEF'`` (pixels
-    without weight keep the value they accumulated: zero), otherwise the
-    number given as a number or as a number string.
+    Returns NaN for ``'NAN'`` (any case), ``None`` for ``'INDEF'`` (keep
+    the output's initial value: NaN on a fresh grid, as in drizzle),
+    otherwise the number given as a number or as a number string.
     """
     if _is_real_number(fillval):
         return float(fillval)
@@ -96,3 +107,101 @@ def validate_positive_finite(name: str, value: object) -> float:
     if not (math.isfinite(number) and number > 0.0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
     return number
+
+
+VARIANCE_MODES = ("reference", "exact")
+
+
+def _validate_bool(name: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def parse_output_shape(output_shape: object) -> tuple[int, int] | None:
+    """``(nx, ny)`` from a pair of positive integers or a string ``"nx,ny"``."""
+    if output_shape is None:
+        return None
+    values = output_shape
+    if isinstance(output_shape, str):
+        values = [v for v in output_shape.replace(" ", "").split(",") if v]
+        try:
+            values = [int(v) for v in values]
+        except ValueError:
+            raise ValueError(
+                f"output_shape must be 'nx,ny' with positive integers, got {output_shape!r}"
+            ) from None
+    try:
+        dims = tuple(values)
+    except TypeError:
+        raise TypeError(
+            f"output_shape must be (nx, ny) or 'nx,ny', got {output_shape!r}"
+        ) from None
+    if len(dims) != 2 or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) and n >= 1 for n in dims
+    ):
+        raise ValueError(
+            f"output_shape must be two positive integers (nx, ny), got {output_shape!r}"
+        )
+    return int(dims[0]), int(dims[1])
+
+
+@dataclass(frozen=True)
+class ResampleOptions:
+    """The validated options of :func:`resamplespec.resample` (see there)."""
+
+    pixfrac: float = 1.0
+    kernel: str = "square"
+    fillval: str | float = "NAN"
+    weight_type: str | None = "ivm"
+    output_shape: tuple[int, int] | None = None
+    pixel_scale_ratio: float = 1.0
+    pixel_scale: float | None = None
+    output_wcs: Any = None
+    single: bool = False
+    blendheaders: bool = True
+    in_memory: bool = True
+    propagate_dq: bool = False
+    good_bits: Any = "~DO_NOT_USE+NON_SCIENCE"
+    variance: str = "reference"
+
+    @classmethod
+    def validated(cls, **options: Any) -> ResampleOptions:
+        """Check every option; raise ValueError/TypeError naming the bad one."""
+        from .dqflags import interpret_good_bits  # dqflags imports astropy; keep this light
+
+        unknown = set(options) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+        values = {**{f.name: f.default for f in fields(cls)}, **options}
+        parse_fillval(values["fillval"])
+        weight_type = values["weight_type"]
+        if weight_type not in ("ivm", "exptime", None):
+            raise ValueError(
+                f"weight_type must be 'ivm', 'exptime' or None, got {weight_type!r}"
+            )
+        output_wcs = values["output_wcs"]
+        if isinstance(output_wcs, str) and not output_wcs.strip():
+            output_wcs = None
+        pixel_scale = values["pixel_scale"]
+        if pixel_scale is not None:
+            pixel_scale = validate_positive_finite("pixel_scale", pixel_scale)
+        interpret_good_bits(values["good_bits"])
+        return cls(
+            pixfrac=validate_pixfrac(values["pixfrac"]),
+            kernel=validate_kernel(values["kernel"]),
+            fillval=values["fillval"],
+            weight_type=weight_type,
+            output_shape=parse_output_shape(values["output_shape"]),
+            pixel_scale_ratio=validate_positive_finite(
+                "pixel_scale_ratio", values["pixel_scale_ratio"]
+            ),
+            pixel_scale=pixel_scale,
+            output_wcs=output_wcs,
+            single=_validate_bool("single", values["single"]),
+            blendheaders=_validate_bool("blendheaders", values["blendheaders"]),
+            in_memory=_validate_bool("in_memory", values["in_memory"]),
+            propagate_dq=_validate_bool("propagate_dq", values["propagate_dq"]),
+            good_bits=values["good_bits"],
+            variance=validate_choice("variance", values["variance"], VARIANCE_MODES),
+        )

@@ -1,0 +1,1101 @@
+"""Synthetic 2D slit spectra with a ``gwcs`` WCS, for tests, examples and benchmarks.
+
+Every generator is deterministic for a given ``seed`` and uses only numpy,
+astropy and gwcs. Each spectral image is a plain ``dict``:
+
+``data``
+    2D ``float32`` science array.
+``dq``
+    2D ``uint32`` bit flags with JWST meanings (see `DQ_FLAGS`).
+``err``, ``var_rnoise``, ``var_poisson``, ``var_flat``
+    2D ``float32``; ``err == sqrt(var_rnoise + var_poisson + var_flat)``.
+``wcs``
+    `gwcs.wcs.WCS` from ``detector`` pixel ``(x, y)`` (0-based, pixel centres
+    on integers) to the world frame. It has a ``bounding_box`` in ``(x, y)``
+    order and an analytic inverse for every step.
+``meta``
+    flat ``dict`` of metadata, keys below.
+
+Flagged pixels
+--------------
+``bad_fraction`` of the pixels (and, for NIRSpec and lamp data, the margin
+rows outside the slit) carry ``DO_NOT_USE`` (plus a reason bit such as
+``HOT`` or ``OUTLIER``) and are NaN in ``data``, ``err`` and the three
+variances, as JWST ``cal`` products are. ``warn_fraction`` of the pixels
+carry only informational bits (``JUMP_DET``, ``WARM``, ``LOW_QE``) and stay
+finite: they count as good under the default ``good_bits``.
+``unflagged_nan`` pixels are NaN in ``data`` only, without any DQ flag, to
+exercise the NaN/flag reconciliation step (0 by default).
+
+World frames
+------------
+NIRSpec (fixed slit and MOS)
+    ``detector -> slit_frame -> world``. ``slit_frame`` is
+    ``(x_slit, y_slit, wavelength)``: ``x_slit`` is 0 everywhere (the slit
+    centre across its width), ``y_slit`` is the position along the slit in
+    slit units (fixed slit: the slit length; MOS: one shutter pitch; 0 at the
+    slit or slitlet centre), wavelength in **metres**, as the JWST NIRSpec
+    WCS has. ``world`` is ``CompositeFrame([CelestialFrame('sky', ICRS),
+    SpectralFrame('spectral', um)])`` with wavelength in microns.
+    Dispersion along x (``dispersion_direction = 1``), wavelength
+    increasing with x; the trace is curved (quadratic in x) and lines of
+    constant wavelength are tilted (wavelength depends on the position along
+    the slit).
+MIRI LRS
+    ``detector -> world`` (celestial + spectral, um), no slit frame.
+    Dispersion along y (``dispersion_direction = 2``) with wavelength
+    *decreasing* with the row index; the slit runs along x. The data array is
+    larger than the bounding box (fractional limits), and pixels outside the
+    box hold finite, unflagged values, as on the real detector.
+lamp
+    ``detector -> msa_frame`` with ``msa_frame = CompositeFrame([Frame2D
+    'msa_spatial' (x_msa, y_msa in metres), SpectralFrame('spectral', um)])``:
+    a non-celestial world, as NIRSpec lamp/lab exposures have.
+
+Nods move the telescope along the slit: the source stays at the same sky
+position, the slit (and so the WCS) moves, and the trace lands on another
+detector row.
+
+``meta`` keys
+-------------
+``instrument``, ``detector``, ``filter``, ``grating``
+    e.g. ``"NIRSPEC"``, ``"NRS1"``, ``"F170LP"``, ``"G235M"``.
+``exp_type``
+    ``"NRS_FIXEDSLIT"``, ``"NRS_MSASPEC"``, ``"MIR_LRS-FIXEDSLIT"`` or ``"NRS_LAMP"``.
+``dispersion_direction``
+    1 (along x) or 2 (along y).
+``bunit_data``, ``bunit_err``
+    ``"MJy"`` (flux density per pixel), ``"MJy/sr"`` (surface brightness)
+    or, for lamps, ``"DN/s"``.
+``pixel_area_sr``, ``pixel_area_arcsec2``
+    nominal pixel area (``None`` for lamps, which carry no photometry).
+``exposure_time``, ``effective_exposure_time``, ``measurement_time``, ``duration``
+    seconds.
+``start_time``, ``mid_time``, ``end_time``
+    MJD (days).
+``filename``
+    JWST-like ``jw..._cal.fits`` name, unique per exposure.
+``s_region``
+    ``"POLYGON ICRS  ra1 dec1 ... ra4 dec4"`` (two spaces after ``ICRS``, as
+    JWST writes it; ``None`` for lamps): the slit footprint on the sky.
+``slit_name``, ``slitlet_id``, ``source_id``, ``source_name``, ``source_alias``,
+``source_type`` (``"POINT"``/``"EXTENDED"``), ``stellarity``, ``shutter_state``
+    slit attributes (``source_name`` is unique per source, so JWST groups MOS
+    slits by it).
+``source_xpos``, ``source_ypos``
+    NIRSpec: source position in slit units (``x_slit``, ``y_slit``); MIRI
+    LRS: source position in detector pixels (x, y) at the central
+    wavelength, as JWST defines them for LRS; lamps: ``None``.
+``source_ra``, ``source_dec``
+    source sky position (degrees; ``None`` for lamps).
+``slit_ymin``, ``slit_ymax``
+    slit extent in ``y_slit`` (NIRSpec) or, for LRS, in pixels along x.
+``xstart``, ``ystart``, ``xsize``, ``ysize``
+    position (1-based) and size of the cutout on the full detector.
+``program_number``, ``observation_number``, ``visit_number``, ``visit_group``,
+``sequence_id``, ``activity_id``, ``exposure_number``
+    JWST observation identifiers (strings); together they make each
+    exposure's ``group_id`` unique.
+``nod_index``, ``nod_offset_arcsec``
+    which nod position this exposure is, and the source offset along the
+    slit from the slit centre.
+``wavelength_range_um``
+    ``(min, max)`` nominal wavelength coverage.
+``pixel_scale_arcsec``
+    nominal spatial pixel scale along the slit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from astropy import coordinates as coord
+from astropy import units as u
+from astropy.modeling import models as am
+from gwcs import coordinate_frames as cf
+from gwcs.wcs import WCS
+
+__all__ = [
+    "DQ_FLAGS",
+    "lamp",
+    "miri_lrs",
+    "nirspec_fixed_slit",
+    "nirspec_mos",
+]
+
+#: The JWST pixel DQ bits used by these datasets.
+DQ_FLAGS = {
+    "DO_NOT_USE": 1,
+    "SATURATED": 2,
+    "JUMP_DET": 4,
+    "OUTLIER": 16,
+    "NON_SCIENCE": 512,
+    "DEAD": 1024,
+    "HOT": 2048,
+    "WARM": 4096,
+    "LOW_QE": 8192,
+}
+
+_ARCSEC_PER_RAD = 180.0 / math.pi * 3600.0
+_SECONDS_PER_DAY = 86400.0
+
+# ---------------------------------------------------------------------------
+# Coordinate frames
+# ---------------------------------------------------------------------------
+
+
+def _detector_frame() -> cf.Frame2D:
+    return cf.Frame2D(name="detector", axes_order=(0, 1))
+
+
+def _spectral_frame() -> cf.SpectralFrame:
+    return cf.SpectralFrame(
+        name="spectral", axes_order=(2,), unit=(u.micron,), axes_names=("wavelength",)
+    )
+
+
+def _sky_world_frame() -> cf.CompositeFrame:
+    sky = cf.CelestialFrame(name="sky", axes_order=(0, 1), reference_frame=coord.ICRS())
+    return cf.CompositeFrame([sky, _spectral_frame()], name="world")
+
+
+def _slit_frame() -> cf.CompositeFrame:
+    spatial = cf.Frame2D(
+        name="slit_spatial", axes_order=(0, 1), unit=("", ""), axes_names=("x_slit", "y_slit")
+    )
+    return cf.CompositeFrame([spatial, _spectral_frame()], name="slit_frame")
+
+
+def _msa_frame() -> cf.CompositeFrame:
+    spatial = cf.Frame2D(
+        name="msa_spatial", axes_order=(0, 1), unit=(u.m, u.m), axes_names=("x_msa", "y_msa")
+    )
+    return cf.CompositeFrame([spatial, _spectral_frame()], name="msa_frame")
+
+
+# ---------------------------------------------------------------------------
+# Transforms. Every model below has an exact analytic inverse, so that
+# world -> pixel works without numerical inversion.
+# ---------------------------------------------------------------------------
+
+
+def _poly2(c00=0.0, c10=0.0, c01=0.0, c20=0.0) -> am.Polynomial2D:
+    return am.Polynomial2D(2, c0_0=c00, c1_0=c10, c0_1=c01, c2_0=c20)
+
+
+def _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, dispersion_direction):
+    """Detector ``(x, y)`` -> ``(w, s)``, both in pixels.
+
+    With ``p`` the offset from the reference pixel along the dispersion axis
+    and ``q`` the offset across it, the trace (slit centre line) is
+    ``q = trace_slope * p + trace_curvature * p**2``;
+    ``s = q - trace(p)`` is the offset from the trace and
+    ``w = p + line_tilt * s`` is constant along a (tilted) line of constant
+    wavelength.
+    """
+    to_offsets = am.Shift(-ref_x) & am.Shift(-ref_y)
+    # (x offset, y offset) -> (p, q)
+    to_pq = am.Identity(2) if dispersion_direction == 1 else am.Mapping((1, 0))
+    to_pq.inverse = am.Identity(2) if dispersion_direction == 1 else am.Mapping((1, 0))
+
+    remove_trace = am.Mapping((0, 0, 1)) | am.Identity(1) & _poly2(
+        c01=1.0, c10=-trace_slope, c20=-trace_curvature
+    )
+    remove_trace.inverse = am.Mapping((0, 0, 1)) | am.Identity(1) & _poly2(
+        c01=1.0, c10=trace_slope, c20=trace_curvature
+    )
+    untilt = am.Mapping((0, 1, 1)) | _poly2(c10=1.0, c01=line_tilt) & am.Identity(1)
+    untilt.inverse = am.Mapping((0, 1, 1)) | _poly2(c10=1.0, c01=-line_tilt) & am.Identity(1)
+
+    forward = to_offsets | to_pq | remove_trace | untilt
+    forward.inverse = untilt.inverse | remove_trace.inverse | to_pq.inverse | to_offsets.inverse
+    return forward
+
+
+def _log_linear_dispersion(lam_ref, lam_first, lam_last, n_pix):
+    """``w`` (pixels from the reference) -> wavelength, geometric in ``w``.
+
+    Returns ``lam_ref * exp(w / tau)`` with ``tau`` such that the
+    wavelength goes from ``lam_first`` to ``lam_last`` over ``n_pix`` pixels
+    (``tau`` is negative when the wavelength decreases with ``w``).
+    """
+    tau = n_pix / math.log(lam_last / lam_first)
+    return am.Exponential1D(amplitude=lam_ref, tau=tau)
+
+
+def _sky_offsets_to_world(ra, dec):
+    """Tangent-plane offsets (deg) around ``(ra, dec)`` -> (RA, Dec)."""
+    return am.Pix2Sky_TAN() | am.RotateNative2Celestial(ra, dec, 180.0)
+
+
+def _slit_axes(position_angle_deg):
+    """Unit vectors (tangent plane, x ~ +RA, y ~ +Dec) along and across a slit."""
+    pa = math.radians(position_angle_deg)
+    along = np.array([math.sin(pa), math.cos(pa)])
+    across = np.array([math.cos(pa), -math.sin(pa)])
+    return along, across
+
+
+def _s_region(ra, dec) -> str:
+    values = " ".join(f"{v:.9f}" for pair in zip(ra, dec, strict=True) for v in pair)
+    return "POLYGON ICRS  " + values
+
+
+# ---------------------------------------------------------------------------
+# Pixel values, noise and flags
+# ---------------------------------------------------------------------------
+
+
+def _pixel_fraction(s, centre, sigma):
+    """Fraction of a Gaussian (in ``s``, pixels) falling in ``[s - 0.5, s + 0.5]``."""
+    from math import erf
+
+    erf_v = np.vectorize(erf, otypes=[float])
+    scale = math.sqrt(2.0) * sigma
+    return 0.5 * (erf_v((s + 0.5 - centre) / scale) - erf_v((s - 0.5 - centre) / scale))
+
+
+def _emission_lines(lam, centres, sigmas, amplitudes):
+    total = np.zeros_like(lam)
+    for c, sig, a in zip(centres, sigmas, amplitudes, strict=True):
+        total += a * np.exp(-0.5 * ((lam - c) / sig) ** 2)
+    return total
+
+
+def _noisy_image(truth, peak, snr, rng, noise, outside):
+    """Variances for ``truth`` (a per-pixel value) and a noisy draw of it.
+
+    At the brightest pixel (value ``peak``) the total noise is ``peak / snr``:
+    36% of that variance is read noise, 64% Poisson; flat-field variance is
+    (1% of the signal)^2 on top. The read-noise variance varies by +-10% from
+    pixel to pixel so that inverse-variance weights are not all equal.
+    """
+    sigma_peak = peak / snr
+    var_rnoise = (0.6 * sigma_peak) ** 2 * (1.0 + 0.2 * (rng.random(truth.shape) - 0.5))
+    gain = (0.8 * sigma_peak) ** 2 / peak
+    var_poisson = gain * np.clip(truth, 0.0, None)
+    var_flat = (0.01 * truth) ** 2
+    total = var_rnoise + var_poisson + var_flat
+    draw = rng.standard_normal(truth.shape)
+    data = truth + draw * np.sqrt(total) if noise else truth.copy()
+    arrays = {
+        "data": data,
+        "var_rnoise": var_rnoise,
+        "var_poisson": var_poisson,
+        "var_flat": var_flat,
+    }
+    arrays = {k: v.astype(np.float32) for k, v in arrays.items()}
+    arrays["err"] = np.sqrt(
+        arrays["var_rnoise"] + arrays["var_poisson"] + arrays["var_flat"], dtype=np.float32
+    )
+    if outside is not None:
+        # pixels off the slit see no light: keep only the read noise there
+        for key in ("var_poisson", "var_flat"):
+            arrays[key][outside] = 0.0
+    return arrays
+
+
+def _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_slit, region):
+    """Set DQ flags and NaNs in place; returns the DQ array.
+
+    ``off_slit``: boolean mask of pixels outside the slit (DO_NOT_USE +
+    NON_SCIENCE, NaN). ``region``: boolean mask of pixels eligible for
+    random flags (e.g. the bounding box).
+    """
+    shape = arrays["data"].shape
+    dq = np.zeros(shape, dtype=np.uint32)
+    flat_index = np.flatnonzero(region)
+    n_bad = int(round(bad_fraction * flat_index.size))
+    n_warn = int(round(warn_fraction * flat_index.size))
+    chosen = rng.permutation(flat_index)
+    bad = chosen[:n_bad]
+    warn = chosen[n_bad : n_bad + n_warn]
+    nan_only = chosen[n_bad + n_warn : n_bad + n_warn + int(unflagged_nan)]
+
+    reasons = np.array(
+        [DQ_FLAGS["HOT"], DQ_FLAGS["OUTLIER"], DQ_FLAGS["DEAD"], DQ_FLAGS["SATURATED"]],
+        dtype=np.uint32,
+    )
+    info = np.array([DQ_FLAGS["JUMP_DET"], DQ_FLAGS["WARM"], DQ_FLAGS["LOW_QE"]], dtype=np.uint32)
+    flat_dq = dq.reshape(-1)
+    flat_dq[bad] = DQ_FLAGS["DO_NOT_USE"] | rng.choice(reasons, size=bad.size)
+    flat_dq[warn] = rng.choice(info, size=warn.size)
+    if off_slit is not None:
+        dq[off_slit] |= np.uint32(DQ_FLAGS["DO_NOT_USE"] | DQ_FLAGS["NON_SCIENCE"])
+
+    do_not_use = (dq & DQ_FLAGS["DO_NOT_USE"]) != 0
+    for key in ("data", "err", "var_rnoise", "var_poisson", "var_flat"):
+        arrays[key][do_not_use] = np.nan
+    arrays["data"].reshape(-1)[nan_only] = np.nan
+    return dq
+
+
+# ---------------------------------------------------------------------------
+# Metadata helpers
+# ---------------------------------------------------------------------------
+
+_OBSERVATION = {
+    "program_number": "01234",
+    "visit_number": "001",
+    "visit_group": "03",
+    "sequence_id": "1",
+    "activity_id": "01",
+}
+
+
+def _exposure_meta(
+    *,
+    index,
+    observation_number,
+    detector,
+    exposure_time,
+    start_mjd,
+    gap_s=120.0,
+):
+    duration = exposure_time + 28.7  # overheads (reset frames, etc.)
+    start = start_mjd + index * (duration + gap_s) / _SECONDS_PER_DAY
+    end = start + duration / _SECONDS_PER_DAY
+    exposure_number = f"{index + 1:05d}"
+    obs = dict(_OBSERVATION, observation_number=observation_number, exposure_number=exposure_number)
+    filename = (
+        f"jw{obs['program_number']}{observation_number}{obs['visit_number']}_"
+        f"{obs['visit_group']}{obs['sequence_id']}{obs['activity_id']}_"
+        f"{exposure_number}_{detector.lower()}_cal.fits"
+    )
+    return {
+        **obs,
+        "exposure_time": float(exposure_time),
+        "effective_exposure_time": float(exposure_time),
+        "measurement_time": float(exposure_time * 0.97),
+        "duration": float(duration),
+        "start_time": float(start),
+        "end_time": float(end),
+        "mid_time": float(0.5 * (start + end)),
+        "filename": filename,
+    }
+
+
+def _pixel_area(pixel_scale_arcsec):
+    area_arcsec2 = pixel_scale_arcsec**2
+    return area_arcsec2 / _ARCSEC_PER_RAD**2, area_arcsec2
+
+
+def _nod_offsets(n_exposures, throw, offsets):
+    if offsets is not None:
+        offsets = [float(o) for o in offsets]
+        if len(offsets) != n_exposures:
+            raise ValueError(
+                f"nod offsets: got {len(offsets)} values for n_exposures={n_exposures}"
+            )
+        return offsets
+    if n_exposures == 1:
+        return [0.0]
+    return list(np.linspace(-throw, throw, n_exposures))
+
+
+def _check_common(n_exposures, shape, bunit):
+    if int(n_exposures) < 1:
+        raise ValueError(f"n_exposures must be >= 1, got {n_exposures!r}")
+    if len(shape) != 2 or min(shape) < 4:
+        raise ValueError(f"shape must be (ny, nx) with both >= 4, got {shape!r}")
+    if bunit not in ("MJy", "MJy/sr"):
+        raise ValueError(f"bunit must be 'MJy' or 'MJy/sr', got {bunit!r}")
+
+
+# ---------------------------------------------------------------------------
+# NIRSpec
+# ---------------------------------------------------------------------------
+
+
+def _nirspec_slit(
+    *,
+    rng,
+    shape,
+    wavelength_range_um,
+    unit_length_arcsec,
+    slit_extent_units,
+    slit_width_arcsec,
+    pixel_scale_arcsec,
+    source_ra,
+    source_dec,
+    source_offset_arcsec,
+    position_angle,
+    source_flux,
+    source_fwhm_pix,
+    sky_level,
+    bunit,
+    snr,
+    noise,
+    bad_fraction,
+    warn_fraction,
+    unflagged_nan,
+    trace_slope,
+    trace_curvature,
+    line_tilt,
+    row_offset,
+    line_centres_um,
+):
+    """One NIRSpec slit cutout (arrays, WCS and slit meta)."""
+    ny, nx = shape
+    ref_x = 0.5 * (nx - 1)
+    ref_y = 0.5 * (ny - 1) + row_offset
+    pix_per_unit = unit_length_arcsec / pixel_scale_arcsec
+    lam_first, lam_last = (w * 1e-6 for w in wavelength_range_um)
+    lam_ref = math.sqrt(lam_first * lam_last)
+
+    geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 1)
+    dispersion = _log_linear_dispersion(lam_ref, lam_first, lam_last, nx - 1)
+    to_slit = am.Mapping((0, 1, 0)) | am.Const1D(0.0) & am.Scale(1.0 / pix_per_unit) & dispersion
+    to_slit.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Scale(pix_per_unit)
+    det2slit = geometry | to_slit
+    det2slit.inverse = to_slit.inverse | geometry.inverse
+
+    along, across = _slit_axes(position_angle)
+    deg = 1.0 / 3600.0
+    matrix = np.column_stack([across * slit_width_arcsec * deg, along * unit_length_arcsec * deg])
+    # the source sits at the tangent point; the slit centre is offset from it
+    translation = -along * source_offset_arcsec * deg
+    slit_to_offsets = am.AffineTransformation2D(matrix=matrix, translation=translation)
+    slit2world = (slit_to_offsets | _sky_offsets_to_world(source_ra, source_dec)) & am.Scale(1e6)
+
+    wcs = WCS(
+        [(_detector_frame(), det2slit), (_slit_frame(), slit2world), (_sky_world_frame(), None)]
+    )
+    wcs.bounding_box = ((-0.5, nx - 0.5), (-0.5, ny - 0.5))
+
+    # --- pixel values ---------------------------------------------------
+    y, x = np.indices(shape, dtype=np.float64)
+    w, s = geometry(x, y)
+    lam_um = dispersion(w) * 1e6
+    y_slit = s / pix_per_unit
+    off_slit = (y_slit < slit_extent_units[0]) | (y_slit > slit_extent_units[1])
+
+    src_s = source_offset_arcsec / pixel_scale_arcsec
+    lam_mid = math.sqrt(wavelength_range_um[0] * wavelength_range_um[1])
+    spectrum = source_flux * (lam_um / lam_mid) ** -1.5
+    spectrum *= 1.0 + _emission_lines(
+        lam_um, line_centres_um, [0.0015 * c for c in line_centres_um], [2.0] * len(line_centres_um)
+    )
+    sigma = source_fwhm_pix / 2.3548 * (lam_um / lam_mid)
+    profile = _pixel_fraction(s, src_s, sigma)
+    pixel_area_sr, _ = _pixel_area(pixel_scale_arcsec)
+    sky = sky_level * (1.0 + 0.3 * (lam_um / lam_mid - 1.0)) * pixel_area_sr  # MJy per pixel
+    truth = spectrum * profile + sky
+    truth[off_slit] = 0.0
+    if bunit == "MJy/sr":
+        truth = truth / pixel_area_sr
+    peak = float(np.max(truth))
+    arrays = _noisy_image(truth, peak, snr, rng, noise, off_slit)
+    dq = _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_slit, ~off_slit)
+
+    # slit footprint on the sky (x_slit = +-0.5, y_slit at the slit ends)
+    corners_x = np.array([-0.5, 0.5, 0.5, -0.5])
+    corners_y = np.array([slit_extent_units[0]] * 2 + [slit_extent_units[1]] * 2)
+    ra_c, dec_c, _ = slit2world(corners_x, corners_y, np.full(4, lam_ref))
+    slit_meta = {
+        "source_xpos": 0.0,
+        "source_ypos": float(source_offset_arcsec / unit_length_arcsec),
+        "slit_ymin": float(slit_extent_units[0]),
+        "slit_ymax": float(slit_extent_units[1]),
+        "s_region": _s_region(ra_c, dec_c),
+    }
+    return {**arrays, "dq": dq, "wcs": wcs}, slit_meta
+
+
+def _nirspec_meta_common(bunit, pixel_scale_arcsec, exp_type, wavelength_range_um):
+    area_sr, area_arcsec2 = _pixel_area(pixel_scale_arcsec)
+    return {
+        "instrument": "NIRSPEC",
+        "detector": "NRS1",
+        "filter": "F170LP",
+        "grating": "G235M",
+        "exp_type": exp_type,
+        "dispersion_direction": 1,
+        "bunit_data": bunit,
+        "bunit_err": bunit,
+        "pixel_area_sr": area_sr,
+        "pixel_area_arcsec2": area_arcsec2,
+        "pixel_scale_arcsec": float(pixel_scale_arcsec),
+        "wavelength_range_um": tuple(float(w) for w in wavelength_range_um),
+    }
+
+
+def nirspec_fixed_slit(
+    *,
+    n_exposures: int = 3,
+    shape: tuple[int, int] = (36, 400),
+    seed: int = 0,
+    bunit: str = "MJy",
+    slit_name: str = "S200A1",
+    wavelength_range_um: tuple[float, float] = (1.70, 3.10),
+    slit_length_arcsec: float = 3.2,
+    slit_width_arcsec: float = 0.2,
+    pixel_scale_arcsec: float = 0.1,
+    nod_offsets_arcsec: list[float] | None = None,
+    pointing_jitter_arcsec: float = 0.004,
+    source_flux: float = 2e-11,
+    source_fwhm_pix: float = 1.8,
+    sky_level: float = 0.3,
+    snr: float = 30.0,
+    noise: bool = True,
+    bad_fraction: float = 0.01,
+    warn_fraction: float = 0.005,
+    unflagged_nan: int = 0,
+    trace_slope: float = 0.002,
+    trace_curvature: float = 1.0e-5,
+    line_tilt: float = 0.02,
+    target_ra: float = 53.16250,
+    target_dec: float = -27.79140,
+    position_angle: float = 137.5,
+) -> list[dict]:
+    """NIRSpec fixed-slit exposures of a point source, nodded along the slit.
+
+    Parameters
+    ----------
+    n_exposures
+        Number of exposures (nod positions).
+    shape
+        ``(ny, nx)`` of each slit cutout; rows beyond the slit length are
+        off the slit (flagged ``DO_NOT_USE`` and NaN).
+    seed
+        Seed of the random generator: same seed, same arrays.
+    bunit
+        ``"MJy"`` (flux density per pixel) or ``"MJy/sr"``.
+    nod_offsets_arcsec
+        Source offset along the slit from the slit centre for each
+        exposure; default evenly spaced over +-0.5 arcsec.
+    pointing_jitter_arcsec
+        Random (seeded) error added to each nod offset.
+    source_flux
+        Source flux density (MJy) at the middle of the band; the spectrum
+        falls as lambda^-1.5 and has three emission lines.
+    source_fwhm_pix
+        Spatial FWHM (pixels) at the middle of the band, growing with
+        wavelength.
+    sky_level
+        Sky surface brightness (MJy/sr).
+    snr
+        Signal-to-noise ratio at the brightest pixel.
+    noise
+        When False, ``data`` is the noiseless truth (variances are kept).
+    bad_fraction, warn_fraction, unflagged_nan
+        See the module notes on flagged pixels.
+    trace_slope, trace_curvature, line_tilt
+        Detector geometry: trace ``dy = slope * dx + curvature * dx**2``,
+        and the change of wavelength (in pixels along x) per pixel along
+        the slit.
+    target_ra, target_dec, position_angle
+        Source position (deg) and slit position angle (deg E of N).
+
+    Returns
+    -------
+    list of dict
+        One spectral image per exposure (see the module docstring).
+    """
+    _check_common(n_exposures, shape, bunit)
+    offsets = _nod_offsets(n_exposures, 0.5, nod_offsets_arcsec)
+    seeds = np.random.SeedSequence(seed).spawn(n_exposures)
+    half = 0.5
+    lines = [1.875, 2.166, 2.624]
+    images = []
+    for k in range(n_exposures):
+        rng = np.random.default_rng(seeds[k])
+        offset = offsets[k] + pointing_jitter_arcsec * rng.standard_normal()
+        arrays, slit_meta = _nirspec_slit(
+            rng=rng,
+            shape=shape,
+            wavelength_range_um=wavelength_range_um,
+            unit_length_arcsec=slit_length_arcsec,
+            slit_extent_units=(-half, half),
+            slit_width_arcsec=slit_width_arcsec,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            source_ra=target_ra,
+            source_dec=target_dec,
+            source_offset_arcsec=offset,
+            position_angle=position_angle,
+            source_flux=source_flux,
+            source_fwhm_pix=source_fwhm_pix,
+            sky_level=sky_level,
+            bunit=bunit,
+            snr=snr,
+            noise=noise,
+            bad_fraction=bad_fraction,
+            warn_fraction=warn_fraction,
+            unflagged_nan=unflagged_nan,
+            trace_slope=trace_slope,
+            trace_curvature=trace_curvature,
+            line_tilt=line_tilt,
+            row_offset=0.3,
+            line_centres_um=lines,
+        )
+        meta = {
+            **_nirspec_meta_common(bunit, pixel_scale_arcsec, "NRS_FIXEDSLIT", wavelength_range_um),
+            **_exposure_meta(
+                index=k,
+                observation_number="001",
+                detector="NRS1",
+                exposure_time=1050.5,
+                start_mjd=60310.25,
+            ),
+            **slit_meta,
+            "slit_name": slit_name,
+            "slitlet_id": 0,
+            "source_id": 1,
+            "source_name": "SRC-0001",
+            "source_alias": "target",
+            "source_type": "POINT",
+            "stellarity": 1.0,
+            "shutter_state": "",
+            "source_ra": float(target_ra),
+            "source_dec": float(target_dec),
+            "xstart": 1001,
+            "ystart": 1015,
+            "xsize": int(shape[1]),
+            "ysize": int(shape[0]),
+            "nod_index": k,
+            "nod_offset_arcsec": float(offset),
+        }
+        images.append({**arrays, "meta": meta})
+    return images
+
+
+def nirspec_mos(
+    n_slits: int = 3,
+    n_exposures: int = 3,
+    *,
+    seed: int = 0,
+    nx: int = 300,
+    bunit: str = "MJy",
+    shutters_per_slit: int = 3,
+    shutter_pitch_arcsec: float = 0.53,
+    shutter_width_arcsec: float = 0.20,
+    pixel_scale_arcsec: float = 0.1,
+    margin_rows: int = 2,
+    wavelength_range_um: tuple[float, float] = (1.70, 3.10),
+    nod_offsets_shutters: list[float] | None = None,
+    pointing_jitter_arcsec: float = 0.004,
+    source_flux: float = 1e-11,
+    source_fwhm_pix: float = 1.8,
+    sky_level: float = 0.3,
+    snr: float = 20.0,
+    noise: bool = True,
+    bad_fraction: float = 0.01,
+    warn_fraction: float = 0.005,
+    unflagged_nan: int = 0,
+    field_ra: float = 150.10,
+    field_dec: float = 2.21,
+    position_angle: float = 64.0,
+) -> list[list[dict]]:
+    """NIRSpec MOS exposures: an ordered list of named slitlets per exposure.
+
+    Each slitlet is ``shutters_per_slit`` shutters tall with one source,
+    nodded by whole shutters (default offsets -1, 0, +1 shutter for three
+    exposures). Slitlets differ in sky position, source brightness and
+    offset within the shutter, cutout width and wavelength coverage (their
+    MSA column shifts the spectrum on the detector), as real MOS slitlets do.
+    Other parameters are as in `nirspec_fixed_slit`; ``y_slit`` is in
+    shutter pitches, 0 at the slitlet centre.
+
+    Returns
+    -------
+    list of list of dict
+        ``result[k][i]`` is slit ``i`` of exposure ``k``; slit order and
+        names are the same in every exposure.
+    """
+    if int(n_slits) < 1:
+        raise ValueError(f"n_slits must be >= 1, got {n_slits!r}")
+    _check_common(n_exposures, (20, nx), bunit)
+    if n_exposures == 1:
+        default = [0.0]
+    else:
+        default = list(np.linspace(-1.0, 1.0, n_exposures))
+    offsets = _nod_offsets(n_exposures, 1.0, nod_offsets_shutters or default)
+
+    layout_rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+    half = 0.5 * shutters_per_slit
+    ny = int(math.ceil(2 * half * shutter_pitch_arcsec / pixel_scale_arcsec)) + 2 * margin_rows
+    slits = []
+    for i in range(n_slits):
+        shift = layout_rng.uniform(-0.06, 0.06)  # fractional wavelength shift
+        slits.append(
+            {
+                "name": str(12 + 17 * i),
+                "slitlet_id": 12 + 17 * i,
+                "source_id": 2000 + 31 * i,
+                "ra": field_ra + layout_rng.uniform(-40, 40) / 3600.0,
+                "dec": field_dec + layout_rng.uniform(-40, 40) / 3600.0,
+                "in_shutter": layout_rng.uniform(-0.15, 0.15),  # shutters
+                "flux": source_flux * 10 ** layout_rng.uniform(-0.5, 0.5),
+                "nx": int(nx - 11 * i),
+                "wavelength_range_um": tuple(w * (1.0 + shift) for w in wavelength_range_um),
+                "row_offset": layout_rng.uniform(-0.4, 0.4),
+                "trace_slope": layout_rng.uniform(-0.003, 0.003),
+            }
+        )
+        if slits[-1]["nx"] < 8:
+            raise ValueError(f"nx={nx} is too small for {n_slits} slits")
+
+    seeds = np.random.SeedSequence(seed).spawn(n_exposures * n_slits)
+    lines = [1.875, 2.166, 2.624]
+    exposures = []
+    for k in range(n_exposures):
+        exposure = []
+        jitter_rng = np.random.default_rng(np.random.SeedSequence([seed, 104729, k]))
+        jitter = pointing_jitter_arcsec * jitter_rng.standard_normal()
+        exposure_meta = _exposure_meta(
+            index=k,
+            observation_number="002",
+            detector="NRS1",
+            exposure_time=2188.6,
+            start_mjd=60322.75,
+        )
+        for i, slit in enumerate(slits):
+            rng = np.random.default_rng(seeds[k * n_slits + i])
+            offset_arcsec = (offsets[k] + slit["in_shutter"]) * shutter_pitch_arcsec + jitter
+            arrays, slit_meta = _nirspec_slit(
+                rng=rng,
+                shape=(ny, slit["nx"]),
+                wavelength_range_um=slit["wavelength_range_um"],
+                unit_length_arcsec=shutter_pitch_arcsec,
+                slit_extent_units=(-half, half),
+                slit_width_arcsec=shutter_width_arcsec,
+                pixel_scale_arcsec=pixel_scale_arcsec,
+                source_ra=slit["ra"],
+                source_dec=slit["dec"],
+                source_offset_arcsec=offset_arcsec,
+                position_angle=position_angle,
+                source_flux=slit["flux"],
+                source_fwhm_pix=source_fwhm_pix,
+                sky_level=sky_level,
+                bunit=bunit,
+                snr=snr,
+                noise=noise,
+                bad_fraction=bad_fraction,
+                warn_fraction=warn_fraction,
+                unflagged_nan=unflagged_nan,
+                trace_slope=slit["trace_slope"],
+                trace_curvature=1.0e-5,
+                line_tilt=0.015,
+                row_offset=slit["row_offset"],
+                line_centres_um=lines,
+            )
+            source_shutter = int(round(offsets[k])) + shutters_per_slit // 2
+            state = ["1"] * shutters_per_slit
+            state[min(max(source_shutter, 0), shutters_per_slit - 1)] = "x"
+            meta = {
+                **_nirspec_meta_common(
+                    bunit, pixel_scale_arcsec, "NRS_MSASPEC", slit["wavelength_range_um"]
+                ),
+                **exposure_meta,
+                **slit_meta,
+                "slit_name": slit["name"],
+                "slitlet_id": slit["slitlet_id"],
+                "source_id": slit["source_id"],
+                "source_name": f"01234_{slit['source_id']}",
+                "source_alias": f"galaxy-{slit['source_id']}",
+                "source_type": "POINT",
+                "stellarity": 0.8,
+                "shutter_state": "".join(state),
+                "source_ra": float(slit["ra"]),
+                "source_dec": float(slit["dec"]),
+                "xstart": 201 + 5 * i,
+                "ystart": 300 + 40 * i,
+                "xsize": int(slit["nx"]),
+                "ysize": int(ny),
+                "nod_index": k,
+                "nod_offset_arcsec": float(offset_arcsec),
+            }
+            exposure.append({**arrays, "meta": meta})
+        exposures.append(exposure)
+    return exposures
+
+
+# ---------------------------------------------------------------------------
+# MIRI LRS
+# ---------------------------------------------------------------------------
+
+
+def miri_lrs(
+    *,
+    n_exposures: int = 2,
+    shape: tuple[int, int] = (400, 80),
+    seed: int = 0,
+    bunit: str = "MJy/sr",
+    wavelength_range_um: tuple[float, float] = (5.0, 12.0),
+    slit_length_arcsec: float = 4.7,
+    slit_width_arcsec: float = 0.51,
+    pixel_scale_arcsec: float = 0.11,
+    nod_offsets_arcsec: list[float] | None = None,
+    pointing_jitter_arcsec: float = 0.004,
+    source_flux: float = 5e-10,
+    sky_level: float = 8.0,
+    snr: float = 40.0,
+    noise: bool = True,
+    bad_fraction: float = 0.01,
+    warn_fraction: float = 0.005,
+    unflagged_nan: int = 0,
+    trace_slope: float = 0.004,
+    trace_curvature: float = 2.0e-6,
+    line_tilt: float = 0.01,
+    target_ra: float = 80.48910,
+    target_dec: float = -69.49832,
+    position_angle: float = 251.3,
+) -> list[dict]:
+    """MIRI LRS fixed-slit exposures, nodded along the slit.
+
+    Dispersion runs along y with the wavelength *decreasing* as the row
+    index grows; the slit runs along x. The WCS goes straight from
+    ``detector`` to ``world`` (no slit frame); its bounding box (fractional
+    limits) covers only the slit region of the larger array. The PSF
+    widens with wavelength (FWHM 1.5 px at 5 um). Other parameters are as
+    in `nirspec_fixed_slit`; nod offsets default to +-1 arcsec.
+    """
+    _check_common(n_exposures, shape, bunit)
+    ny, nx = shape
+    offsets = _nod_offsets(n_exposures, 1.0, nod_offsets_arcsec)
+    seeds = np.random.SeedSequence(seed).spawn(n_exposures)
+    lam_long, lam_short = max(wavelength_range_um), min(wavelength_range_um)
+    lam_ref = math.sqrt(lam_long * lam_short)
+    ref_x = 0.47 * nx + 0.3
+    ref_y = 0.5 * (ny - 1) + 0.2
+    margin = 0.02 * ny
+    n_disp = ny - 1 - 2 * margin
+    half_len_pix = 0.5 * slit_length_arcsec / pixel_scale_arcsec
+    if 2 * half_len_pix + 4 > nx:
+        raise ValueError(f"shape {shape!r} is too narrow for the {slit_length_arcsec}'' slit")
+
+    # wavelength decreases with y: w = 0 at ref_y, tau < 0
+    dispersion = _log_linear_dispersion(lam_ref, lam_long, lam_short, n_disp)
+    bbox_y = (ref_y - 0.5 * n_disp + 0.27, ref_y + 0.5 * n_disp - 0.41)
+    bbox_x = (ref_x - half_len_pix - 0.35, ref_x + half_len_pix + 0.15)
+    pixel_area_sr, pixel_area_arcsec2 = _pixel_area(pixel_scale_arcsec)
+    along, across = _slit_axes(position_angle)
+    deg = 1.0 / 3600.0
+    geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 2)
+
+    images = []
+    for k in range(n_exposures):
+        rng = np.random.default_rng(seeds[k])
+        offset = offsets[k] + pointing_jitter_arcsec * rng.standard_normal()
+        # s (pixels along the slit from its centre) -> tangent-plane offsets
+        a, b = along * pixel_scale_arcsec * deg
+        t0 = -along * offset * deg
+        to_offsets = am.Mapping((1, 1, 0)) | (
+            am.Polynomial1D(1, c0=t0[0], c1=a) & am.Polynomial1D(1, c0=t0[1], c1=b) & dispersion
+        )
+        norm = a * a + b * b
+        from_offsets = am.Mapping((2, 0, 1)) | dispersion.inverse & _poly2(
+            c00=-(t0[0] * a + t0[1] * b) / norm, c10=a / norm, c01=b / norm
+        )
+        to_offsets.inverse = from_offsets
+        sky = _sky_offsets_to_world(target_ra, target_dec)
+        to_world = to_offsets | sky & am.Identity(1)
+        to_world.inverse = sky.inverse & am.Identity(1) | from_offsets
+        det2world = geometry | to_world
+        det2world.inverse = to_world.inverse | geometry.inverse
+        wcs = WCS([(_detector_frame(), det2world), (_sky_world_frame(), None)])
+        wcs.bounding_box = (bbox_x, bbox_y)
+
+        # --- pixel values ------------------------------------------------
+        y, x = np.indices(shape, dtype=np.float64)
+        w, s = geometry(x, y)
+        lam_um = dispersion(w)
+        in_box = (
+            (x >= math.floor(bbox_x[0] + 0.5))
+            & (x <= math.ceil(bbox_x[1] - 0.5))
+            & (y >= math.floor(bbox_y[0] + 0.5))
+            & (y <= math.ceil(bbox_y[1] - 0.5))
+        )
+        src_s = offset / pixel_scale_arcsec
+        spectrum = source_flux * (lam_um / lam_ref) ** -1.0
+        spectrum *= 1.0 + _emission_lines(lam_um, [6.985, 8.991, 10.511], [0.02] * 3, [1.5] * 3)
+        spectrum *= 1.0 - 0.4 * np.exp(-0.5 * ((lam_um - 9.7) / 0.5) ** 2)  # silicate
+        sigma = 1.5 / 2.3548 * lam_um / 5.0
+        profile = _pixel_fraction(s, src_s, sigma)
+        sky_mjy = sky_level * (lam_um / lam_ref) ** 2 * pixel_area_sr
+        truth = spectrum * profile + sky_mjy
+        # outside the box: the rest of the detector (imager light, no spectrum)
+        truth = np.where(in_box, truth, sky_level * pixel_area_sr)
+        if bunit == "MJy/sr":
+            truth = truth / pixel_area_sr
+        arrays = _noisy_image(truth, float(np.max(truth)), snr, rng, noise, None)
+        dq = _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, None, in_box)
+
+        # source pixel position at the reference wavelength
+        src_x, src_y = wcs.invert(target_ra, target_dec, lam_ref, with_bounding_box=False)
+        centre = t0
+        ends = [
+            centre - along * half_len_pix * pixel_scale_arcsec * deg,
+            centre + along * half_len_pix * pixel_scale_arcsec * deg,
+        ]
+        hw = across * 0.5 * slit_width_arcsec * deg
+        corners = np.array([ends[0] - hw, ends[1] - hw, ends[1] + hw, ends[0] + hw])
+        ra_c, dec_c = sky(corners[:, 0], corners[:, 1])
+        meta = {
+            "instrument": "MIRI",
+            "detector": "MIRIMAGE",
+            "filter": "P750L",
+            "grating": None,
+            "exp_type": "MIR_LRS-FIXEDSLIT",
+            "dispersion_direction": 2,
+            "bunit_data": bunit,
+            "bunit_err": bunit,
+            "pixel_area_sr": pixel_area_sr,
+            "pixel_area_arcsec2": pixel_area_arcsec2,
+            "pixel_scale_arcsec": float(pixel_scale_arcsec),
+            "wavelength_range_um": (float(lam_short), float(lam_long)),
+            **_exposure_meta(
+                index=k,
+                observation_number="004",
+                detector="MIRIMAGE",
+                exposure_time=855.8,
+                start_mjd=60405.6,
+            ),
+            "s_region": _s_region(ra_c, dec_c),
+            "slit_name": "LRS",
+            "slitlet_id": 0,
+            "source_id": 1,
+            "source_name": "SRC-0001",
+            "source_alias": "target",
+            "source_type": "POINT",
+            "stellarity": 1.0,
+            "shutter_state": "",
+            "source_xpos": float(src_x),
+            "source_ypos": float(src_y),
+            "source_ra": float(target_ra),
+            "source_dec": float(target_dec),
+            "slit_ymin": float(-half_len_pix),
+            "slit_ymax": float(half_len_pix),
+            "xstart": 1,
+            "ystart": 1,
+            "xsize": int(nx),
+            "ysize": int(ny),
+            "nod_index": k,
+            "nod_offset_arcsec": float(offset),
+        }
+        images.append({**arrays, "dq": dq, "wcs": wcs, "meta": meta})
+    return images
+
+
+# ---------------------------------------------------------------------------
+# Lamp (non-celestial world)
+# ---------------------------------------------------------------------------
+
+
+def lamp(
+    *,
+    n_exposures: int = 1,
+    shape: tuple[int, int] = (30, 300),
+    seed: int = 0,
+    wavelength_range_um: tuple[float, float] = (0.97, 1.84),
+    slit_length_pix: float = 26.0,
+    msa_origin_m: tuple[float, float] = (0.0123, -0.0315),
+    msa_step_m: tuple[float, float] = (2.0e-7, 4.1e-5),
+    line_peak: float = 150.0,
+    continuum: float = 3.0,
+    snr: float = 60.0,
+    noise: bool = True,
+    bad_fraction: float = 0.01,
+    warn_fraction: float = 0.005,
+    unflagged_nan: int = 0,
+    trace_slope: float = 0.002,
+    trace_curvature: float = 1.0e-5,
+    line_tilt: float = 0.02,
+) -> list[dict]:
+    """Lamp (lab) exposures of a uniformly lit slit: emission lines, no sky.
+
+    The WCS maps ``detector -> msa_frame`` (``x_msa``, ``y_msa`` in metres
+    in the MSA plane, wavelength in um): a non-celestial world. Dispersion
+    along x; ``msa_step_m`` is the MSA-plane step per pixel across/along
+    the slit. Data are in ``DN/s``; there is no nominal pixel area, no
+    S_REGION and no source. Rows beyond ``slit_length_pix`` are off the
+    slit (flagged, NaN). Repeated exposures are identical apart from noise.
+    """
+    if int(n_exposures) < 1:
+        raise ValueError(f"n_exposures must be >= 1, got {n_exposures!r}")
+    if len(shape) != 2 or min(shape) < 4:
+        raise ValueError(f"shape must be (ny, nx) with both >= 4, got {shape!r}")
+    ny, nx = shape
+    ref_x = 0.5 * (nx - 1)
+    ref_y = 0.5 * (ny - 1) + 0.2
+    lam_first, lam_last = wavelength_range_um
+    lam_ref = math.sqrt(lam_first * lam_last)
+    dispersion = _log_linear_dispersion(lam_ref, lam_first, lam_last, nx - 1)
+    geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 1)
+    (x0, y0), (ax, by) = msa_origin_m, msa_step_m
+    to_msa = am.Mapping((1, 1, 0)) | (
+        am.Polynomial1D(1, c0=x0, c1=ax) & am.Polynomial1D(1, c0=y0, c1=by) & dispersion
+    )
+    to_msa.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Polynomial1D(
+        1, c0=-y0 / by, c1=1.0 / by
+    )
+    det2msa = geometry | to_msa
+    det2msa.inverse = to_msa.inverse | geometry.inverse
+    line_rng = np.random.default_rng(np.random.SeedSequence([seed, 15485863]))
+    line_centres = np.sort(line_rng.uniform(lam_first, lam_last, 9))
+    line_strengths = line_peak * line_rng.uniform(0.1, 1.0, 9)
+
+    seeds = np.random.SeedSequence(seed).spawn(n_exposures)
+    images = []
+    for k in range(n_exposures):
+        rng = np.random.default_rng(seeds[k])
+        wcs = WCS([(_detector_frame(), det2msa), (_msa_frame(), None)])
+        wcs.bounding_box = ((-0.5, nx - 0.5), (-0.5, ny - 0.5))
+        y, x = np.indices(shape, dtype=np.float64)
+        w, s = geometry(x, y)
+        lam = dispersion(w)
+        dlam = np.gradient(lam, axis=1)
+        off_slit = np.abs(s) > 0.5 * slit_length_pix
+        truth = continuum + _emission_lines(
+            lam, line_centres, list(1.3 * np.median(dlam) * np.ones(9)), line_strengths
+        )
+        truth[off_slit] = 0.0
+        arrays = _noisy_image(truth, float(np.max(truth)), snr, rng, noise, off_slit)
+        dq = _flag_pixels(
+            arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_slit, ~off_slit
+        )
+        meta = {
+            "instrument": "NIRSPEC",
+            "detector": "NRS1",
+            "filter": "F100LP",
+            "grating": "G140M",
+            "exp_type": "NRS_LAMP",
+            "dispersion_direction": 1,
+            "bunit_data": "DN/s",
+            "bunit_err": "DN/s",
+            "pixel_area_sr": None,
+            "pixel_area_arcsec2": None,
+            "pixel_scale_arcsec": None,
+            "wavelength_range_um": (float(lam_first), float(lam_last)),
+            **_exposure_meta(
+                index=k,
+                observation_number="005",
+                detector="NRS1",
+                exposure_time=290.0,
+                start_mjd=60001.1,
+            ),
+            "s_region": None,
+            "slit_name": "S200A1",
+            "slitlet_id": 0,
+            "source_id": 0,
+            "source_name": None,
+            "source_alias": None,
+            "source_type": None,
+            "stellarity": None,
+            "shutter_state": "",
+            "source_xpos": None,
+            "source_ypos": None,
+            "source_ra": None,
+            "source_dec": None,
+            "slit_ymin": float(-0.5 * slit_length_pix),
+            "slit_ymax": float(0.5 * slit_length_pix),
+            "xstart": 1001,
+            "ystart": 1015,
+            "xsize": int(nx),
+            "ysize": int(ny),
+            "nod_index": k,
+            "nod_offset_arcsec": 0.0,
+        }
+        images.append({**arrays, "dq": dq, "wcs": wcs, "meta": meta})
+    return images

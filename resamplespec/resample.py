@@ -1,0 +1,405 @@
+"""The processing chain: :func:`resample`.
+
+For each group of inputs (one slit, or one named slit across the exposures of
+a multi-slit set), in order:
+
+1. copies of the inputs with NaN and DO_NOT_USE made consistent
+   (:func:`resamplespec.weights.match_nans_and_flags`);
+2. the output grid (:mod:`resamplespec.wcs`), unless ``output_wcs`` is given;
+3. per input: the pixel map (:mod:`resamplespec.pixmap`), the weights and the
+   intensity scale (:mod:`resamplespec.weights`), and one kernel pass
+   (:class:`resamplespec.Drizzler`) for data, weight, context, the three
+   variances and DQ;
+4. errors from the variances, ``fillval``, and the output metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .dqflags import DEFAULT_GOOD_BITS
+from .drizzler import Drizzler
+from .models import (
+    VARIANCE_NAMES,
+    ExposureTimes,
+    MultiSlitImage,
+    ResampleRecord,
+    SpectralImage,
+    as_spectral_inputs,
+)
+from .options import ResampleOptions
+from .weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
+
+__all__ = ["resample"]
+
+log = logging.getLogger(__name__)
+
+
+def resample(
+    models: Any,
+    *,
+    pixfrac: float = 1.0,
+    kernel: str = "square",
+    fillval: str | float = "NAN",
+    weight_type: str | None = "ivm",
+    output_shape: tuple[int, int] | str | None = None,
+    pixel_scale_ratio: float = 1.0,
+    pixel_scale: float | None = None,
+    output_wcs: Any = None,
+    single: bool = False,
+    blendheaders: bool = True,
+    in_memory: bool = True,
+    propagate_dq: bool = False,
+    good_bits: Any = DEFAULT_GOOD_BITS,
+    variance: str = "reference",
+) -> SpectralImage | MultiSlitImage | list[SpectralImage]:
+    """Rectify and combine 2D spectra onto a common spatial x wavelength grid.
+
+    Parameters
+    ----------
+    models : SpectralImage, MultiSlitImage, dict, JWST datamodel, path, or a sequence
+        The inputs: single-slit images (combined into one output), or
+        multi-slit exposures (slits grouped by name across exposures, in
+        first-seen order).  They are never modified.
+    pixfrac : float
+        Linear shrink factor of input pixels, 0 < pixfrac <= 1.
+    kernel : {'square', 'point'}
+        Other drizzle kernels do not conserve spectral flux and are refused.
+    fillval : str or float
+        Data value where no input contributed: 'NAN', 'INDEF' (0), a number
+        or a number string.
+    weight_type : {'ivm', 'exptime', None}
+        Input weighting: inverse read-noise variance per pixel, the
+        measurement time (else the exposure time), or equal weights.
+    output_shape : (nx, ny) or 'nx,ny', optional
+        Output size; overrides the size of the grid or of ``output_wcs``.
+    pixel_scale_ratio : float
+        Input / output spatial pixel scale (cross-dispersion only).  Ignored
+        when ``pixel_scale`` or ``output_wcs`` is given.
+    pixel_scale : float, optional
+        Output spatial pixel scale in arcsec; ignored with ``output_wcs``.
+    output_wcs : gwcs.WCS, str or dict, optional
+        A custom output grid: a gwcs, an ASDF file name, or a dict with
+        ``wcs`` and optional ``pixel_area``, ``pixel_shape``, ``array_shape``.
+    single : bool
+        Resample each input onto its own copy of the common grid.
+    blendheaders : bool
+        Combine the inputs' exposure metadata (start = min, end = max,
+        exposure, measurement time and duration summed); otherwise the
+        output takes the first input's.
+    in_memory : bool
+        Accepted for compatibility with the reference (inputs are processed
+        one at a time either way).
+    propagate_dq : bool
+        Output DQ = bitwise OR of the flags of contributing input pixels.
+    good_bits : int, str or None
+        DQ bits that still count as good (JWST flag names understood).
+    variance : {'reference', 'exact'}
+        'reference': variances and errors as the JWST pipeline computes them.
+        'exact': the variance of the weighted mean, sum(w^2 var) / sum(w)^2
+        with the overlap weights w of the same kernel pass.
+
+    Returns
+    -------
+    SpectralImage, MultiSlitImage or list of SpectralImage
+        A SpectralImage for single-slit inputs; a MultiSlitImage for
+        multi-slit inputs; with ``single=True`` one image per input (a list,
+        or a MultiSlitImage holding every slit of every input).
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad option value or type, no inputs, inputs of mismatched shapes,
+        a WCS without spectral axis, inputs that do not overlap the grid.
+
+    Notes
+    -----
+    Differences from the reference: see the Drizzler notes (edge pixels, NaN
+    handling); 'exact' variance is an addition.
+    """
+    options = ResampleOptions.validated(
+        pixfrac=pixfrac,
+        kernel=kernel,
+        fillval=fillval,
+        weight_type=weight_type,
+        output_shape=output_shape,
+        pixel_scale_ratio=pixel_scale_ratio,
+        pixel_scale=pixel_scale,
+        output_wcs=output_wcs,
+        single=single,
+        blendheaders=blendheaders,
+        in_memory=in_memory,
+        propagate_dq=propagate_dq,
+        good_bits=good_bits,
+        variance=variance,
+    )
+    exposures = as_spectral_inputs(models)
+    multi_slit = any(isinstance(exposure, list) for exposure in exposures)
+    if not multi_slit:
+        images = list(exposures)
+        outputs = _resample_group(images, options)
+        return outputs if options.single else outputs[0]
+
+    slits: list[SpectralImage] = []
+    for key, images in _group_by_slit(exposures).items():
+        log.info("resampling %s %s from %d exposure(s)", *key, len(images))
+        slits.extend(_resample_group(images, options))
+    return MultiSlitImage(slits, meta=slits[0].meta if slits else None)
+
+
+def _group_by_slit(exposures: Sequence[Any]) -> dict[Any, list[SpectralImage]]:
+    """Slits of a multi-slit set grouped by source across exposures.
+
+    The key is, as in the reference, the source name, else the source id;
+    slits with neither are grouped by slit name.  Groups keep the order in
+    which they are first seen (exposure by exposure, slit by slit).
+    """
+    groups: dict[Any, list[SpectralImage]] = {}
+    for k, exposure in enumerate(exposures):
+        slits = exposure if isinstance(exposure, list) else [exposure]
+        for m, slit in enumerate(slits):
+            info = slit.meta.slit
+            if info.source_name:
+                key = ("source", info.source_name)
+            elif info.source_id is not None:
+                key = ("source", str(info.source_id))
+            elif slit.name is not None:
+                key = ("slit", slit.name)
+            else:
+                key = ("input", f"models[{k}][{m}]")
+            groups.setdefault(key, []).append(slit)
+    return groups
+
+
+def _check_inputs(images: list[SpectralImage]) -> None:
+    for k, image in enumerate(images):
+        label = image.name or image.meta.filename or f"input {k}"
+        output_frame = getattr(image.wcs, "output_frame", None)
+        axes_type = getattr(output_frame, "axes_type", None)
+        if output_frame is None or not callable(image.wcs):
+            raise TypeError(f"{label}: wcs must be a gwcs.WCS, got {type(image.wcs).__name__}")
+        if axes_type is None or "SPECTRAL" not in [str(t).upper() for t in axes_type]:
+            raise ValueError(
+                f"{label}: the WCS world frame has no spectral axis (axes: {axes_type}); "
+                "resample_spec needs detector -> (space, wavelength)"
+            )
+        if np.isnan(np.asarray(image.data, dtype=np.float64)).all():
+            raise ValueError(f"{label}: every data value is NaN; nothing to resample")
+
+
+def _resample_group(images: list[SpectralImage], options: ResampleOptions) -> list[SpectralImage]:
+    """Resample one group (one slit); returns one image, or one per input if single."""
+    from .pixmap import pixel_map
+    from .wcs import build_output_grid, load_output_wcs
+
+    _check_inputs(images)
+    for image in images:
+        match_nans_and_flags(image)
+
+    if options.output_wcs is not None:
+        grid = load_output_wcs(options.output_wcs, options.output_shape, images=images)
+    else:
+        grid = build_output_grid(
+            images,
+            pixel_scale_ratio=options.pixel_scale_ratio,
+            pixel_scale=options.pixel_scale,
+            output_shape=options.output_shape,
+        )
+    ratio = grid.pixel_scale_ratio
+
+    # The variances every input has are resampled; a missing one is None out.
+    variance_names = [
+        name for name in VARIANCE_NAMES if all(getattr(im, name) is not None for im in images)
+    ]
+    if options.single:
+        return [
+            _finish(
+                _drizzle([image], grid, options, variance_names, pixel_map, single=True),
+                [image], grid, options, variance_names, single=True,
+            )
+            for image in images
+        ]
+    drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False)
+    return [_finish(drizzler, images, grid, options, variance_names, single=False)]
+
+
+def _drizzle(images, grid, options, variance_names, pixel_map, *, single):
+    if single and options.variance == "reference":
+        # The reference drizzles the error array like data for single outputs
+        # (and no variances); err**2 through the per-input variance path is
+        # the same weighted mean, squared.
+        n_variances = 1 if all(im.err is not None for im in images) else 0
+    else:
+        n_variances = len(variance_names)
+    drizzler = Drizzler(
+        grid.shape,
+        kernel=options.kernel,
+        pixfrac=options.pixfrac,
+        fillval=options.fillval,
+        n_variances=n_variances,
+        variance_mode=options.variance,
+        propagate_dq=options.propagate_dq,
+        context=True,
+    )
+    drawn = 0
+    for image in images:
+        pixmap = pixel_map(image, grid)
+        weights = pixel_weights(image, options.weight_type, options.good_bits)
+        iscale = intensity_scale(image, grid.pixel_scale_ratio)
+        if single and options.variance == "reference":
+            variances = (np.square(image.err),) if n_variances else ()
+        else:
+            variances = tuple(getattr(image, name) for name in variance_names)
+        counts = drizzler.add(
+            image.data,
+            pixmap,
+            weights=weights,
+            iscale=iscale,
+            variances=variances,
+            dq=image.dq if options.propagate_dq else None,
+            variance_weight=_variance_weight(image, options, variance_names, single),
+            **_input_section(image),
+        )
+        drawn += counts.drawn
+    if drawn == 0:
+        names = ", ".join(str(im.name or im.meta.filename) for im in images)
+        raise ValueError(f"no input pixel of {names} falls on the output grid")
+    return drizzler
+
+
+def _variance_weight(image, options, variance_names, single):
+    if options.variance != "reference" or single:
+        return None
+    if options.weight_type == "ivm":
+        return "ivm" if variance_names and variance_names[0] == "var_rnoise" else None
+    if options.weight_type == "exptime":
+        return exposure_weight_time(image)
+    return None
+
+
+def _input_section(image: SpectralImage) -> dict[str, int]:
+    """The input pixels inside the WCS bounding box, as the reference picks them:
+    box limits rounded half up, clipped to the array."""
+    ny, nx = image.shape
+    try:
+        box = image.wcs.bounding_box
+    except NotImplementedError:
+        box = None
+    if box is None:
+        return {}
+    (x1, x2), (y1, y2) = box.bounding_box(order="F") if hasattr(box, "bounding_box") else box
+    xmin = max(0, int(x1 + 0.5))
+    ymin = max(0, int(y1 + 0.5))
+    xmax = max(xmin, min(nx - 1, int(x2 + 0.5)))
+    ymax = max(ymin, min(ny - 1, int(y2 + 0.5)))
+    return {"xmin": min(xmin, nx - 1), "xmax": xmax, "ymin": min(ymin, ny - 1), "ymax": ymax}
+
+
+def _finish(drizzler, images, grid, options, variance_names, *, single) -> SpectralImage:
+    result = drizzler.finish()
+    ratio = grid.pixel_scale_ratio
+    arrays: dict[str, np.ndarray | None] = {name: None for name in VARIANCE_NAMES}
+    err = None
+    if single and options.variance == "reference":
+        if result.variances:
+            # drizzled err, scaled as the reference scales it
+            err = (np.sqrt(result.variances[0]) * math.sqrt(ratio)).astype(np.float32)
+    else:
+        # The reference multiplies resampled variances by the pixel scale
+        # ratio; exact variances are already those of the output values.
+        scale = ratio if options.variance == "reference" else 1.0
+        for name, values in zip(variance_names, result.variances, strict=True):
+            arrays[name] = (values * np.float32(scale)).astype(np.float32)
+        components = [arrays[name] for name in variance_names]
+        if components:
+            stacked = np.stack(components)
+            all_nan = np.isnan(stacked).all(axis=0)
+            err = np.sqrt(np.nansum(stacked, axis=0)).astype(np.float32)
+            err[all_nan] = np.nan
+    return SpectralImage(
+        data=result.data,
+        wcs=grid.wcs,
+        meta=_output_meta(images, grid, options),
+        dq=result.dq,
+        err=err,
+        wht=result.wht,
+        con=result.con,
+        **arrays,
+    )
+
+
+def _blend_exposure(images: list[SpectralImage]) -> ExposureTimes:
+    """start = min, end = max, mid = mean; exposure time and duration summed;
+    the effective exposure time is the summed exposure time and the measurement
+    time is summed only if every input has one (as the reference does)."""
+    times = [im.meta.exposure for im in images]
+
+    def total(name):
+        values = [getattr(t, name) for t in times if getattr(t, name) is not None]
+        return float(sum(values)) if values else None
+
+    starts = [t.start_time for t in times if t.start_time is not None]
+    ends = [t.end_time for t in times if t.end_time is not None]
+    measurement = (
+        total("measurement_time") if all(t.measurement_time is not None for t in times) else None
+    )
+    exposure_time = total("exposure_time")
+    mids = [t.mid_time for t in times if t.mid_time is not None]
+    return ExposureTimes(
+        start_time=min(starts) if starts else None,
+        mid_time=float(np.mean(mids)) if mids else None,
+        end_time=max(ends) if ends else None,
+        exposure_time=exposure_time,
+        effective_exposure_time=exposure_time,
+        measurement_time=measurement,
+        duration=total("duration"),
+    )
+
+
+def _output_meta(images, grid, options):
+    first = images[0].meta
+    record = ResampleRecord(
+        pixfrac=options.pixfrac,
+        kernel=options.kernel,
+        weight_type=options.weight_type,
+        pixel_scale_ratio=grid.pixel_scale_ratio,
+        fillval=options.fillval,
+        variance=options.variance,
+        pixel_area_sr=grid.pixel_area_sr,
+        pixel_area_arcsec2=grid.pixel_area_arcsec2,
+        n_inputs=len(images),
+    )
+    return first.replace(
+        exposure=_blend_exposure(images) if options.blendheaders else first.exposure,
+        # Slit attributes (source position...) are the first input's, as in
+        # the reference, whose step means to take the last but does not.
+        slit=first.slit,
+        pixel_area_sr=grid.pixel_area_sr,
+        pixel_area_arcsec2=grid.pixel_area_arcsec2,
+        dispersion_direction=grid.dispersion_axis,
+        resample=record,
+        wavelength=np.asarray(grid.wavelength),
+        s_region=_output_s_region(grid),
+    )
+
+
+def _output_s_region(grid) -> str | None:
+    """The footprint of the output grid on the sky, or None off the sky."""
+    try:
+        footprint = grid.wcs.footprint(axis_type="spatial")
+    except Exception:  # non-celestial frames, or a WCS that cannot say
+        return None
+    try:
+        points = np.asarray(footprint, dtype=float)
+        ra, dec = points[:, 0], points[:, 1]
+    except (IndexError, TypeError, ValueError):
+        return None
+    if not (np.isfinite(ra).all() and np.isfinite(dec).all()):
+        return None
+    corners = " ".join(f"{r:.9f} {d:.9f}" for r, d in zip(ra, dec, strict=True))
+    return f"POLYGON ICRS  {corners}"
