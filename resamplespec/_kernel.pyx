@@ -47,6 +47,9 @@ cdef extern from "rsp_kernel.h" nogil:
 
     int rsp_drizzle_add(const rsp_input *inp, const rsp_params *par, rsp_output *out,
                         rsp_counts *counts)
+    void rsp_combine_reference_variances(int64_t n, int n_variances, double **sum_var_input,
+                                         double *sum_w_input, int inverse_first_variance,
+                                         double constant_weight, double **wsum, double **wt)
     double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
     double rsp_quad_area(const double *x, const double *y)
     int rsp_quad_is_valid(const double *x, const double *y)
@@ -164,6 +167,37 @@ def drizzle_add(
     if status != RSP_OK:
         raise ValueError(_STATUS_MESSAGES.get(status, f"kernel status {status}"))
     return counts.drawn, counts.skipped
+
+
+def combine_reference_variances(tuple sum_var_input, double[:, ::1] sum_w_input,
+                                bint inverse_first_variance, double constant_weight,
+                                tuple wsum, tuple wt):
+    """Fold one input's resampled variances into the cross-input sums and
+    zero the per-input sums (see rsp_kernel.h)."""
+    cdef double *acc[8]
+    cdef double *ws[8]
+    cdef double *wts[8]
+    cdef double[:, ::1] view
+    cdef int m, n_var = len(sum_var_input)
+    cdef int64_t n = sum_w_input.shape[0] * sum_w_input.shape[1]
+    if n_var > RSP_MAX_VARIANCES or len(wsum) != n_var or len(wt) != n_var:
+        raise ValueError("variance accumulators do not match")
+    keep = []
+    for m in range(n_var):
+        for views in (sum_var_input, wsum, wt):
+            view = views[m]
+            if view.shape[0] != sum_w_input.shape[0] or view.shape[1] != sum_w_input.shape[1]:
+                raise ValueError("variance accumulators differ in shape")
+            keep.append(view)
+        view = sum_var_input[m]
+        acc[m] = &view[0, 0]
+        view = wsum[m]
+        ws[m] = &view[0, 0]
+        view = wt[m]
+        wts[m] = &view[0, 0]
+    with nogil:
+        rsp_combine_reference_variances(n, n_var, acc, &sum_w_input[0, 0],
+                                        inverse_first_variance, constant_weight, ws, wts)
 
 
 def quad_pixel_overlap(x, y, double cx, double cy):

@@ -285,26 +285,14 @@ class Drizzler:
     def _combine_input_variances(self, variance_weight):
         """Fold this input's resampled variances into the cross-input sums
         (reference mode) and clear the per-input sums for the next input."""
-        covered = self._input_w > 0.0
-        variances = []
-        for acc in self._input_var:
-            sigma = np.full(self.out_shape, np.nan)
-            np.divide(acc, self._input_w, out=sigma, where=covered)
-            variances.append(sigma * sigma)
-        if variance_weight == "ivm":
-            weight = np.zeros(self.out_shape)
-            usable = np.isfinite(variances[0]) & (variances[0] > 0.0)
-            weight[usable] = 1.0 / variances[0][usable]
-        else:
-            weight = np.full(self.out_shape, 1.0 if variance_weight is None else variance_weight)
-        for variance, wsum, wt in zip(variances, self._sum_var, self._var_wt, strict=True):
-            valid = np.isfinite(variance) & (variance >= 0.0) & (weight > 0.0)
-            w = weight[valid]
-            wsum[valid] += variance[valid] * w * w
-            wt[valid] += w
-        for acc in self._input_var:
-            acc.fill(0.0)
-        self._input_w.fill(0.0)
+        _kernel.combine_reference_variances(
+            self._input_var,
+            self._input_w,
+            variance_weight == "ivm",
+            1.0 if variance_weight in (None, "ivm") else float(variance_weight),
+            self._sum_var,
+            self._var_wt,
+        )
 
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.

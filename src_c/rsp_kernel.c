@@ -327,3 +327,35 @@ int rsp_quad_is_valid(const double x[4], const double y[4])
 {
     return rsp_quad_usable(x, y, rsp_quad_signed_area(x, y));
 }
+
+void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var_input[],
+                                     double *sum_w_input, int inverse_first_variance,
+                                     double constant_weight, double *wsum[], double *wt[])
+{
+    for (int64_t k = 0; k < n; ++k) {
+        const double w_in = sum_w_input[k];
+        if (!(w_in > 0.0)) {
+            continue;
+        }
+        double v[RSP_MAX_VARIANCES];
+        for (int m = 0; m < n_variances; ++m) {
+            const double sigma = sum_var_input[m][k] / w_in;
+            v[m] = sigma * sigma;
+            sum_var_input[m][k] = 0.0;
+        }
+        sum_w_input[k] = 0.0;
+        double weight = constant_weight;
+        if (inverse_first_variance) {
+            weight = (n_variances > 0 && isfinite(v[0]) && v[0] > 0.0) ? 1.0 / v[0] : 0.0;
+        }
+        if (!(weight > 0.0)) {
+            continue;
+        }
+        for (int m = 0; m < n_variances; ++m) {
+            if (isfinite(v[m]) && v[m] >= 0.0) {
+                wsum[m][k] += v[m] * weight * weight;
+                wt[m][k] += weight;
+            }
+        }
+    }
+}

@@ -94,6 +94,20 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
                     rsp_counts *counts);
 
 /*
+ * Reference-mode variance combination (the JWST pipeline's), for one input
+ * just drizzled with sum_w_input set: for every output pixel k where the
+ * input contributed,
+ *     v_m = (sum_var_input[m][k] / sum_w_input[k])^2          (per variance m)
+ *     W   = 1 / v_0 if ivm (0 unless v_0 > 0 and finite), else constant_weight
+ *     where v_m is finite and >= 0 and W > 0:
+ *         wsum[m][k] += v_m * W * W;  wt[m][k] += W
+ * then the per-input sums are zeroed for the next input.  n pixels.
+ */
+void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var_input[],
+                                     double *sum_w_input, int inverse_first_variance,
+                                     double constant_weight, double *wsum[], double *wt[]);
+
+/*
  * Exact area of the intersection of the quadrilateral (x[k], y[k]),
  * k = 0..3, with the unit-area output pixel centred on (cx, cy).  Signed: the
  * sign of the quadrilateral's orientation (positive counter-clockwise).
