@@ -209,6 +209,7 @@ def _resample_group(images: list[SpectralImage], options: ResampleOptions) -> li
             pixel_scale_ratio=options.pixel_scale_ratio,
             pixel_scale=options.pixel_scale,
             output_shape=options.output_shape,
+            good_bits=options.good_bits,
         )
     ratio = grid.pixel_scale_ratio
 

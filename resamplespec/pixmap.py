@@ -1,0 +1,354 @@
+"""Pixel maps: where each input pixel centre lands on the output grid.
+
+Step 6 of the processing chain: input pixel centres -> world (the input
+WCS, evaluated once) -> output pixel (the output grid's inverse).
+
+The reference (jwst 3.0, ``stcal.resample.utils.calc_pixmap`` with
+``stepsize=1``) evaluates the input gwcs at every pixel of the data array,
+keeping the input bounding box (pixels outside it get NaN), and inverts the
+output gwcs with its bounding box switched off.  Here the input WCS is
+evaluated the same way, once per input (:func:`world_coordinates`; the
+output grid builder keeps those samples and :func:`pixel_map` reuses them),
+and the grids built by :func:`resamplespec.wcs.build_output_grid` are
+inverted in closed form (:meth:`resamplespec.wcs.OutputGrid.world_to_pixel`).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .wcs import OutputGrid
+
+__all__ = ["pixel_map", "world_coordinates"]
+
+
+def world_coordinates(image: Any) -> tuple[np.ndarray, ...]:
+    """World coordinates of every input pixel centre.
+
+    Parameters
+    ----------
+    image : SpectralImage or dict
+        Anything with a ``wcs`` (``gwcs.WCS``) and a 2D ``data`` array
+        (attributes or keys).
+
+    Returns
+    -------
+    tuple of ndarray
+        One float64 array of the data's shape per world axis (e.g. RA, Dec,
+        wavelength), NaN outside the WCS bounding box.
+
+    Notes
+    -----
+    As in the reference, a pixel is inside the bounding box when its centre
+    lies within the box limits, both ends included.  Only the pixels inside
+    the box are evaluated.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> image = datasets.lamp(shape=(12, 40))[0]
+    >>> x_msa, y_msa, wavelength = world_coordinates(image)
+    >>> wavelength.shape
+    (12, 40)
+    """
+    return sample_input(image).on_array()
+
+
+def pixel_map(image: Any, grid: OutputGrid, world: Sequence[np.ndarray] | None = None) -> np.ndarray:
+    """Output pixel coordinates of every input pixel centre.
+
+    Parameters
+    ----------
+    image : SpectralImage or dict
+        The input (``wcs`` and ``data``).
+    grid : OutputGrid
+        The output grid (:func:`resamplespec.wcs.build_output_grid` or
+        :func:`resamplespec.wcs.load_output_wcs`).
+    world : sequence of ndarray, optional
+        The input's world coordinates from :func:`world_coordinates`, to
+        avoid evaluating its WCS again.  When omitted, the samples kept by
+        the grid builder for this very image (same object, same WCS) are
+        used -- once -- else the WCS is evaluated here.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(ny, nx, 2)``, float64: ``[..., 0]`` is the output x and
+        ``[..., 1]`` the output y of each input pixel centre (pixel centres
+        on integers); NaN where undefined (outside the input bounding box,
+        wavelengths beyond the ends of a NIRSpec grid, ...).
+
+    Raises
+    ------
+    ValueError
+        ``world`` does not match the image's shape.
+
+    Notes
+    -----
+    The output grid's bounding box is ignored, as in the reference: pixels
+    that land outside the grid get coordinates outside it, not NaN.
+
+    Examples
+    --------
+    >>> from resamplespec import SpectralImage, datasets
+    >>> from resamplespec.wcs import build_output_grid
+    >>> image = SpectralImage.from_dict(datasets.lamp(shape=(12, 40))[0])
+    >>> grid = build_output_grid([image])
+    >>> pixel_map(image, grid).shape
+    (12, 40, 2)
+    """
+    wcs, shape = _wcs_and_shape(image)
+    if world is None:
+        samples = grid._take_samples(image)
+        if samples is None:
+            samples = sample_input(image)
+        x_out, y_out = grid._pixels_from_samples(samples)
+    else:
+        world = tuple(np.asarray(values, dtype=np.float64) for values in world)
+        if any(values.shape != shape for values in world):
+            raise ValueError(
+                f"world: arrays of shape {[v.shape for v in world]} do not match the image "
+                f"shape {shape}; pass the output of world_coordinates(image)"
+            )
+        x_out, y_out = grid.world_to_pixel(*world)
+    pixmap = np.empty(shape + (2,), dtype=np.float64)
+    pixmap[..., 0] = x_out
+    pixmap[..., 1] = y_out
+    return pixmap
+
+
+# ---------------------------------------------------------------------------
+# Evaluating an input WCS once
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class InputSamples:
+    """An input WCS evaluated once on the pixels of its bounding-box grid.
+
+    The *grid* is the rectangle of pixels that ``gwcs.wcstools.
+    grid_from_bounding_box`` gives (``floor(lo + 0.5)`` to ``ceil(hi - 0.5)``
+    on each axis), which the reference uses to build the output grid; it
+    can reach one pixel beyond the box (fractional limits) or the array.
+
+    Attributes
+    ----------
+    label : str
+        Name of the input for messages.
+    shape : (int, int)
+        Shape of the input data array.
+    x0, y0 : int
+        Pixel coordinates of the grid's first column and row.
+    world : tuple of ndarray
+        World coordinates on the grid, NaN where the pixel centre is
+        outside the bounding box.
+    slit : tuple of ndarray or None
+        ``(y_slit, wavelength)`` in the input's ``slit_frame`` on the grid,
+        without the bounding box (as the reference's ``detector ->
+        slit_frame`` transform gives them); only when asked for.
+    """
+
+    label: str
+    shape: tuple[int, int]
+    x0: int
+    y0: int
+    world: tuple[np.ndarray, ...]
+    slit: tuple[np.ndarray, np.ndarray] | None = None
+    wcs: Any = None
+    #: ``((ra0, dec0), x, y)``: tangent-plane offsets of the grid pixels about
+    #: ``(ra0, dec0)``, kept by the grid builder for the pixel map
+    tangent: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
+
+    @property
+    def grid_shape(self) -> tuple[int, int]:
+        return self.world[0].shape
+
+    def _overlap(self) -> tuple[slice, slice, slice, slice] | None:
+        """(array rows, array cols, grid rows, grid cols) where grid and array overlap."""
+        ny, nx = self.shape
+        gy, gx = self.grid_shape
+        r0, r1 = max(self.y0, 0), min(self.y0 + gy, ny)
+        c0, c1 = max(self.x0, 0), min(self.x0 + gx, nx)
+        if r0 >= r1 or c0 >= c1:
+            return None
+        return (
+            slice(r0, r1),
+            slice(c0, c1),
+            slice(r0 - self.y0, r1 - self.y0),
+            slice(c0 - self.x0, c1 - self.x0),
+        )
+
+    def on_array(self) -> tuple[np.ndarray, ...]:
+        """The world coordinates on the data array (NaN off the grid)."""
+        return self.to_array(self.world)
+
+    def to_array(self, grid_arrays: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+        """Arrays given on the grid, placed on the data array (NaN off the grid)."""
+        overlap = self._overlap()
+        if self.grid_shape == self.shape and self.x0 == 0 and self.y0 == 0:
+            return tuple(grid_arrays)
+        out = tuple(np.full(self.shape, np.nan) for _ in grid_arrays)
+        if overlap is not None:
+            rows, cols, grid_rows, grid_cols = overlap
+            for target, values in zip(out, grid_arrays, strict=True):
+                target[rows, cols] = values[grid_rows, grid_cols]
+        return out
+
+    def on_grid(self, array: np.ndarray) -> np.ndarray:
+        """Values of an array of the data's shape at the grid pixels (NaN off the array)."""
+        array = np.asarray(array)
+        dtype = array.dtype if array.dtype.kind == "f" else np.float64
+        out = np.full(self.grid_shape, np.nan, dtype=dtype)
+        overlap = self._overlap()
+        if overlap is not None:
+            rows, cols, grid_rows, grid_cols = overlap
+            out[grid_rows, grid_cols] = array[rows, cols]
+        return out
+
+
+def _wcs_and_shape(image: Any) -> tuple[Any, tuple[int, int]]:
+    if isinstance(image, Mapping):
+        wcs, data = image.get("wcs"), image.get("data")
+    else:
+        wcs, data = getattr(image, "wcs", None), getattr(image, "data", None)
+    if wcs is None or data is None:
+        raise TypeError(
+            f"image must have a 'wcs' and a 2D 'data' array, got {type(image).__name__}"
+        )
+    shape = np.shape(data)
+    if len(shape) != 2:
+        raise ValueError(f"image data must be 2D, got shape {shape}")
+    return wcs, (int(shape[0]), int(shape[1]))
+
+
+def _label(image: Any) -> str:
+    meta = image.get("meta", {}) if isinstance(image, Mapping) else getattr(image, "meta", None)
+    if isinstance(meta, Mapping):
+        name = meta.get("slit_name") or meta.get("filename")
+    else:
+        slit = getattr(meta, "slit", None)
+        name = getattr(slit, "name", None) or getattr(meta, "filename", None)
+    return str(name) if name else "input"
+
+
+def bounding_box_limits(wcs: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The WCS bounding box as ``((x_lo, x_hi), (y_lo, y_hi))``, or None."""
+    try:
+        box = wcs.bounding_box
+    except NotImplementedError:  # older gwcs: no box set
+        return None
+    if box is None:
+        return None
+    if hasattr(box, "bounding_box"):
+        box = box.bounding_box(order="F")
+    (x_lo, x_hi), (y_lo, y_hi) = box
+    return (float(x_lo), float(x_hi)), (float(y_lo), float(y_hi))
+
+
+def _grid_range(limits: tuple[float, float] | None, n: int) -> tuple[int, int]:
+    """First and last pixel of the bounding-box grid along one axis."""
+    if limits is None:
+        return 0, n - 1
+    lo, hi = limits
+    return int(math.floor(lo + 0.5)), int(math.ceil(hi - 0.5))
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to evaluate for one input: its WCS on the pixels xs x ys."""
+
+    wcs: Any
+    shape: tuple[int, int]
+    label: str
+    limits: tuple[tuple[float, float], tuple[float, float]] | None
+    xs: np.ndarray
+    ys: np.ndarray
+
+
+def _plan(image: Any) -> _Plan:
+    wcs, shape = _wcs_and_shape(image)
+    label = _label(image)
+    limits = bounding_box_limits(wcs)
+    x_first, x_last = _grid_range(None if limits is None else limits[0], shape[1])
+    y_first, y_last = _grid_range(None if limits is None else limits[1], shape[0])
+    if x_last < x_first or y_last < y_first:
+        raise ValueError(f"{label}: the WCS bounding box {limits} holds no pixel centre")
+    xs = np.arange(x_first, x_last + 1, dtype=np.float64)
+    ys = np.arange(y_first, y_last + 1, dtype=np.float64)
+    return _Plan(wcs, shape, label, limits, xs, ys)
+
+
+def sample_input(image: Any, *, slit_frame: bool = False) -> InputSamples:
+    """Evaluate an input's WCS once on its bounding-box grid.
+
+    Parameters
+    ----------
+    image : SpectralImage or dict
+    slit_frame : bool
+        Also keep the ``slit_frame`` coordinates (the evaluation then goes
+        detector -> slit_frame -> world in two steps: the same arithmetic
+        as the full transform).
+
+    Returns
+    -------
+    InputSamples
+    """
+    plan = _plan(image)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _evaluate(plan, slit_frame)
+
+
+def sample_inputs(images: Sequence[Any], *, slit_frame_index: int | None = None,
+                  ) -> list[InputSamples]:
+    """:func:`sample_input` for several inputs.
+
+    Parameters
+    ----------
+    images : sequence of SpectralImage or dict
+    slit_frame_index : int, optional
+        The input whose ``slit_frame`` coordinates are kept too.
+
+    Returns
+    -------
+    list of InputSamples
+    """
+    plans = [_plan(image) for image in images]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [_evaluate(plan, k == slit_frame_index) for k, plan in enumerate(plans)]
+
+
+def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
+    """Evaluate the WCS on the plan's pixels; NaN outside the bounding box."""
+    wcs, xs, ys = plan.wcs, plan.xs, plan.ys
+    x, y = np.meshgrid(xs, ys)
+    slit = None
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if slit_frame:
+            frames = list(wcs.available_frames)
+            to_slit = wcs.get_transform(frames[0], "slit_frame")
+            from_slit = wcs.get_transform("slit_frame", frames[-1])
+            slit_values = to_slit(x, y)
+            world = from_slit(*slit_values)
+            slit = (np.asarray(slit_values[1], dtype=np.float64),
+                    np.asarray(slit_values[2], dtype=np.float64))
+        else:
+            world = wcs(x, y, with_bounding_box=False)
+    world = tuple(np.array(values, dtype=np.float64) for values in world)
+    if plan.limits is not None:
+        (x_lo, x_hi), (y_lo, y_hi) = plan.limits
+        outside_x = (xs < x_lo) | (xs > x_hi)
+        outside_y = (ys < y_lo) | (ys > y_hi)
+        if outside_x.any() or outside_y.any():
+            for values in world:
+                values[:, outside_x] = np.nan
+                values[outside_y, :] = np.nan
+    return InputSamples(plan.label, plan.shape, int(xs[0]), int(ys[0]), world, slit, wcs)

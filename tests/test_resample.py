@@ -1,0 +1,127 @@
+"""The processing chain: conservation, bad input, and what the options do."""
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+
+import resamplespec
+from resamplespec import MultiSlitImage, SpectralImage, datasets
+
+warnings.filterwarnings("ignore", category=UserWarning)
+
+
+@pytest.fixture(scope="module")
+def nods():
+    return datasets.nirspec_fixed_slit(n_exposures=2, shape=(24, 80), seed=9)
+
+
+def test_flux_density_is_conserved_on_clean_data():
+    clean = datasets.nirspec_fixed_slit(n_exposures=1, shape=(24, 80), seed=1, noise=False,
+                                        sky_level=0.0, bad_fraction=0.0, warn_fraction=0.0)
+    for ratio in (1.0, 2.0):
+        result = resamplespec.resample(clean, pixel_scale_ratio=ratio)
+        flux_in = np.nansum(clean[0]["data"], dtype=np.float64)
+        flux_out = np.nansum(result.data, dtype=np.float64)
+        assert flux_out == pytest.approx(flux_in, rel=2e-3), ratio
+
+
+def test_inputs_are_never_modified(nods):
+    before = copy.deepcopy([{k: v for k, v in n.items() if k != "wcs"} for n in nods])
+    resamplespec.resample(nods, propagate_dq=True)
+    for original, image in zip(before, nods, strict=True):
+        for key in ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat"):
+            np.testing.assert_array_equal(original[key], image[key], err_msg=key)
+
+
+def test_output_record_and_types(nods):
+    result = resamplespec.resample(nods, pixfrac=0.8, weight_type="exptime")
+    assert isinstance(result, SpectralImage)
+    assert result.data.dtype == np.float32 and result.wht.dtype == np.float32
+    assert result.con.dtype == np.int32 and result.con.ndim == 3
+    assert result.meta.resample.pixfrac == 0.8
+    assert result.meta.resample.weight_type == "exptime"
+    assert result.meta.resample.n_inputs == 2
+    assert result.meta.wavelength.shape == (result.data.shape[1],)
+    assert result.meta.exposure.exposure_time == pytest.approx(
+        sum(n["meta"]["exposure_time"] for n in nods))
+
+
+def test_weight_type_none_works_unlike_the_reference(nods):
+    result = resamplespec.resample(nods, weight_type=None)
+    assert np.isfinite(result.data).any()
+
+
+def test_exact_variance_differs_from_reference_and_is_smaller_where_pixels_overlap(nods):
+    reference = resamplespec.resample(nods)
+    exact = resamplespec.resample(nods, variance="exact")
+    np.testing.assert_array_equal(reference.data, exact.data)
+    both = np.isfinite(reference.var_rnoise) & np.isfinite(exact.var_rnoise)
+    # averaging partly-overlapping pixels reduces the variance below the
+    # square of the mean sigma: exact <= reference with equal weights
+    assert np.median(exact.var_rnoise[both] / reference.var_rnoise[both]) < 1.0
+
+
+def test_single_gives_one_output_per_input_on_the_common_grid(nods):
+    outputs = resamplespec.resample(nods, single=True)
+    combined = resamplespec.resample(nods)
+    assert isinstance(outputs, list) and len(outputs) == 2
+    for output in outputs:
+        assert output.data.shape == combined.data.shape
+        assert output.var_rnoise is None and output.err is not None
+
+
+def test_multi_slit_inputs_give_a_multi_slit_result():
+    mos = datasets.nirspec_mos(n_slits=2, n_exposures=2, nx=60, seed=3)
+    exposures = [MultiSlitImage([SpectralImage.from_dict(s) for s in e]) for e in mos]
+    result = resamplespec.resample(exposures)
+    assert isinstance(result, MultiSlitImage)
+    assert len(result) == 2
+    assert result[result.names[0]].meta.resample.n_inputs == 2
+
+
+def test_output_shape_sets_the_size(nods):
+    result = resamplespec.resample(nods, output_shape="70,30")
+    assert result.data.shape == (30, 70)
+
+
+def test_propagated_dq_is_the_or_of_contributing_flags(nods):
+    result = resamplespec.resample(nods, propagate_dq=True)
+    assert result.dq.dtype == np.uint32
+    all_flags = np.bitwise_or.reduce([n["dq"].ravel() for n in nods], axis=None)
+    assert np.all((result.dq & ~np.uint32(all_flags)) == 0)
+    assert np.all(result.dq & 1 == 0)  # DO_NOT_USE pixels have no weight
+
+
+def test_empty_input_list_is_refused():
+    with pytest.raises(ValueError, match="empty"):
+        resamplespec.resample([])
+
+
+def test_all_nan_input_is_refused(nods):
+    bad = dict(nods[0])
+    bad["data"] = np.full_like(nods[0]["data"], np.nan)
+    with pytest.raises(ValueError, match="NaN"):
+        resamplespec.resample([bad])
+
+
+def test_wcs_without_spectral_axis_is_refused(nods):
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+    from astropy.modeling import models
+
+    imaging = WCS(models.Shift(0) & models.Shift(0), input_frame=cf.Frame2D(name="detector"),
+                  output_frame=cf.Frame2D(name="plane"))
+    bad = dict(nods[0], wcs=imaging)
+    with pytest.raises(ValueError, match="spectral axis"):
+        resamplespec.resample([bad])
+
+
+def test_bad_option_values_are_refused_before_any_work(nods):
+    with pytest.raises(ValueError, match="pixfrac"):
+        resamplespec.resample(nods, pixfrac=2)
+    with pytest.raises(ValueError, match="kernel"):
+        resamplespec.resample(nods, kernel="turbo")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        resamplespec.resample(nods, pixfrak=1)
