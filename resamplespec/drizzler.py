@@ -447,6 +447,11 @@ def _pad_thin_image(data, pixmap, weights, variances, dq):
     the drizzled section, so they only shape the footprints of the real ones.
     """
     ny, nx = data.shape
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN maps: footprints skipped
+        return _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx)
+
+
+def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
     if nx == 1 and ny == 1:
         along_x = np.array([1.0, 0.0])[None, None, :]
         along_y = np.array([0.0, 1.0])[None, None, :]

@@ -276,10 +276,14 @@ def _plan(image: Any) -> _Plan:
     wcs, shape = _wcs_and_shape(image)
     label = _label(image)
     limits = bounding_box_limits(wcs)
+    if limits is not None:
+        inside = [(max(math.ceil(lo), 0), min(math.floor(hi), n - 1))
+                  for (lo, hi), n in zip(limits, shape[::-1], strict=True)]
+        if any(first > last for first, last in inside):
+            raise ValueError(f"{label}: the WCS bounding box {limits} holds no pixel centre of "
+                             f"its {shape[0]} x {shape[1]} data array")
     x_first, x_last = _grid_range(None if limits is None else limits[0], shape[1])
     y_first, y_last = _grid_range(None if limits is None else limits[1], shape[0])
-    if x_last < x_first or y_last < y_first:
-        raise ValueError(f"{label}: the WCS bounding box {limits} holds no pixel centre")
     xs = np.arange(x_first, x_last + 1, dtype=np.float64)
     ys = np.arange(y_first, y_last + 1, dtype=np.float64)
     return _Plan(wcs, shape, label, limits, xs, ys)

@@ -818,7 +818,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     from_slit_inputs.inverse = to_slit_inputs
     to_slit_inputs.inverse = from_slit_inputs
     x_slit = am.Const1D(0.0)
-    x_slit.inverse = am.Const1D(0.0)
+    x_slit.inverse = x_slit  # x_slit = 0 both ways
     det_to_slit = to_slit_inputs | x_slit & slit_lookup & wave
     slit_to_world = det_to_slit.inverse | pix_to_world
     detector, slit_frame, world = _sky_frames(with_slit_frame=True)
@@ -1176,19 +1176,18 @@ def _read_output_wcs(output_wcs: Any) -> tuple[WCS, dict[str, Any]]:
         path = os.fspath(output_wcs)
         if not os.path.isfile(path):
             raise ValueError(f"output_wcs: no such file: {path!r}")
+        keys = ("wcs", "pixel_area", "pixel_scale", "pixel_shape", "array_shape")
         try:
             with asdf.open(path) as handle:
-                tree = handle.tree
-                if "wcs" not in tree:
-                    raise ValueError(f"output_wcs: {path!r} has no 'wcs' key at its root "
-                                     f"(keys: {[k for k in tree if not k.startswith('asdf')]})")
-                wcs = copy.deepcopy(tree["wcs"])
-                extras = {k: copy.deepcopy(tree.get(k)) for k in (
-                    "pixel_area", "pixel_scale", "pixel_shape", "array_shape")}
-        except ValueError:
-            raise
+                found = [k for k in handle.tree if not str(k).startswith("asdf")]
+                values = {k: copy.deepcopy(handle.tree.get(k)) for k in keys}
         except Exception as exc:  # not ASDF, unreadable, unknown tags...
             raise ValueError(f"output_wcs: cannot read {path!r} as an ASDF file: {exc}") from None
+        wcs = values.pop("wcs")
+        extras = values
+        if wcs is None:
+            raise ValueError(f"output_wcs: {path!r} has no 'wcs' key at its root "
+                             f"(keys: {found})")
         if not isinstance(wcs, WCS):
             raise TypeError(f"output_wcs: the 'wcs' in {path!r} is a {type(wcs).__name__}, "
                             "not a gwcs.WCS")
