@@ -24,6 +24,7 @@ from .options import (
     parse_fillval,
     validate_choice,
     validate_count,
+    validate_flag,
     validate_kernel,
     validate_pixfrac,
     validate_positive_finite,
@@ -139,8 +140,8 @@ class Drizzler:
         self._fill = parse_fillval(fillval)
         self.n_variances = validate_count("n_variances", n_variances, 0, _kernel.MAX_VARIANCES)
         self.variance_mode = validate_choice("variance_mode", variance_mode, _VARIANCE_MODES)
-        self.propagate_dq = _validate_flag("propagate_dq", propagate_dq)
-        self.context = _validate_flag("context", context)
+        self.propagate_dq = validate_flag("propagate_dq", propagate_dq)
+        self.context = validate_flag("context", context)
 
         self._sum_wd = np.zeros(self.out_shape, dtype=np.float64)
         self._sum_w = np.zeros(self.out_shape, dtype=np.float64)
@@ -334,12 +335,6 @@ def _masked_ratio(numerator, denominator, covered, fill):
     out = np.full(np.shape(numerator), fill, dtype=np.float64)
     np.divide(numerator, denominator, out=out, where=covered)
     return out.astype(np.float32)
-
-
-def _validate_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 def _validate_shape(out_shape):

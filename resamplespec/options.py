@@ -112,7 +112,8 @@ def validate_positive_finite(name: str, value: object) -> float:
 VARIANCE_MODES = ("reference", "exact")
 
 
-def _validate_bool(name: str, value: object) -> bool:
+def validate_flag(name: str, value: object) -> bool:
+    """Return ``value`` as a bool if it is True or False, else raise."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
@@ -198,10 +199,10 @@ class ResampleOptions:
             ),
             pixel_scale=pixel_scale,
             output_wcs=output_wcs,
-            single=_validate_bool("single", values["single"]),
-            blendheaders=_validate_bool("blendheaders", values["blendheaders"]),
-            in_memory=_validate_bool("in_memory", values["in_memory"]),
-            propagate_dq=_validate_bool("propagate_dq", values["propagate_dq"]),
+            single=validate_flag("single", values["single"]),
+            blendheaders=validate_flag("blendheaders", values["blendheaders"]),
+            in_memory=validate_flag("in_memory", values["in_memory"]),
+            propagate_dq=validate_flag("propagate_dq", values["propagate_dq"]),
             good_bits=values["good_bits"],
             variance=validate_choice("variance", values["variance"], VARIANCE_MODES),
         )
