@@ -61,7 +61,9 @@ def world_coordinates(image: Any) -> tuple[np.ndarray, ...]:
     return sample_input(image).on_array()
 
 
-def pixel_map(image: Any, grid: OutputGrid, world: Sequence[np.ndarray] | None = None) -> np.ndarray:
+def pixel_map(
+    image: Any, grid: OutputGrid, world: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
     """Output pixel coordinates of every input pixel centre.
 
     Parameters
@@ -277,11 +279,15 @@ def _plan(image: Any) -> _Plan:
     label = _label(image)
     limits = bounding_box_limits(wcs)
     if limits is not None:
-        inside = [(max(math.ceil(lo), 0), min(math.floor(hi), n - 1))
-                  for (lo, hi), n in zip(limits, shape[::-1], strict=True)]
+        inside = [
+            (max(math.ceil(lo), 0), min(math.floor(hi), n - 1))
+            for (lo, hi), n in zip(limits, shape[::-1], strict=True)
+        ]
         if any(first > last for first, last in inside):
-            raise ValueError(f"{label}: the WCS bounding box {limits} holds no pixel centre of "
-                             f"its {shape[0]} x {shape[1]} data array")
+            raise ValueError(
+                f"{label}: the WCS bounding box {limits} holds no pixel centre of "
+                f"its {shape[0]} x {shape[1]} data array"
+            )
     x_first, x_last = _grid_range(None if limits is None else limits[0], shape[1])
     y_first, y_last = _grid_range(None if limits is None else limits[1], shape[0])
     xs = np.arange(x_first, x_last + 1, dtype=np.float64)
@@ -310,8 +316,11 @@ def sample_input(image: Any, *, slit_frame: bool = False) -> InputSamples:
         return _evaluate(plan, slit_frame)
 
 
-def sample_inputs(images: Sequence[Any], *, slit_frame_index: int | None = None,
-                  ) -> list[InputSamples]:
+def sample_inputs(
+    images: Sequence[Any],
+    *,
+    slit_frame_index: int | None = None,
+) -> list[InputSamples]:
     """:func:`sample_input` for several inputs.
 
     Parameters
@@ -342,8 +351,10 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
             from_slit = wcs.get_transform("slit_frame", frames[-1])
             slit_values = to_slit(x, y)
             world = from_slit(*slit_values)
-            slit = (np.asarray(slit_values[1], dtype=np.float64),
-                    np.asarray(slit_values[2], dtype=np.float64))
+            slit = (
+                np.asarray(slit_values[1], dtype=np.float64),
+                np.asarray(slit_values[2], dtype=np.float64),
+            )
         else:
             world = wcs(x, y, with_bounding_box=False)
     world = tuple(np.array(values, dtype=np.float64) for values in world)

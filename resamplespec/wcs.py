@@ -122,9 +122,9 @@ def tangent_offsets(ra: Any, dec: Any, ra0: float, dec0: float) -> tuple[np.ndar
 
     Examples
     --------
-    >>> x, y = tangent_offsets([10.001], [20.0], 10.0, 20.0)
-    >>> round(float(x[0]) * 3600, 4), round(float(y[0]) * 3600, 6)
-    (3.3829, 0.000558)
+    >>> x, y = tangent_offsets([10.001], [20.0], 10.0, 20.0)  # 0.001 deg of RA east
+    >>> round(float(x[0]) * 3600, 4), round(float(y[0]) * 3600, 6)  # arcsec
+    (3.3829, 1e-05)
     """
     ra = np.asarray(ra, dtype=np.float64)
     dec = np.radians(np.asarray(dec, dtype=np.float64))
@@ -153,7 +153,7 @@ def _wrap_ra(ra: np.ndarray) -> np.ndarray:
         return ra
     median = np.median(ra)
     far = np.abs(ra - median) > 180.0
-    if far.any():
+    if far.any() and median != 180.0:
         ra = ra.copy()
         ra[far] += -360.0 if median < 180.0 else 360.0
     return ra
@@ -165,8 +165,10 @@ def _mean_direction(ra: np.ndarray, dec: np.ndarray) -> tuple[float, float]:
     x = np.sum(np.cos(dec_r) * np.cos(ra_r))
     y = np.sum(np.cos(dec_r) * np.sin(ra_r))
     z = np.sum(np.sin(dec_r))
-    return (float(np.degrees(np.arctan2(y, x)) % 360.0),
-            float(np.degrees(np.arctan2(z, np.hypot(x, y)))))
+    return (
+        float(np.degrees(np.arctan2(y, x)) % 360.0),
+        float(np.degrees(np.arctan2(z, np.hypot(x, y)))),
+    )
 
 
 def _sky_centre(ra: np.ndarray, dec: np.ndarray, how: str) -> tuple[float, float]:
@@ -187,12 +189,17 @@ def _sky_centre(ra: np.ndarray, dec: np.ndarray, how: str) -> tuple[float, float
         return _mean_direction(ra, dec)
     if how == "mean":
         return float(np.mean(wrapped)), float(np.mean(dec))
-    return (float((np.max(wrapped) + np.min(wrapped)) / 2.0),
-            float((np.max(dec) + np.min(dec)) / 2.0))
+    return (
+        float((np.max(wrapped) + np.min(wrapped)) / 2.0),
+        float((np.max(dec) + np.min(dec)) / 2.0),
+    )
 
 
-def spatial_pixel_scale(wcs: Any, dispersion_axis: int, centre: Sequence[float] | None = None,
-                        ) -> float:
+def spatial_pixel_scale(
+    wcs: Any,
+    dispersion_axis: int,
+    centre: Sequence[float] | None = None,
+) -> float:
     """Angular size (arcsec) of one pixel across the dispersion, at the grid centre.
 
     Parameters
@@ -227,8 +234,10 @@ def spatial_pixel_scale(wcs: Any, dispersion_axis: int, centre: Sequence[float] 
             ny, nx = wcs.array_shape
             centre = ((nx - 1) / 2.0, (ny - 1) / 2.0)
         else:
-            raise ValueError("spatial_pixel_scale: the WCS has neither bounding box nor shape; "
-                             "pass centre=(x, y)")
+            raise ValueError(
+                "spatial_pixel_scale: the WCS has neither bounding box nor shape; "
+                "pass centre=(x, y)"
+            )
     x0, y0 = float(centre[0]), float(centre[1])
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -238,13 +247,17 @@ def spatial_pixel_scale(wcs: Any, dispersion_axis: int, centre: Sequence[float] 
                 x0, y0 = (float(v) for v in back)
         except Exception:  # no inverse, or a numerical one that fails: use the centre
             pass
-        world = wcs(np.array([x0, x0 + 1.0, x0]), np.array([y0, y0, y0 + 1.0]),
-                    with_bounding_box=False)
+        world = wcs(
+            np.array([x0, x0 + 1.0, x0]), np.array([y0, y0, y0 + 1.0]), with_bounding_box=False
+        )
     spatial = [k for k, kind in enumerate(wcs.output_frame.axes_type) if kind == "SPATIAL"]
     if len(spatial) < 2:
         return math.nan
-    points = coord.SkyCoord(ra=np.asarray(world[spatial[0]], dtype=np.float64),
-                            dec=np.asarray(world[spatial[1]], dtype=np.float64), unit="deg")
+    points = coord.SkyCoord(
+        ra=np.asarray(world[spatial[0]], dtype=np.float64),
+        dec=np.asarray(world[spatial[1]], dtype=np.float64),
+        unit="deg",
+    )
     step_x = points[0].separation(points[1]).deg
     step_y = points[0].separation(points[2]).deg
     return float((step_y if dispersion_axis == 1 else step_x) * _ARCSEC_PER_DEG)
@@ -282,7 +295,8 @@ class _WavelengthAxis:
                 out[below] = fp[0] + (values[below] - xp[0]) * ((fp[1] - fp[0]) / (xp[1] - xp[0]))
             if above.any():
                 out[above] = fp[-1] + (values[above] - xp[-1]) * (
-                    (fp[-1] - fp[-2]) / (xp[-1] - xp[-2]))
+                    (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+                )
         return out
 
     def to_pixel(self, wavelength):
@@ -434,8 +448,9 @@ class OutputGrid:
         if samples is None:
             return None
         wcs = image.get("wcs") if isinstance(image, Mapping) else getattr(image, "wcs", None)
-        if samples.wcs is not wcs or samples.shape != tuple(np.shape(
-                image["data"] if isinstance(image, Mapping) else image.data)):
+        if samples.wcs is not wcs or samples.shape != tuple(
+            np.shape(image["data"] if isinstance(image, Mapping) else image.data)
+        ):
             return None
         return samples
 
@@ -580,15 +595,17 @@ def _spatial_mapping(dispersion_axis: int, inverse_from: int) -> am.Mapping:
 def _tabular(pixels: np.ndarray, wavelengths: np.ndarray, extrapolate: bool) -> am.Tabular1D:
     """Pixel -> wavelength table with an explicit inverse (as the reference builds it)."""
     fill = None if extrapolate else np.nan
-    table = am.Tabular1D(points=pixels, lookup_table=wavelengths, bounds_error=False,
-                         fill_value=fill)
+    table = am.Tabular1D(
+        points=pixels, lookup_table=wavelengths, bounds_error=False, fill_value=fill
+    )
     if extrapolate:
         # astropy's automatic inverse does the same; explicit for readers of the ASDF
         points, lookup = wavelengths, pixels
         if not np.all(np.diff(wavelengths) > 0):
             points, lookup = points[::-1], lookup[::-1]
-        table.inverse = am.Tabular1D(points=points, lookup_table=lookup, bounds_error=False,
-                                     fill_value=None)
+        table.inverse = am.Tabular1D(
+            points=points, lookup_table=lookup, bounds_error=False, fill_value=None
+        )
     return table
 
 
@@ -620,8 +637,11 @@ def _clipped_weights(values: np.ndarray) -> np.ndarray:
         if kept.size == 0:
             break
         centre, spread = np.median(kept), np.std(kept)
-        within = keep & (values >= centre - _CLIP_SIGMA * spread) & (
-            values <= centre + _CLIP_SIGMA * spread)
+        within = (
+            keep
+            & (values >= centre - _CLIP_SIGMA * spread)
+            & (values <= centre + _CLIP_SIGMA * spread)
+        )
         if np.count_nonzero(within) == kept.size:
             break
         keep = within
@@ -641,8 +661,10 @@ def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> li
     for sample in samples:
         medians = np.sort(_column_medians(_dispersion_major(sample.world[2], dispersion_axis)))
         if medians.size == 0:
-            raise ValueError(f"{sample.label}: its WCS gives no finite wavelength on its "
-                             "bounding box; cannot sample the dispersion axis")
+            raise ValueError(
+                f"{sample.label}: its WCS gives no finite wavelength on its "
+                "bounding box; cannot sample the dispersion axis"
+            )
         per_input.append([float(v) for v in medians])
     table = per_input[0]
     low, high = table[0], table[-1]
@@ -688,8 +710,9 @@ def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
         ra, dec = sample.world[0], sample.world[1]
         good = np.isfinite(ra) & np.isfinite(dec)
         if not good.any():
-            raise ValueError(f"{sample.label}: its WCS gives no finite sky position on its "
-                             "bounding box")
+            raise ValueError(
+                f"{sample.label}: its WCS gives no finite sky position on its bounding box"
+            )
         x, y = tangent_offsets(ra, dec, ra0, dec0)
         sample.tangent = ((ra0, dec0), x, y)
         x, y = x[good], y[good]
@@ -711,8 +734,10 @@ def _dominant_slope(slopes: tuple[float, float], label: str) -> int:
     swap = abs(slopes[0]) < abs(slopes[1])
     k = 1 if swap else 0
     if not (math.isfinite(slopes[k]) and slopes[k] != 0.0):
-        raise ValueError(f"{label}: the sky position does not change along the slit "
-                         f"(fitted slopes {slopes}); cannot measure the spatial scale")
+        raise ValueError(
+            f"{label}: the sky position does not change along the slit "
+            f"(fitted slopes {slopes}); cannot measure the spatial scale"
+        )
     return k
 
 
@@ -756,8 +781,10 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     x_tan, y_tan = tangent_offsets(ra_line, dec_line, ra0, dec0)
     valid = ~(np.isnan(x_tan) | np.isnan(y_tan))
     if np.count_nonzero(valid) < 2:
-        raise ValueError(f"{label}: fewer than 2 pixels with a sky position along the slit at "
-                         f"dispersion index {central}; cannot measure the spatial scale")
+        raise ValueError(
+            f"{label}: fewer than 2 pixels with a sky position along the slit at "
+            f"dispersion index {central}; cannot measure the spatial scale"
+        )
     (slope_x, _), (slope_y, _) = _fit_line(x_tan[valid], ratio), _fit_line(y_tan[valid], ratio)
     inverse_from = _dominant_slope((slope_x, slope_y), label)
 
@@ -765,8 +792,10 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     table = _merged_wavelengths(samples, disp)
     n_lam = len(table)
     if n_lam < 2:
-        raise ValueError(f"{', '.join(s.label for s in samples)}: a single output wavelength "
-                         f"({table}); cannot sample the dispersion axis")
+        raise ValueError(
+            f"{', '.join(s.label for s in samples)}: a single output wavelength "
+            f"({table}); cannot sample the dispersion axis"
+        )
 
     # 4. size and position: every input's pixels, centred
     x_min, x_max, y_min, y_max = _tangent_extent(samples, ra0, dec0)
@@ -774,8 +803,10 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     slopes = (slope_x, slope_y)
     ny = int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))) + 1
     intercepts = []
-    for slope, span, lowest, highest in ((slope_x, spans[0], x_min, x_max),
-                                         (slope_y, spans[1], y_min, y_max)):
+    for slope, span, lowest, highest in (
+        (slope_x, spans[0], x_min, x_max),
+        (slope_y, spans[1], y_min, y_max),
+    ):
         offset = ny / 2 * abs(slope) - span / 2
         start = lowest if slope > 0 else highest
         intercepts.append(start - float(np.sign(slope)) * offset)
@@ -783,32 +814,43 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     # 5. wavelength table with half a pixel at both ends
     lam = np.asarray(table, dtype=np.float64)
     pixels = np.concatenate([[-0.5], np.arange(n_lam, dtype=np.float64), [n_lam - 0.5]])
-    lam = np.concatenate([[lam[0] - 0.5 * (lam[1] - lam[0])], lam,
-                          [lam[-1] + 0.5 * (lam[-1] - lam[-2])]])
+    lam = np.concatenate(
+        [[lam[0] - 0.5 * (lam[1] - lam[0])], lam, [lam[-1] + 0.5 * (lam[-1] - lam[-2])]]
+    )
     spectral = _WavelengthAxis(pixels, lam, extrapolate=False)
     spatial = _SpatialAxis((slope_x, slope_y), tuple(intercepts), inverse_from, (ra0, dec0))
 
     # 6. the gwcs: detector -> slit_frame -> world
     wave = _tabular(pixels, lam, extrapolate=False)
     to_sky = am.Pix2Sky_TAN() | am.RotateNative2Celestial(ra0, dec0, 180.0)
-    pix_to_world = _spatial_mapping(disp, inverse_from) | (
-        am.Linear1D(slope=slope_x, intercept=intercepts[0])
-        & am.Linear1D(slope=slope_y, intercept=intercepts[1]) | to_sky
-    ) & wave
+    pix_to_world = (
+        _spatial_mapping(disp, inverse_from)
+        | (
+            am.Linear1D(slope=slope_x, intercept=intercepts[0])
+            & am.Linear1D(slope=slope_y, intercept=intercepts[1])
+            | to_sky
+        )
+        & wave
+    )
     rows = np.arange(ny, dtype=np.float64)
     middle = np.full(ny, float(n_lam // 2))
     world_mid = pix_to_world(middle, rows) if disp == 1 else pix_to_world(rows, middle)
     try:
         slit_y = np.asarray(reference.wcs.get_transform(sky_name, "slit_frame")(*world_mid)[1])
     except NotImplementedError:
-        raise ValueError(f"{label}: its WCS has no world -> slit_frame inverse; the slit_frame "
-                         "of the output cannot be built") from None
+        raise ValueError(
+            f"{label}: its WCS has no world -> slit_frame inverse; the slit_frame "
+            "of the output cannot be built"
+        ) from None
     steps = np.diff(slit_y)
     if ny < 2 or not np.all(np.isfinite(slit_y)) or not (np.all(steps > 0) or np.all(steps < 0)):
-        raise ValueError(f"{label}: y_slit is not monotonic along the {ny} output rows; the "
-                         "slit_frame of the output cannot be built")
-    slit_lookup = am.Tabular1D(points=rows, lookup_table=slit_y, bounds_error=False,
-                               fill_value=None)
+        raise ValueError(
+            f"{label}: y_slit is not monotonic along the {ny} output rows; the "
+            "slit_frame of the output cannot be built"
+        )
+    slit_lookup = am.Tabular1D(
+        points=rows, lookup_table=slit_y, bounds_error=False, fill_value=None
+    )
     if disp == 1:
         to_slit_inputs = am.Mapping((0, 1, 0))
         from_slit_inputs = am.Mapping((2, 1), n_inputs=3)
@@ -851,13 +893,17 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     dec_line = _dispersion_major(grid0.world[1], disp)[:, central]
     ra_first, dec_first = _sky_centre(ra_line, dec_line, "mean")
     if not (math.isfinite(ra_first) and math.isfinite(dec_first)):
-        raise ValueError(f"{label}: no sky position along the slit at dispersion index "
-                         f"{central}; cannot place the output grid")
+        raise ValueError(
+            f"{label}: no sky position along the slit at dispersion index "
+            f"{central}; cannot place the output grid"
+        )
     x_tan, y_tan = tangent_offsets(ra_line, dec_line, ra_first, dec_first)
     x_tan, y_tan = x_tan[~np.isnan(x_tan)], y_tan[~np.isnan(y_tan)]
     if min(x_tan.size, y_tan.size) < 2:
-        raise ValueError(f"{label}: fewer than 2 pixels with a sky position along the slit; "
-                         "cannot measure the spatial scale")
+        raise ValueError(
+            f"{label}: fewer than 2 pixels with a sky position along the slit; "
+            "cannot measure the spatial scale"
+        )
     (slope_x, _), (slope_y, _) = _fit_line(x_tan, ratio), _fit_line(y_tan, ratio)
     inverse_from = _dominant_slope((slope_x, slope_y), label)
 
@@ -866,8 +912,10 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     for sample in samples:
         medians = _column_medians(_dispersion_major(sample.world[2], disp))
         if medians.size == 0:
-            raise ValueError(f"{sample.label}: its WCS gives no finite wavelength on its "
-                             "bounding box; cannot sample the dispersion axis")
+            raise ValueError(
+                f"{sample.label}: its WCS gives no finite wavelength on its "
+                "bounding box; cannot sample the dispersion axis"
+            )
         if not collected:
             collected.append(medians)
             continue
@@ -878,17 +926,21 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     if first.meta.exp_type == "MIR_LRS-FIXEDSLIT":
         table = table[::-1]  # keep the detector's order: wavelength falls with the row
     if table.size < 2:
-        raise ValueError(f"{', '.join(s.label for s in samples)}: a single output wavelength "
-                         f"({table.tolist()}); cannot sample the dispersion axis")
+        raise ValueError(
+            f"{', '.join(s.label for s in samples)}: a single output wavelength "
+            f"({table.tolist()}); cannot sample the dispersion axis"
+        )
 
     # tangent point: centre of all inputs (one input: its central-slit point)
     if len(samples) == 1:
         ra0, dec0 = ra_first, dec_first
     else:
-        ra_all = np.concatenate([s.world[0][np.isfinite(s.world[0]) & np.isfinite(
-            s.world[1])] for s in samples])
-        dec_all = np.concatenate([s.world[1][np.isfinite(s.world[0]) & np.isfinite(
-            s.world[1])] for s in samples])
+        ra_all = np.concatenate(
+            [s.world[0][np.isfinite(s.world[0]) & np.isfinite(s.world[1])] for s in samples]
+        )
+        dec_all = np.concatenate(
+            [s.world[1][np.isfinite(s.world[0]) & np.isfinite(s.world[1])] for s in samples]
+        )
         ra0, dec0 = _sky_centre(ra_all, dec_all, "midrange")
     x_min, x_max, y_min, y_max = _tangent_extent(samples, ra0, dec0)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
@@ -902,7 +954,8 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     to_sky = am.Pix2Sky_TAN() | am.RotateNative2Celestial(ra0, dec0, 180.0)
     transform = _spatial_mapping(disp, inverse_from) | (
         am.Linear1D(slope=slope_x, intercept=intercepts[0])
-        & am.Linear1D(slope=slope_y, intercept=intercepts[1]) | to_sky
+        & am.Linear1D(slope=slope_y, intercept=intercepts[1])
+        | to_sky
     ) & _tabular(pixels, table, extrapolate=True)
     detector, world = _sky_frames(with_slit_frame=False)
     return _Built(WCS([(detector, transform), (world, None)]), spatial, spectral, n_spatial)
@@ -922,11 +975,15 @@ def _build_lamp(images, samples, ratio) -> _Built:
     medians = _column_medians(lam)
     steps = np.diff(medians)
     if medians.size < 2:
-        raise ValueError(f"{label}: {medians.size} finite wavelength(s) along the dispersion; "
-                         "cannot sample the dispersion axis")
+        raise ValueError(
+            f"{label}: {medians.size} finite wavelength(s) along the dispersion; "
+            "cannot sample the dispersion axis"
+        )
     if not (np.all(steps > 0) or np.all(steps < 0)):
-        raise ValueError(f"{label}: the median wavelength is not monotonic along the "
-                         "dispersion axis; cannot build a wavelength table")
+        raise ValueError(
+            f"{label}: the median wavelength is not monotonic along the "
+            "dispersion axis; cannot build a wavelength table"
+        )
     limits = bounding_box_limits(first.wcs)
     n_disp = lam.shape[1]
     if limits is not None:
@@ -938,8 +995,10 @@ def _build_lamp(images, samples, ratio) -> _Built:
     along_first = first_c[:, central][~np.isnan(first_c[:, central])]
     along_second = second_c[:, central][~np.isnan(second_c[:, central])]
     if min(along_first.size, along_second.size) < 2:
-        raise ValueError(f"{label}: fewer than 2 pixels with a position along the slit at "
-                         f"dispersion index {central}; cannot measure the spatial scale")
+        raise ValueError(
+            f"{label}: fewer than 2 pixels with a position along the slit at "
+            f"dispersion index {central}; cannot measure the spatial scale"
+        )
     slope_1, intercept_1 = _fit_line(along_first, ratio)
     slope_2, intercept_2 = _fit_line(along_second, ratio)
     # the reference always inverts the second coordinate; use the first only
@@ -971,26 +1030,38 @@ def _build_lamp(images, samples, ratio) -> _Built:
 # ---------------------------------------------------------------------------
 
 
-def _ratio_from_pixel_scale(first: SpectralImage, label: str, kind: str, ratio: float,
-                            pixel_scale: float | None) -> float:
+def _ratio_from_pixel_scale(
+    first: SpectralImage, label: str, kind: str, ratio: float, pixel_scale: float | None
+) -> float:
     if pixel_scale is None:
         return ratio
     if kind == "lamp":
-        warnings.warn(f"pixel_scale={pixel_scale} ignored: the world frame of {label} is not "
-                      "celestial; using pixel_scale_ratio", GridWarning, stacklevel=3)
+        warnings.warn(
+            f"pixel_scale={pixel_scale} ignored: the world frame of {label} is not "
+            "celestial; using pixel_scale_ratio",
+            GridWarning,
+            stacklevel=3,
+        )
         return ratio
     if first.meta.pixel_area_sr is None:
-        warnings.warn(f"pixel_scale={pixel_scale} ignored: {label} has no nominal pixel area "
-                      "(pixel_area_sr); using pixel_scale_ratio", GridWarning, stacklevel=3)
+        warnings.warn(
+            f"pixel_scale={pixel_scale} ignored: {label} has no nominal pixel area "
+            "(pixel_area_sr); using pixel_scale_ratio",
+            GridWarning,
+            stacklevel=3,
+        )
         return ratio
     input_scale = spatial_pixel_scale(first.wcs, first.meta.dispersion_direction)
     if not (math.isfinite(input_scale) and input_scale > 0):
-        warnings.warn(f"pixel_scale={pixel_scale} ignored: the input pixel scale of {label} "
-                      "cannot be measured from its WCS", GridWarning, stacklevel=3)
+        warnings.warn(
+            f"pixel_scale={pixel_scale} ignored: the input pixel scale of {label} "
+            "cannot be measured from its WCS",
+            GridWarning,
+            stacklevel=3,
+        )
         return ratio
     if ratio != 1.0:
-        log.warning("pixel_scale_ratio=%s ignored in favour of pixel_scale=%s", ratio,
-                    pixel_scale)
+        log.warning("pixel_scale_ratio=%s ignored in favour of pixel_scale=%s", ratio, pixel_scale)
     return input_scale / pixel_scale
 
 
@@ -1105,7 +1176,7 @@ def build_output_grid(
     ...     n_exposures=2, shape=(24, 96), seed=1)]
     >>> grid = build_output_grid(images, pixel_scale_ratio=2.0)
     >>> grid.kind, grid.shape, grid.pixel_scale_ratio
-    ('nirspec', (59, 96), 2.0)
+    ('nirspec', (68, 96), 2.0)
     """
     ratio = _positive("pixel_scale_ratio", pixel_scale_ratio)
     if pixel_scale is not None:
@@ -1164,8 +1235,10 @@ def _read_output_wcs(output_wcs: Any) -> tuple[WCS, dict[str, Any]]:
     if isinstance(output_wcs, Mapping):
         if "wcs" not in output_wcs:
             raise ValueError(f"output_wcs: a dict needs a 'wcs' key, got keys {list(output_wcs)}")
-        extras = {k: output_wcs.get(k) for k in ("pixel_area", "pixel_scale", "pixel_shape",
-                                                  "array_shape")}
+        extras = {
+            k: output_wcs.get(k)
+            for k in ("pixel_area", "pixel_scale", "pixel_shape", "array_shape")
+        }
         wcs = output_wcs["wcs"]
         if not isinstance(wcs, WCS):
             raise TypeError(f"output_wcs['wcs'] must be a gwcs.WCS, got {type(wcs).__name__}")
@@ -1186,11 +1259,11 @@ def _read_output_wcs(output_wcs: Any) -> tuple[WCS, dict[str, Any]]:
         wcs = values.pop("wcs")
         extras = values
         if wcs is None:
-            raise ValueError(f"output_wcs: {path!r} has no 'wcs' key at its root "
-                             f"(keys: {found})")
+            raise ValueError(f"output_wcs: {path!r} has no 'wcs' key at its root (keys: {found})")
         if not isinstance(wcs, WCS):
-            raise TypeError(f"output_wcs: the 'wcs' in {path!r} is a {type(wcs).__name__}, "
-                            "not a gwcs.WCS")
+            raise TypeError(
+                f"output_wcs: the 'wcs' in {path!r} is a {type(wcs).__name__}, not a gwcs.WCS"
+            )
         return wcs, extras
     raise TypeError(
         f"output_wcs must be a gwcs.WCS, a dict with a 'wcs' key or an ASDF file name, got "
@@ -1215,15 +1288,22 @@ def _custom_dispersion_axis(wcs: WCS, shape: tuple[int, int]) -> int:
     """The axis along which a custom WCS's wavelength changes more, at its centre."""
     ny, nx = shape
     limits = bounding_box_limits(wcs)
-    x0, y0 = ((np.mean(limits[0]), np.mean(limits[1])) if limits is not None
-              else ((nx - 1) / 2.0, (ny - 1) / 2.0))
+    x0, y0 = (
+        (np.mean(limits[0]), np.mean(limits[1]))
+        if limits is not None
+        else ((nx - 1) / 2.0, (ny - 1) / 2.0)
+    )
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        lam = np.asarray(wcs(np.array([x0, x0 + 1, x0]), np.array([y0, y0, y0 + 1]),
-                             with_bounding_box=False)[2], dtype=np.float64)
+        lam = np.asarray(
+            wcs(np.array([x0, x0 + 1, x0]), np.array([y0, y0, y0 + 1]), with_bounding_box=False)[2],
+            dtype=np.float64,
+        )
     if not np.all(np.isfinite(lam)):
-        raise ValueError("output_wcs: no finite wavelength at the centre of the grid; cannot "
-                         "tell the dispersion axis")
+        raise ValueError(
+            "output_wcs: no finite wavelength at the centre of the grid; cannot "
+            "tell the dispersion axis"
+        )
     return 1 if abs(lam[1] - lam[0]) >= abs(lam[2] - lam[0]) else 2
 
 
@@ -1283,7 +1363,8 @@ def load_output_wcs(
     a ``pixel_scale`` key the reference takes ``pixel_scale**2`` (arcsec^2)
     as an area in sr; here the pixel scale gives the ratio as the
     ``pixel_scale`` option does.  ``pixel_scale_ratio`` = nominal area /
-    output area (1 when either is unknown).
+    output area (1 when either is unknown).  A non-celestial custom grid
+    gets no estimated area (the reference would measure metres as degrees).
 
     Examples
     --------
@@ -1303,8 +1384,9 @@ def load_output_wcs(
     if size is not None:
         shape = (size[1], size[0])
     else:
-        shape = (_shape_key("pixel_shape", extras.get("pixel_shape"), numpy_order=False)
-                 or _shape_key("array_shape", extras.get("array_shape"), numpy_order=True))
+        shape = _shape_key(
+            "pixel_shape", extras.get("pixel_shape"), numpy_order=False
+        ) or _shape_key("array_shape", extras.get("array_shape"), numpy_order=True)
     if shape is None and wcs.array_shape is not None:
         shape = tuple(int(n) for n in wcs.array_shape)
     limits = bounding_box_limits(wcs)
@@ -1316,8 +1398,10 @@ def load_output_wcs(
             "array_shape, and no 'pixel_shape'/'array_shape' keys"
         )
     if min(shape) < 1:
-        raise ValueError(f"output_wcs: the size from its bounding box is {shape[::-1]} (nx, ny); "
-                         "give output_shape")
+        raise ValueError(
+            f"output_wcs: the size from its bounding box is {shape[::-1]} (nx, ny); "
+            "give output_shape"
+        )
     wcs.array_shape = shape
 
     if images is not None:

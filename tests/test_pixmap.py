@@ -1,0 +1,177 @@
+"""Pixel maps: agreement with the reference's ``calc_pixmap``, and how inputs are sampled.
+
+Golden maps come from ``tests/reference/make_wcs_golden.py`` (jwst 3.0 output
+grid + ``stcal.resample.utils.calc_pixmap``): the finite masks whole, the
+values at a fixed sample of pixels.
+"""
+
+import functools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from resamplespec import SpectralImage, datasets
+from resamplespec.pixmap import InputSamples, pixel_map, sample_input, world_coordinates
+from resamplespec.wcs import build_output_grid, load_output_wcs
+from resamplespec.weights import match_nans_and_flags
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "reference"))
+from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample  # noqa: E402
+
+
+@functools.cache
+def golden(name):
+    with np.load(OUT / f"{name}.npz") as values:
+        return {key: values[key] for key in values.files}
+
+
+def images_from(dicts):
+    images = [SpectralImage.from_dict(d) for d in dicts]
+    for image in images:
+        match_nans_and_flags(image)
+    return images
+
+
+def our_grid(name, group):
+    case = CASES[name]
+    images = images_from(make_inputs(case)[group])
+    options = dict(case.get("options", {}))
+    if "output_wcs_from" in case:
+        grid = load_output_wcs(
+            str(output_wcs_path(case)), options.get("output_shape"), images=images
+        )
+    else:
+        grid = build_output_grid(images, **options)
+    return images, grid
+
+
+INPUTS = [(name, g) for name in CASES for g in range(int(golden(name)["n_groups"]))]
+
+
+def unpack(bits, shape):
+    return np.unpackbits(bits)[: shape[0] * shape[1]].reshape(shape).astype(bool)
+
+
+@pytest.mark.parametrize(("name", "group"), INPUTS)
+def test_pixel_maps_match_the_reference(name, group):
+    """Within 1e-6 pixel wherever the reference map is finite, NaN where it is NaN.
+
+    One deliberate difference: on NIRSpec grids, input pixels redder than the last
+    column centre land in the last half column as intended, where the reference
+    squeezes them towards the column centre (its red-end extrapolation bug).
+    """
+    gold, prefix = golden(name), f"{group}/"
+    images, grid = our_grid(name, group)
+    n_spectral = grid.shape[1] if grid.dispersion_axis == 1 else grid.shape[0]
+    for k, image in enumerate(images):
+        key = f"{prefix}pixmap/{k}/"
+        shape = tuple(gold[key + "shape"])
+        assert image.shape == shape
+        pixmap = pixel_map(image, grid)
+        assert pixmap.shape == shape + (2,) and pixmap.dtype == np.float64
+        for axis, mask in ((0, "finite_x"), (1, "finite_y")):
+            np.testing.assert_array_equal(
+                np.isfinite(pixmap[..., axis]), unpack(gold[key + mask], shape)
+            )
+        reference = gold[key + "values"]
+        ours = pixmap.reshape(-1, 2)[pixmap_sample(shape)]
+        spectral = 0 if grid.dispersion_axis == 1 else 1
+        red_end = np.zeros(len(reference), dtype=bool)
+        if grid.kind == "nirspec":
+            red_end = reference[:, spectral] > n_spectral - 1
+            assert np.all(ours[red_end, spectral] >= reference[red_end, spectral])
+            assert np.all(ours[red_end, spectral] <= n_spectral - 0.5)
+        finite = np.isfinite(reference)
+        finite[red_end, spectral] = False
+        np.testing.assert_allclose(ours[finite], reference[finite], rtol=0, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def lrs():
+    images = images_from(datasets.miri_lrs(n_exposures=2, shape=(90, 56), seed=4))
+    return images, build_output_grid(images, keep_samples=False)
+
+
+def test_world_coordinates_respect_the_bounding_box(lrs):
+    images, _ = lrs
+    image = images[0]
+    world = world_coordinates(image)
+    ny, nx = image.shape
+    y, x = np.indices((ny, nx), dtype=float)
+    expected = image.wcs(x, y)  # gwcs: NaN outside the bounding box
+    for ours, theirs in zip(world, expected, strict=True):
+        assert ours.shape == (ny, nx) and ours.dtype == np.float64
+        np.testing.assert_array_equal(ours, np.asarray(theirs))
+    (x_lo, x_hi), (y_lo, y_hi) = image.wcs.bounding_box.bounding_box(order="F")
+    inside = (x >= x_lo) & (x <= x_hi) & (y >= y_lo) & (y <= y_hi)
+    assert not inside.all()
+    np.testing.assert_array_equal(np.isfinite(world[2]), inside)
+
+
+def test_explicit_world_gives_the_same_map(lrs):
+    images, grid = lrs
+    image = images[1]
+    np.testing.assert_array_equal(
+        pixel_map(image, grid, world_coordinates(image)), pixel_map(image, grid)
+    )
+    with pytest.raises(ValueError, match="world"):
+        pixel_map(image, grid, [w[:-1] for w in world_coordinates(image)])
+
+
+def test_builder_samples_are_reused_once():
+    images = images_from(datasets.nirspec_fixed_slit(n_exposures=2, shape=(24, 64), seed=5))
+    grid = build_output_grid(images)
+    assert set(grid._samples) == {id(image) for image in images}
+    first = pixel_map(images[0], grid)
+    assert id(images[0]) not in grid._samples  # consumed
+    again = pixel_map(images[0], grid)  # evaluates the WCS anew: same numbers
+    np.testing.assert_array_equal(first, again)
+    explicit = pixel_map(images[1], grid, world_coordinates(images[1]))
+    np.testing.assert_allclose(pixel_map(images[1], grid), explicit, rtol=0, atol=1e-12)
+    # a different image object with the same id-less content is evaluated afresh
+    other = SpectralImage(data=images[1].data, wcs=images[1].wcs, meta=images[1].meta)
+    np.testing.assert_allclose(pixel_map(other, grid), explicit, rtol=0, atol=1e-12)
+
+
+def test_samples_of_a_changed_wcs_are_not_reused():
+    images = images_from(datasets.lamp(n_exposures=1, shape=(12, 40)))
+    grid = build_output_grid(images)
+    moved = datasets.lamp(n_exposures=1, shape=(12, 40), msa_origin_m=(0.0123, -0.0314))[0]
+    images[0].wcs = moved["wcs"]
+    np.testing.assert_array_equal(
+        pixel_map(images[0], grid), pixel_map(images[0], grid, world_coordinates(images[0]))
+    )
+
+
+def test_dataset_dicts_are_accepted():
+    raw = datasets.lamp(n_exposures=1, shape=(12, 40))[0]
+    grid = build_output_grid([raw])
+    assert pixel_map(raw, grid).shape == (12, 40, 2)
+    assert world_coordinates(raw)[0].shape == (12, 40)
+    with pytest.raises(TypeError, match="wcs"):
+        pixel_map(np.zeros((3, 3)), grid)
+
+
+def test_custom_grid_map_goes_through_the_gwcs_inverse(lrs):
+    images, grid = lrs
+    custom = load_output_wcs(grid.wcs, images=images)
+    for image in images:
+        np.testing.assert_allclose(
+            pixel_map(image, custom), pixel_map(image, grid), rtol=0, atol=1e-9
+        )
+
+
+def test_bounding_box_grid_beyond_the_array():
+    """Box limits past the array edge: the grid reaches beyond it, the map stays array-sized."""
+    image = images_from(datasets.lamp(n_exposures=1, shape=(12, 40)))[0]
+    image.wcs.bounding_box = ((-0.5, 40.3), (-0.9, 11.5))
+    samples = sample_input(image)
+    assert isinstance(samples, InputSamples)
+    assert (samples.x0, samples.y0) == (0, -1) and samples.grid_shape == (13, 41)
+    world = world_coordinates(image)
+    assert world[0].shape == (12, 40) and np.isfinite(world[0]).all()
+    grid = build_output_grid([image])
+    assert np.isfinite(pixel_map(image, grid)).all()
