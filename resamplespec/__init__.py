@@ -14,6 +14,7 @@ from .models import (
     SpectralMeta,
 )
 from .resample import resample
+from .wcs import OutputGrid, build_output_grid, load_output_wcs
 
 __all__ = [
     "AddCounts",
@@ -21,11 +22,14 @@ __all__ = [
     "Drizzler",
     "ExposureTimes",
     "MultiSlitImage",
+    "OutputGrid",
     "ResampleRecord",
     "SlitInfo",
     "SpectralImage",
     "SpectralMeta",
     "__version__",
+    "build_output_grid",
+    "load_output_wcs",
     "resample",
 ]
 
