@@ -8,6 +8,9 @@
 #include "rsp_geometry.h"
 #include "rsp_kernel.h"
 
+/* Largest footprint extent, in output pixels, that the square kernel draws. */
+#define RSP_MAX_FOOTPRINT 1e8
+
 /* Per-pixel values of an input pixel that are the same for every output
  * pixel it touches; computed once per input pixel. */
 typedef struct {
@@ -169,6 +172,13 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                 xhi = x[c] > xhi ? x[c] : xhi;
                 ylo = y[c] < ylo ? y[c] : ylo;
                 yhi = y[c] > yhi ? y[c] : yhi;
+            }
+            /* A footprint more than 1e8 output pixels across is no pixel
+             * footprint (a wild extrapolation): its overlaps would come from
+             * differences of numbers ~1e8 times larger than a pixel, losing
+             * the precision the kernel promises, so it is skipped. */
+            if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
+                goto done;
             }
             int64_t ix0, ix1, iy0, iy1;
             if (!index_range(xlo, xhi, 0, last_col, &ix0, &ix1) ||
