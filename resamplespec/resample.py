@@ -177,17 +177,11 @@ def _group_by_slit(exposures: Sequence[Any]) -> dict[Any, list[SpectralImage]]:
 
 
 def _check_inputs(images: list[SpectralImage]) -> None:
+    from .wcs import _check_spectral_wcs
+
     for k, image in enumerate(images):
         label = image.name or image.meta.filename or f"input {k}"
-        output_frame = getattr(image.wcs, "output_frame", None)
-        axes_type = getattr(output_frame, "axes_type", None)
-        if output_frame is None or not callable(image.wcs):
-            raise TypeError(f"{label}: wcs must be a gwcs.WCS, got {type(image.wcs).__name__}")
-        if axes_type is None or "SPECTRAL" not in [str(t).upper() for t in axes_type]:
-            raise ValueError(
-                f"{label}: the WCS world frame has no spectral axis (axes: {axes_type}); "
-                "resample_spec needs detector -> (space, wavelength)"
-            )
+        _check_spectral_wcs(image.wcs, label)
         if np.isnan(np.asarray(image.data, dtype=np.float64)).all():
             raise ValueError(f"{label}: every data value is NaN; nothing to resample")
 
@@ -211,8 +205,6 @@ def _resample_group(images: list[SpectralImage], options: ResampleOptions) -> li
             output_shape=options.output_shape,
             good_bits=options.good_bits,
         )
-    ratio = grid.pixel_scale_ratio
-
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
         name for name in VARIANCE_NAMES if all(getattr(im, name) is not None for im in images)
@@ -286,19 +278,18 @@ def _variance_weight(image, options, variance_names, single):
 def _input_section(image: SpectralImage) -> dict[str, int]:
     """The input pixels inside the WCS bounding box, as the reference picks them:
     box limits rounded half up, clipped to the array."""
-    ny, nx = image.shape
-    try:
-        box = image.wcs.bounding_box
-    except NotImplementedError:
-        box = None
-    if box is None:
+    from .pixmap import bounding_box_limits
+
+    limits = bounding_box_limits(image.wcs)
+    if limits is None:
         return {}
-    (x1, x2), (y1, y2) = box.bounding_box(order="F") if hasattr(box, "bounding_box") else box
-    xmin = max(0, int(x1 + 0.5))
-    ymin = max(0, int(y1 + 0.5))
+    ny, nx = image.shape
+    (x1, x2), (y1, y2) = limits
+    xmin = min(max(0, int(x1 + 0.5)), nx - 1)
+    ymin = min(max(0, int(y1 + 0.5)), ny - 1)
     xmax = max(xmin, min(nx - 1, int(x2 + 0.5)))
     ymax = max(ymin, min(ny - 1, int(y2 + 0.5)))
-    return {"xmin": min(xmin, nx - 1), "xmax": xmax, "ymin": min(ymin, ny - 1), "ymax": ymax}
+    return {"xmin": xmin, "xmax": xmax, "ymin": ymin, "ymax": ymax}
 
 
 def _finish(drizzler, images, grid, options, variance_names, *, single) -> SpectralImage:

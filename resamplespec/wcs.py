@@ -502,7 +502,8 @@ def _check_spectral_wcs(wcs: Any, label: str) -> None:
     axes = [str(kind).upper() for kind in (frame.axes_type or ())]
     if "SPECTRAL" not in axes or axes.count("SPATIAL") != 2 or len(axes) != 3:
         raise ValueError(
-            f"{label}: the WCS world frame must be (2 spatial axes, wavelength), got axes {axes}"
+            f"{label}: the WCS world frame must be (2 spatial axes, wavelength), with one "
+            f"spectral axis; got axes {axes}"
         )
 
 
@@ -535,6 +536,18 @@ def _fit_line(values: np.ndarray, pixel_scale_ratio: float) -> tuple[float, floa
     dp = pixels - mean_p
     slope = float(np.dot(dp, values - mean_v) / np.dot(dp, dp))
     return slope, float(mean_v - slope * mean_p)
+
+
+def _central_dispersion_index(wcs: Any, disp: int, n_disp: int) -> int:
+    """Index of the central dispersion column (or row) of an input's
+    bounding-box grid: half the box length, else half the grid."""
+    limits = bounding_box_limits(wcs)
+    if limits is not None:
+        lo, hi = limits[disp - 1]
+        central = int((hi - lo) / 2)
+    else:
+        central = n_disp // 2
+    return _central_index(central, n_disp)
 
 
 def _central_index(index: int, n_grid: int) -> int:
@@ -881,14 +894,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
 
     # spatial sampling and tangent point from the first input, at its central wavelength
     grid0 = samples[0]
-    limits = bounding_box_limits(first.wcs)
-    n_disp = grid0.grid_shape[1 if disp == 1 else 0]
-    if limits is not None:
-        lo, hi = limits[disp - 1]
-        central = int((hi - lo) / 2)
-    else:
-        central = n_disp // 2
-    central = _central_index(central, n_disp)
+    central = _central_dispersion_index(first.wcs, disp, grid0.grid_shape[1 if disp == 1 else 0])
     ra_line = _dispersion_major(grid0.world[0], disp)[:, central]
     dec_line = _dispersion_major(grid0.world[1], disp)[:, central]
     ra_first, dec_first = _sky_centre(ra_line, dec_line, "mean")
@@ -984,14 +990,7 @@ def _build_lamp(images, samples, ratio) -> _Built:
             f"{label}: the median wavelength is not monotonic along the "
             "dispersion axis; cannot build a wavelength table"
         )
-    limits = bounding_box_limits(first.wcs)
-    n_disp = lam.shape[1]
-    if limits is not None:
-        lo, hi = limits[disp - 1]
-        central = int((hi - lo) / 2)
-    else:
-        central = n_disp // 2
-    central = _central_index(central, n_disp)
+    central = _central_dispersion_index(first.wcs, disp, lam.shape[1])
     along_first = first_c[:, central][~np.isnan(first_c[:, central])]
     along_second = second_c[:, central][~np.isnan(second_c[:, central])]
     if min(along_first.size, along_second.size) < 2:
