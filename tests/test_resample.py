@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import resamplespec
-from resamplespec import MultiSlitImage, SpectralImage, datasets
+from resamplespec import MultiSlitImage, SpectralImage, datasets, resample
 
 warnings.filterwarnings("ignore", category=UserWarning)
 
@@ -125,3 +125,41 @@ def test_bad_option_values_are_refused_before_any_work(nods):
         resamplespec.resample(nods, kernel="turbo")
     with pytest.raises(TypeError, match="unexpected keyword"):
         resamplespec.resample(nods, pixfrak=1)
+
+
+def test_lamp_output_has_no_sky_footprint():
+    result = resample(datasets.lamp(n_exposures=1, seed=1))
+    assert result.meta.s_region is None
+
+
+def test_s_region_box_across_zero_hours_is_narrow():
+    nods = datasets.nirspec_fixed_slit(n_exposures=1, shape=(24, 80), seed=1,
+                                       target_ra=0.0001)
+    numbers = [float(w) for w in resample(nods).meta.s_region.split()[2:]]
+    ra = numbers[0::2]
+    # the slit straddles RA 0: the box runs from just below 360 to just above 0
+    assert ra[0] > 359.99 and ra[1] < 0.01
+    assert all(0 <= value < 360 for value in ra)
+
+
+def test_miri_lrs_source_position_moves_onto_the_output_grid():
+    # jwst 3.0 on the same single input gives (21.44962841, 190.69924039)
+    result = resample(datasets.miri_lrs(n_exposures=1, seed=0))
+    assert result.meta.slit.source_xpos == pytest.approx(21.44962841, abs=1e-6)
+    assert result.meta.slit.source_ypos == pytest.approx(190.69924039, abs=1e-6)
+
+
+def test_miri_lrs_s_region_is_a_slit_wide_box_along_the_slit():
+    from astropy.coordinates import SkyCoord
+
+    nods = datasets.miri_lrs(n_exposures=2, seed=0)
+    result = resample(nods)
+    words = result.meta.s_region.split()
+    corners = SkyCoord(words[2::2], words[3::2], unit="deg")
+    numbers = [float(w) for w in nods[0]["meta"]["s_region"].split()[2:]]
+    slit = SkyCoord(numbers[0::2], numbers[1::2], unit="deg")
+    width = min(slit.separation(slit[[1, 2, 3, 0]]))
+    # sides: c1 -> c3 along the slit, c3 -> c4 across it (the slit width)
+    assert corners[1].separation(corners[2]).arcsec == pytest.approx(width.arcsec, abs=2e-5)
+    assert corners[3].separation(corners[0]).arcsec == pytest.approx(width.arcsec, abs=2e-5)
+    assert corners[0].separation(corners[1]).arcsec > 3 * width.arcsec

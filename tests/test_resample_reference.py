@@ -54,6 +54,10 @@ def _assert_close(name, ours, reference, *, rtol=2e-5, max_outliers=0):
     )
 
 
+def _polygon(s_region):
+    return np.array([float(word) for word in s_region.split()[2:]])
+
+
 def _edge_allowance(shape):
     # Input pixels straddling the output edge: drizzle drops them, we keep
     # their inside part; that touches at most the border rows/columns.
@@ -103,6 +107,14 @@ def test_outputs_equal_the_reference(name):
         else:
             assert slit.meta.pixel_area_sr == pytest.approx(meta["pixelarea_steradians"],
                                                             rel=1e-9)
+        if meta["s_region"] is None:
+            assert slit.meta.s_region is None
+        else:
+            assert slit.meta.s_region.startswith("POLYGON ICRS  ")
+            np.testing.assert_allclose(_polygon(slit.meta.s_region),
+                                       _polygon(meta["s_region"]), rtol=0, atol=2e-9)
+        if meta["source_ypos"] is not None:
+            assert slit.meta.slit.source_ypos == pytest.approx(meta["source_ypos"], rel=1e-9)
         exposure = slit.meta.exposure
         assert exposure.exposure_time == pytest.approx(meta["exposure_time"])
         assert exposure.start_time == pytest.approx(meta["start_time"])
