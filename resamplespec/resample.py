@@ -35,7 +35,7 @@ from .models import (
     SpectralImage,
     as_spectral_inputs,
 )
-from .options import ResampleOptions
+from .options import ResampleOptions, validate_flag
 from .weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
 
 __all__ = ["resample"]
@@ -60,6 +60,7 @@ def resample(
     propagate_dq: bool = False,
     good_bits: Any = DEFAULT_GOOD_BITS,
     variance: str = "reference",
+    progress_bar: bool = False,
 ) -> SpectralImage | MultiSlitImage | list[SpectralImage]:
     """Rectify and combine 2D spectra onto a common spatial x wavelength grid.
 
@@ -106,6 +107,9 @@ def resample(
         'reference': variances and errors as the JWST pipeline computes them.
         'exact': the variance of the weighted mean, sum(w^2 var) / sum(w)^2
         with the overlap weights w of the same kernel pass.
+    progress_bar : bool
+        Show a progress bar (tqdm, on stderr, one step per input drawn;
+        off when stderr is not a terminal).
 
     Returns
     -------
@@ -141,18 +145,27 @@ def resample(
         good_bits=good_bits,
         variance=variance,
     )
+    progress_bar = validate_flag("progress_bar", progress_bar)
     exposures = as_spectral_inputs(models)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
-    if not multi_slit:
-        images = list(exposures)
-        outputs = _resample_group(images, options)
-        return outputs if options.single else outputs[0]
-
-    slits: list[SpectralImage] = []
-    for key, images in _group_by_slit(exposures).items():
-        log.info("resampling %s %s from %d exposure(s)", *key, len(images))
-        slits.extend(_resample_group(images, options))
+    groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
+    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
+        if not multi_slit:
+            outputs = _resample_group(groups[("input", "all")], options, tick=bar.update)
+            return outputs if options.single else outputs[0]
+        slits: list[SpectralImage] = []
+        for key, images in groups.items():
+            log.info("resampling %s %s from %d exposure(s)", *key, len(images))
+            slits.extend(_resample_group(images, options, tick=bar.update))
     return MultiSlitImage(slits, meta=slits[0].meta if slits else None)
+
+
+def _progress(enabled: bool, total: int):
+    """A tqdm bar over the inputs drawn (disabled: a no-op with the same API)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="input", desc="resampling", leave=False,
+                disable=None if enabled else True)
 
 
 def _group_by_slit(exposures: Sequence[Any]) -> dict[Any, list[SpectralImage]]:
@@ -189,7 +202,9 @@ def _check_inputs(images: list[SpectralImage]) -> None:
             raise ValueError(f"{label}: every data value is NaN; nothing to resample")
 
 
-def _resample_group(images: list[SpectralImage], options: ResampleOptions) -> list[SpectralImage]:
+def _resample_group(
+    images: list[SpectralImage], options: ResampleOptions, *, tick=None
+) -> list[SpectralImage]:
     """Resample one group (one slit); returns one image, or one per input if single."""
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
@@ -215,16 +230,18 @@ def _resample_group(images: list[SpectralImage], options: ResampleOptions) -> li
     if options.single:
         return [
             _finish(
-                _drizzle([image], grid, options, variance_names, pixel_map, single=True),
+                _drizzle([image], grid, options, variance_names, pixel_map, single=True,
+                         tick=tick),
                 [image], grid, options, variance_names, single=True,
             )
             for image in images
         ]
-    drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False)
+    drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False,
+                        tick=tick)
     return [_finish(drizzler, images, grid, options, variance_names, single=False)]
 
 
-def _drizzle(images, grid, options, variance_names, pixel_map, *, single):
+def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None):
     if single and options.variance == "reference":
         # The reference drizzles the error array like data for single outputs
         # (and no variances); err**2 through the per-input variance path is
@@ -262,6 +279,8 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single):
             **_input_section(image),
         )
         drawn += counts.drawn
+        if tick is not None:
+            tick(1)
     if drawn == 0:
         names = ", ".join(str(im.name or im.meta.filename) for im in images)
         raise ValueError(f"no input pixel of {names} falls on the output grid")

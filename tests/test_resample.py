@@ -107,9 +107,9 @@ def test_all_nan_input_is_refused(nods):
 
 
 def test_wcs_without_spectral_axis_is_refused(nods):
+    from astropy.modeling import models
     from gwcs import coordinate_frames as cf
     from gwcs.wcs import WCS
-    from astropy.modeling import models
 
     imaging = WCS(models.Shift(0) & models.Shift(0), input_frame=cf.Frame2D(name="detector"),
                   output_frame=cf.Frame2D(name="plane"))

@@ -27,7 +27,6 @@ os.environ.setdefault("CRDS_SERVER_URL", "https://localhost:1")
 os.environ.setdefault("CRDS_PATH", tempfile.mkdtemp(prefix="crds_empty_"))
 
 import jwst_adapter as ja  # noqa: E402
-
 from golden_cases import CASES, make_inputs  # noqa: E402
 
 OUT = HERE / "golden_resample"
