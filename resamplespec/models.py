@@ -303,7 +303,9 @@ def _get(obj: Any, dotted: str) -> Any:
 
 
 def _looks_like_datamodel(obj: Any) -> bool:
-    return hasattr(obj, "meta") and hasattr(obj, "data") and not isinstance(obj, Mapping)
+    """A JWST datamodel: ``meta`` and either ``data`` or ``slits`` (MultiSlitModel)."""
+    return (hasattr(obj, "meta") and (hasattr(obj, "data") or hasattr(obj, "slits"))
+            and not isinstance(obj, (Mapping, MultiSlitImage)))
 
 
 def _jwst_slit_info(slit: Any) -> SlitInfo:
@@ -339,8 +341,9 @@ def _jwst_meta(model: Any, slit: Any = None) -> SpectralMeta:
         instrument=_get(model, "meta.instrument.name"),
         detector=_get(model, "meta.instrument.detector"),
         exp_type=_get(model, "meta.exposure.type"),
-        slit=_jwst_slit_info(source) if slit is not None or hasattr(model, "source_id")
-        else SlitInfo(),
+        # every slit attribute the model has (an ImageModel of MIRI LRS holds
+        # only the source position)
+        slit=_jwst_slit_info(source),
         filename=_get(model, "meta.filename"),
         s_region=_get(source, "meta.wcsinfo.s_region") or _get(model, "meta.wcsinfo.s_region"),
     )
@@ -408,8 +411,9 @@ def as_spectral_inputs(models: Any) -> list[SpectralImage | list[SpectralImage]]
 
 
 def _is_container(obj: Any) -> bool:
-    # A ModelContainer has no .data of its own but iterates over models.
-    return hasattr(obj, "__iter__") and not hasattr(obj, "data")
+    # A ModelContainer has no .data of its own but iterates over models.  (A
+    # datamodel iterates too, over its metadata keys: not a container.)
+    return hasattr(obj, "__iter__") and not (hasattr(obj, "data") or hasattr(obj, "slits"))
 
 
 def _one_exposure(item: Any, label: str) -> SpectralImage | list[SpectralImage]:
