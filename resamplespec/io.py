@@ -140,26 +140,43 @@ def read(path: str | os.PathLike) -> SpectralImage | MultiSlitImage:
     ValueError
         The file is not a resamplespec ASDF product, or of a newer format.
     """
+    with open_product(path, lazy_load=False) as af:
+        slits = [_image_from_tree(dict(slit)) for slit in af.tree["slits"]]
+        if af.tree.get("kind") == "multi_slit_image":
+            meta = af.tree.get("meta")
+            return MultiSlitImage(slits, meta=_meta_from_tree(dict(meta)) if meta else None)
+        return slits[0]
+
+
+def open_product(path: str | os.PathLike, *, lazy_load: bool = True) -> Any:
+    """Open a resamplespec ASDF product (an ``AsdfFile``, to use in ``with``).
+
+    With ``lazy_load`` the arrays are read only when accessed.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not a resamplespec ASDF product, or of a newer format.
+    """
     import asdf
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     try:
-        handle = asdf.open(path, lazy_load=False, memmap=False)
+        handle = asdf.open(path, lazy_load=lazy_load, memmap=False)
     except Exception as exc:
         raise ValueError(f"{path} is not a readable ASDF file: {exc}") from None
-    with handle as af:
-        version = af.tree.get("resamplespec_format")
-        if version is None:
-            raise ValueError(f"{path} is not a resamplespec product (no resamplespec_format)")
-        if int(version) > FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has resamplespec_format {version}; this version reads up to "
-                f"{FORMAT_VERSION}: upgrade resamplespec"
-            )
-        slits = [_image_from_tree(dict(slit)) for slit in af.tree["slits"]]
-        if af.tree.get("kind") == "multi_slit_image":
-            meta = af.tree.get("meta")
-            return MultiSlitImage(slits, meta=_meta_from_tree(dict(meta)) if meta else None)
-        return slits[0]
+    version = handle.tree.get("resamplespec_format")
+    problem = None
+    if version is None:
+        problem = f"{path} is not a resamplespec product (no resamplespec_format)"
+    elif int(version) > FORMAT_VERSION:
+        problem = (f"{path} has resamplespec_format {version}; this version reads up to "
+                   f"{FORMAT_VERSION}: upgrade resamplespec")
+    if problem is not None:
+        handle.close()
+        raise ValueError(problem)
+    return handle

@@ -373,12 +373,16 @@ def _from_jwst_model(model: Any) -> list[SpectralImage] | SpectralImage:
     return _jwst_image(model)
 
 
-def as_spectral_inputs(models: Any) -> list[SpectralImage | list[SpectralImage]]:
+def as_spectral_inputs(
+    models: Any, *, defer_paths: bool = False
+) -> list[SpectralImage | list[SpectralImage]]:
     """Normalise ``models`` to a list of exposures.
 
     Each exposure is a :class:`SpectralImage` (single slit) or a list of them
     (a multi-slit exposure).  Everything is copied: the caller's objects are
-    never modified downstream.
+    never modified downstream.  With ``defer_paths``, inputs given as paths
+    become :class:`resamplespec.lazy.DeferredImage` (metadata read, arrays
+    read when needed).
 
     Raises
     ------
@@ -406,7 +410,12 @@ def as_spectral_inputs(models: Any) -> list[SpectralImage | list[SpectralImage]]
 
     exposures: list[SpectralImage | list[SpectralImage]] = []
     for k, item in enumerate(items):
-        exposures.append(_one_exposure(item, f"models[{k}]"))
+        if defer_paths and isinstance(item, (str, os.PathLike)):
+            from .lazy import deferred_exposure  # deferred: lazy depends on this module
+
+            exposures.append(deferred_exposure(item))
+        else:
+            exposures.append(_one_exposure(item, f"models[{k}]"))
     return exposures
 
 

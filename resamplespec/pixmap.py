@@ -333,6 +333,10 @@ def sample_inputs(
     -------
     list of InputSamples
     """
+    from .lazy import LazyImages
+
+    if isinstance(images, LazyImages):
+        return _LazySamples(images, slit_frame_index)
     plans = [_plan(image) for image in images]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -367,3 +371,33 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
                 values[:, outside_x] = np.nan
                 values[outside_y, :] = np.nan
     return InputSamples(plan.label, plan.shape, int(xs[0]), int(ys[0]), world, slit, wcs)
+
+
+class _LazySamples(Sequence[InputSamples]):
+    """:func:`sample_inputs` of inputs read on access (``in_memory=False``).
+
+    Each input's WCS is evaluated when its samples are asked for and not
+    kept, so a builder that goes over the inputs twice evaluates them twice;
+    only the ``slit_frame`` input's samples (the NIRSpec reference input,
+    used throughout the build) are kept.
+    """
+
+    def __init__(self, images: Sequence[Any], slit_frame_index: int | None) -> None:
+        self._images = images
+        self._slit_frame_index = slit_frame_index
+        self._kept: InputSamples | None = None
+
+    def __len__(self) -> int:
+        return len(self._images)
+
+    def __getitem__(self, index: int) -> InputSamples:  # type: ignore[override]
+        k = range(len(self))[index]
+        if k == self._slit_frame_index:
+            if self._kept is None:
+                self._kept = sample_input(self._images[k], slit_frame=True)
+            return self._kept
+        return sample_input(self._images[k])
+
+    def __iter__(self):
+        for k in range(len(self)):
+            yield self[k]

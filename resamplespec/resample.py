@@ -18,8 +18,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
+import tempfile
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -61,6 +64,7 @@ def resample(
     good_bits: Any = DEFAULT_GOOD_BITS,
     variance: str = "reference",
     progress_bar: bool = False,
+    output_dir: str | os.PathLike | None = None,
 ) -> SpectralImage | MultiSlitImage | list[SpectralImage]:
     """Rectify and combine 2D spectra onto a common spatial x wavelength grid.
 
@@ -97,8 +101,11 @@ def resample(
         exposure, measurement time and duration summed); otherwise the
         output takes the first input's.
     in_memory : bool
-        Accepted for compatibility with the reference (inputs are processed
-        one at a time either way).
+        False: inputs given as paths are read when needed, one or two at a
+        time, and released after use (:mod:`resamplespec.lazy`); with
+        ``single=True`` each product is written to ``output_dir`` as it is
+        made and the paths are returned.  Inputs given as objects are in
+        memory already either way.
     propagate_dq : bool
         Output DQ = bitwise OR of the flags of contributing input pixels.
     good_bits : int, str or None
@@ -110,13 +117,18 @@ def resample(
     progress_bar : bool
         Show a progress bar (tqdm, on stderr, one step per input drawn;
         off when stderr is not a terminal).
+    output_dir : str or path-like, optional
+        Where ``single=True`` products go with ``in_memory=False`` (default:
+        a new temporary folder, logged); ignored otherwise.
 
     Returns
     -------
     SpectralImage, MultiSlitImage or list of SpectralImage
         A SpectralImage for single-slit inputs; a MultiSlitImage for
         multi-slit inputs; with ``single=True`` one image per input (a list,
-        or a MultiSlitImage holding every slit of every input).
+        or a MultiSlitImage holding every slit of every input), or with
+        ``in_memory=False`` the list of the files they were written to
+        (resamplespec ASDF, named after the input file and slit).
 
     Raises
     ------
@@ -146,18 +158,46 @@ def resample(
         variance=variance,
     )
     progress_bar = validate_flag("progress_bar", progress_bar)
-    exposures = as_spectral_inputs(models)
+    writer = None
+    if options.single and not options.in_memory:
+        writer = _SingleWriter(output_dir)
+    exposures = as_spectral_inputs(models, defer_paths=not options.in_memory)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
     groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
     with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
         if not multi_slit:
-            outputs = _resample_group(groups[("input", "all")], options, tick=bar.update)
+            outputs = _resample_group(groups[("input", "all")], options, tick=bar.update,
+                                      writer=writer)
             return outputs if options.single else outputs[0]
-        slits: list[SpectralImage] = []
+        slits: list[Any] = []
         for key, images in groups.items():
             log.info("resampling %s %s from %d exposure(s)", *key, len(images))
-            slits.extend(_resample_group(images, options, tick=bar.update))
+            slits.extend(_resample_group(images, options, tick=bar.update, writer=writer))
+    if writer is not None:
+        return slits
     return MultiSlitImage(slits, meta=slits[0].meta if slits else None)
+
+
+class _SingleWriter:
+    """Writes single=True products as they are made (in_memory=False)."""
+
+    def __init__(self, output_dir: str | os.PathLike | None) -> None:
+        if output_dir is None:
+            output_dir = tempfile.mkdtemp(prefix="resamplespec-single-")
+            log.info("single products go to %s", output_dir)
+        elif not isinstance(output_dir, (str, os.PathLike)):
+            raise TypeError(f"output_dir must be a folder name, got {output_dir!r}")
+        self.folder = Path(output_dir)
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, product: SpectralImage, source: Any) -> Path:
+        from .io import write
+
+        stem = Path(source.path).stem if hasattr(source, "path") else (
+            Path(source.meta.filename).stem if source.meta.filename else "input")
+        name = f"_{product.name}" if product.name else ""
+        path = self.folder / f"{stem}{name}_single_s2d.asdf"
+        return write(product, path)
 
 
 def _progress(enabled: bool, total: int):
@@ -202,16 +242,30 @@ def _check_inputs(images: list[SpectralImage]) -> None:
             raise ValueError(f"{label}: every data value is NaN; nothing to resample")
 
 
+def _prepare(image: SpectralImage) -> None:
+    """Check one input and make its NaN and DO_NOT_USE agree (in place, on a copy)."""
+    _check_inputs([image])
+    match_nans_and_flags(image)
+
+
 def _resample_group(
-    images: list[SpectralImage], options: ResampleOptions, *, tick=None
-) -> list[SpectralImage]:
+    images: list[Any], options: ResampleOptions, *, tick=None, writer=None
+) -> list[Any]:
     """Resample one group (one slit); returns one image, or one per input if single."""
+    from .lazy import DeferredImage, LazyImages
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
 
-    _check_inputs(images)
-    for image in images:
-        match_nans_and_flags(image)
+    deferred = [image for image in images if isinstance(image, DeferredImage)]
+    if deferred:
+        for image in images:
+            if not isinstance(image, DeferredImage):
+                _prepare(image)
+        images = LazyImages(images, prepare=_prepare)
+    else:
+        _check_inputs(images)
+        for image in images:
+            match_nans_and_flags(image)
 
     if options.output_wcs is not None:
         grid = load_output_wcs(options.output_wcs, options.output_shape, images=images)
@@ -222,20 +276,27 @@ def _resample_group(
             pixel_scale=options.pixel_scale,
             output_shape=options.output_shape,
             good_bits=options.good_bits,
+            keep_samples=not deferred,
         )
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
-        name for name in VARIANCE_NAMES if all(getattr(im, name) is not None for im in images)
+        name for name in VARIANCE_NAMES
+        if all(_has_array(images, k, name) for k in range(len(images)))
     ]
     if options.single:
-        return [
-            _finish(
+        outputs = []
+        for k in range(len(images)):
+            image = images[k]
+            product = _finish(
                 _drizzle([image], grid, options, variance_names, pixel_map, single=True,
                          tick=tick),
                 [image], grid, options, variance_names, single=True,
             )
-            for image in images
-        ]
+            if writer is not None:
+                source = images._deferred[k] if isinstance(images, LazyImages) else image
+                product = writer(product, source)
+            outputs.append(product)
+        return outputs
     drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False,
                         tick=tick)
     return [_finish(drizzler, images, grid, options, variance_names, single=False)]
@@ -282,7 +343,7 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
         if tick is not None:
             tick(1)
     if drawn == 0:
-        names = ", ".join(str(im.name or im.meta.filename) for im in images)
+        names = ", ".join(str(m.slit.name or m.filename) for m in _metas(images))
         raise ValueError(f"no input pixel of {names} falls on the output grid")
     return drizzler
 
@@ -347,11 +408,28 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
     )
 
 
+def _metas(images) -> list:
+    """The inputs' metadata (without reading deferred inputs' arrays)."""
+    from .lazy import LazyImages
+
+    if isinstance(images, LazyImages):
+        return [images.meta(k) for k in range(len(images))]
+    return [image.meta for image in images]
+
+
+def _has_array(images, index: int, name: str) -> bool:
+    from .lazy import LazyImages
+
+    if isinstance(images, LazyImages):
+        return images.has_array(index, name)
+    return getattr(images[index], name) is not None
+
+
 def _blend_exposure(images: list[SpectralImage]) -> ExposureTimes:
     """start = min, end = max, mid = mean; exposure time and duration summed;
     the effective exposure time is the summed exposure time and the measurement
     time is summed only if every input has one (as the reference does)."""
-    times = [im.meta.exposure for im in images]
+    times = [meta.exposure for meta in _metas(images)]
 
     def total(name):
         values = [getattr(t, name) for t in times if getattr(t, name) is not None]

@@ -469,7 +469,15 @@ def _positive(name: str, value: Any) -> float:
     return number
 
 
-def _as_images(images: Any) -> list[SpectralImage]:
+def _as_images(images: Any) -> Sequence[SpectralImage]:
+    from .lazy import LazyImages
+
+    if isinstance(images, LazyImages):
+        # read on access, one or two at a time (in_memory=False); the WCS of
+        # each input is checked by resample() as it is read
+        if not len(images):
+            raise ValueError("images: at least one input image is needed to build an output grid")
+        return images
     if isinstance(images, (SpectralImage, Mapping)):
         images = [images]
     try:
@@ -927,7 +935,9 @@ def _build_interpolated(images, samples, ratio) -> _Built:
             continue
         low = min(float(np.min(c)) for c in collected)
         high = max(float(np.max(c)) for c in collected)
-        collected.append(medians[(medians < low) | (medians > high)])
+        beyond = medians[(medians < low) | (medians > high)]
+        if beyond.size:
+            collected.append(beyond)
     table = np.unique(np.concatenate(collected))
     if first.meta.exp_type == "MIR_LRS-FIXEDSLIT":
         table = table[::-1]  # keep the detector's order: wavelength falls with the row
@@ -1221,7 +1231,7 @@ def build_output_grid(
         _spatial=built.spatial,
         _spectral=built.spectral,
     )
-    if keep_samples:
+    if keep_samples and isinstance(samples, list):
         for image, sample in zip(images, samples, strict=True):
             grid._samples[id(image)] = sample
     return grid

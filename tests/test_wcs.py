@@ -609,3 +609,13 @@ def test_output_wcs_round_trips_through_asdf(name, tmp_path):
         custom = load_output_wcs(path, images=our_case(name, 0)[0])
         assert custom.shape == grid.shape
         assert custom.pixel_scale_ratio == pytest.approx(grid.pixel_scale_ratio, rel=1e-9)
+
+
+def test_three_lrs_nods_where_the_last_adds_no_wavelength():
+    # jwst 3.0 on the same inputs: shape (114, 62), rows 11.963057, 11.871701, 11.781043 um
+    images = [SpectralImage.from_dict(d)
+              for d in datasets.miri_lrs(n_exposures=3, shape=(120, 60), seed=2)]
+    grid = build_output_grid(images)
+    assert grid.shape == (114, 62)
+    np.testing.assert_allclose(grid.wavelength[:3], [11.963057, 11.871701, 11.781043],
+                               rtol=1e-7)

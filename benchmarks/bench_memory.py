@@ -1,0 +1,128 @@
+"""Peak memory of resample() with in_memory=True and in_memory=False.
+
+Writes N single-slit inputs (NIRSpec-like fixed-slit nods) as resamplespec
+ASDF files, then runs ``resamplespec.resample(paths, in_memory=...)`` in a
+fresh Python process per case and reports the growth of the process's peak
+resident memory over its resident memory after the imports (on Linux the
+kernel's high-water mark ``VmHWM``, reset after the imports; elsewhere
+``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which on Linux would also
+carry the peak of the parent process it was forked from), next to the size
+of one input and of the output (the bytes of their arrays).  The issue's
+target: with ``in_memory=False`` the growth stays within 2x (one input +
+the output).
+
+    python benchmarks/bench_memory.py                 # 30 nods of 40x2048
+    python benchmarks/bench_memory.py --inputs 10 --shape 40,1024
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+_CHILD = textwrap.dedent(
+    """
+    import json, resource, sys, warnings
+    import numpy as np
+    import resamplespec
+    from resamplespec import io
+
+    warnings.simplefilter("ignore")
+    paths, in_memory, single, out = json.loads(sys.argv[1])
+    # Peak resident memory of the run alone.  ru_maxrss (resource module) is
+    # the right measure but on Linux it also carries the peak of the process
+    # this one was forked from, and the imports' own peak; so on Linux the
+    # high-water mark is reset after the imports (/proc/self/clear_refs) and
+    # read from /proc/self/status (VmHWM, the number ru_maxrss reports for
+    # this process's own memory).  Free heap that malloc kept after the
+    # imports would absorb the run's allocations unseen: returned first.
+    import ctypes, gc
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except OSError:
+        pass
+
+    def high_water_kb():
+        try:
+            with open("/proc/self/status") as handle:
+                for line in handle:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+    before = high_water_kb()
+    result = resamplespec.resample(paths, in_memory=in_memory, single=single)
+    peak = high_water_kb()
+    first = result[0] if isinstance(result, list) else result
+    if isinstance(first, str) or hasattr(first, "__fspath__"):
+        first = io.read(first)
+    arrays = [first.data, first.wht, first.con, first.err, first.var_rnoise,
+              first.var_poisson, first.var_flat, first.dq]
+    output_bytes = sum(a.nbytes for a in arrays if a is not None)
+    print(json.dumps({"growth_kb": peak - before, "output_bytes": output_bytes,
+                      "shape": list(first.shape)}))
+    """
+)
+
+
+def _input_bytes(path: Path) -> int:
+    from resamplespec import io
+
+    image = io.read(path)
+    arrays = [image.data, image.dq, image.err, image.var_rnoise, image.var_poisson,
+              image.var_flat]
+    return sum(a.nbytes for a in arrays if a is not None)
+
+
+def _run(paths: list[Path], in_memory: bool, single: bool) -> dict:
+    argument = json.dumps([[str(p) for p in paths], in_memory, single, None])
+    done = subprocess.run([sys.executable, "-c", _CHILD, argument], capture_output=True,
+                          text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", type=int, default=30)
+    parser.add_argument("--shape", default="40,2048", help="ny,nx of each input")
+    args = parser.parse_args(argv)
+    ny, nx = (int(v) for v in args.shape.split(","))
+
+    from resamplespec import SpectralImage, datasets, io
+
+    with tempfile.TemporaryDirectory(prefix="rsp_bench_memory_") as folder:
+        nods = datasets.nirspec_fixed_slit(n_exposures=args.inputs, shape=(ny, nx), seed=0)
+        paths = [io.write(SpectralImage.from_dict(nod), Path(folder) / f"nod{k:03d}.asdf")
+                 for k, nod in enumerate(nods)]
+        del nods
+        one_input = _input_bytes(paths[0])
+        print(f"{args.inputs} inputs of {ny}x{nx}; one input's arrays {one_input / 1e6:.1f} MB")
+        print("| case | peak growth MB | output MB | (one input + output) MB | ratio |")
+        print("|---|---:|---:|---:|---:|")
+        for in_memory in (True, False):
+            for single in (False, True):
+                measured = _run(paths, in_memory, single)
+                growth = measured["growth_kb"] / 1024
+                output = measured["output_bytes"] / 1e6
+                budget = one_input / 1e6 + output
+                label = f"in_memory={in_memory}" + (", single" if single else "")
+                print(f"| {label} | {growth:.1f} | {output:.1f} | {budget:.1f} | "
+                      f"{growth / budget:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Inputs read from their files when needed: ``resample(..., in_memory=False)``.
+
+With ``in_memory=False``, each input given as a path is opened once up
+front for its metadata only (slit names and source attributes, to group the
+slits of a multi-slit set, and the exposure times); its arrays and WCS are
+read when a step needs them and dropped after use.  The steps see the
+inputs of one group through :class:`LazyImages`, a sequence that reads an
+image on access and keeps at most the last :data:`CACHED_IMAGES` read, so
+that at any moment only one or two inputs are in memory whatever their
+number.
+
+The price is time: the output grid is built in two passes over the inputs
+and the pixel map evaluates each input's WCS once more, where the in-memory
+path evaluates it once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .models import SpectralImage, SpectralMeta
+
+__all__ = ["CACHED_IMAGES", "DeferredImage", "LazyImages", "deferred_exposure"]
+
+#: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
+CACHED_IMAGES = 1
+
+
+class DeferredImage:
+    """One slit of an input file, with its metadata; arrays read by :meth:`load`.
+
+    Parameters
+    ----------
+    path : path-like
+        A resamplespec ASDF file (or any file :func:`resamplespec.io.read` reads).
+    index : int
+        The slit's position in the file (0 for a single-slit file).
+    meta : SpectralMeta
+        Its metadata, read without the arrays.
+    """
+
+    def __init__(self, path: str | os.PathLike, index: int, meta: SpectralMeta,
+                 arrays: frozenset[str] = frozenset()) -> None:
+        self.path = Path(path)
+        self.index = index
+        self.meta = meta
+        #: names of the arrays the slit has (``data``, ``err``, ``var_rnoise``...)
+        self.arrays = arrays
+
+    @property
+    def name(self) -> str | None:
+        return self.meta.slit.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.path.name}[{self.index}]" if self.index else self.path.name
+
+    def load(self) -> SpectralImage:
+        """Read the slit's arrays and WCS (a new SpectralImage each time)."""
+        if self.path.suffix.lower() == ".asdf":
+            return _read_asdf_slit(self.path, self.index)
+        from .io import read
+
+        product = read(self.path)
+        slits = list(product.slits) if hasattr(product, "slits") else [product]
+        return slits[self.index]
+
+    def __repr__(self) -> str:
+        return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
+
+
+def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredImage]:
+    """The slits of one input file as deferred images (metadata read, arrays not).
+
+    A single-slit file gives one :class:`DeferredImage`, a multi-slit file
+    a list of them, as :func:`resamplespec.models.as_spectral_inputs` gives
+    images.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not a readable product.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    if path.suffix.lower() == ".asdf":
+        kind, metas, arrays = _asdf_metadata(path)
+    else:
+        from .io import read
+
+        product = read(path)
+        kind = "multi_slit_image" if hasattr(product, "slits") else "spectral_image"
+        slits = list(product.slits) if hasattr(product, "slits") else [product]
+        metas = [slit.meta for slit in slits]
+        arrays = [_array_names(slit) for slit in slits]
+        del product, slits
+    deferred = [DeferredImage(path, k, meta, names)
+                for k, (meta, names) in enumerate(zip(metas, arrays, strict=True))]
+    return deferred if kind == "multi_slit_image" else deferred[0]
+
+
+class LazyImages(Sequence[SpectralImage]):
+    """The images of one group, read on access.
+
+    Parameters
+    ----------
+    deferred : sequence of DeferredImage or SpectralImage
+        The inputs (images already in memory are returned as they are).
+    prepare : callable, optional
+        Applied to every image read (e.g. making NaN and DO_NOT_USE agree),
+        in place.
+    """
+
+    def __init__(
+        self,
+        deferred: Sequence[DeferredImage | SpectralImage],
+        prepare: Callable[[SpectralImage], Any] | None = None,
+    ) -> None:
+        self._deferred = list(deferred)
+        self._prepare = prepare
+        self._cache: OrderedDict[int, SpectralImage] = OrderedDict()
+        self.reads = 0  # files read, for tests and logs
+
+    def __len__(self) -> int:
+        return len(self._deferred)
+
+    def __getitem__(self, index: int) -> SpectralImage:  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        k = range(len(self))[index]
+        if k in self._cache:
+            self._cache.move_to_end(k)
+            return self._cache[k]
+        item = self._deferred[k]
+        if isinstance(item, SpectralImage):
+            image = item
+        else:
+            image = item.load()
+            self.reads += 1
+            if self._prepare is not None:
+                self._prepare(image)
+        self._cache[k] = image
+        while len(self._cache) > CACHED_IMAGES:
+            self._cache.popitem(last=False)
+        return image
+
+    def __iter__(self) -> Iterator[SpectralImage]:
+        for k in range(len(self)):
+            yield self[k]
+
+    def meta(self, index: int) -> SpectralMeta:
+        """An input's metadata without reading its arrays."""
+        return self._deferred[index].meta
+
+    def has_array(self, index: int, name: str) -> bool:
+        """Whether an input has the array ``name``, without reading it."""
+        item = self._deferred[index]
+        if isinstance(item, SpectralImage):
+            return getattr(item, name) is not None
+        return name in item.arrays
+
+    def release(self) -> None:
+        """Drop the images kept."""
+        self._cache.clear()
+
+
+def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
+    from .io import _meta_from_tree, open_product
+
+    with open_product(path, lazy_load=True) as af:
+        slits = af.tree["slits"]
+        metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
+        arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
+        return str(af.tree.get("kind")), metas, arrays
+
+
+def _array_names(image: SpectralImage) -> frozenset[str]:
+    names = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat", "wht", "con")
+    return frozenset(n for n in names if getattr(image, n) is not None)
+
+
+def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
+    from .io import _image_from_tree, open_product
+
+    with open_product(path, lazy_load=True) as af:
+        return _image_from_tree(dict(af.tree["slits"][index]))

@@ -1,0 +1,149 @@
+"""in_memory=False: inputs read from their files when needed, same numbers."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample
+from resamplespec import lazy as lazy_module
+from resamplespec.lazy import DeferredImage, LazyImages, deferred_exposure
+
+ARRAYS = ("data", "wht", "con", "err", "var_rnoise", "var_poisson", "var_flat", "dq")
+
+
+def _assert_same(a, b):
+    for name in ARRAYS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None or y is None:
+            assert x is None and y is None, name
+        else:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+    assert a.meta == b.meta
+
+
+@pytest.fixture(scope="module")
+def nod_paths(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("nods")
+    nods = datasets.nirspec_fixed_slit(n_exposures=4, shape=(24, 120), seed=21)
+    return [str(io.write(SpectralImage.from_dict(nod), folder / f"nod{k}.asdf"))
+            for k, nod in enumerate(nods)]
+
+
+@pytest.fixture(scope="module")
+def mos_paths(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mos")
+    exposures = datasets.nirspec_mos(n_slits=3, n_exposures=2, nx=90, seed=21)
+    return [str(io.write(MultiSlitImage([SpectralImage.from_dict(s) for s in slits]),
+                         folder / f"mos{k}.asdf"))
+            for k, slits in enumerate(exposures)]
+
+
+@pytest.mark.parametrize("options", [{}, {"pixel_scale_ratio": 2.0, "propagate_dq": True},
+                                     {"variance": "exact", "kernel": "point"}])
+def test_reading_inputs_when_needed_gives_the_same_numbers(nod_paths, options):
+    _assert_same(resample(nod_paths, in_memory=False, **options),
+                 resample(nod_paths, **options))
+
+
+def test_multi_slit_sets_from_files_give_the_same_numbers(mos_paths):
+    lazy, eager = resample(mos_paths, in_memory=False), resample(mos_paths)
+    assert lazy.names == eager.names
+    for a, b in zip(lazy, eager, strict=True):
+        _assert_same(a, b)
+
+
+def test_miri_lrs_from_files_gives_the_same_numbers(tmp_path):
+    paths = [str(io.write(SpectralImage.from_dict(nod), tmp_path / f"lrs{k}.asdf"))
+             for k, nod in enumerate(datasets.miri_lrs(n_exposures=3, shape=(120, 60), seed=2))]
+    _assert_same(resample(paths, in_memory=False), resample(paths))
+
+
+def test_at_most_a_few_inputs_are_in_memory_at_once(nod_paths, monkeypatch):
+    loaded = []  # weak references to every image read
+    most = []
+    original = DeferredImage.load
+
+    def counting_load(self):
+        gc.collect()
+        image = original(self)
+        loaded.append(weakref.ref(image))
+        most.append(sum(ref() is not None for ref in loaded))
+        return image
+
+    monkeypatch.setattr(DeferredImage, "load", counting_load)
+    resample(nod_paths, in_memory=False)
+    assert len(most) >= len(nod_paths)  # every input was read from its file
+    # the one being read, those cached, and the grid builder's reference input
+    assert max(most) <= lazy_module.CACHED_IMAGES + 2
+
+
+def test_single_products_are_written_as_they_are_made(mos_paths, tmp_path):
+    paths = resample(mos_paths, in_memory=False, single=True, output_dir=tmp_path / "single")
+    expected = resample(mos_paths, single=True)
+    assert len(paths) == len(expected) == 6
+    assert paths[0].name == "mos0_" + expected[0].name + "_single_s2d.asdf"
+    for path, image in zip(paths, expected, strict=True):
+        _assert_same(io.read(path), image)
+
+
+def test_single_products_go_to_a_new_temporary_folder_by_default(nod_paths):
+    paths = resample(nod_paths[:2], in_memory=False, single=True)
+    assert [p.name for p in paths] == ["nod0_S200A1_single_s2d.asdf",
+                                       "nod1_S200A1_single_s2d.asdf"]
+    assert paths[0].parent.name.startswith("resamplespec-single-")
+
+
+def test_existing_single_products_are_not_overwritten(nod_paths, tmp_path):
+    (tmp_path / "nod0_S200A1_single_s2d.asdf").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="nod0_S200A1_single_s2d.asdf"):
+        resample(nod_paths[:1], in_memory=False, single=True, output_dir=tmp_path)
+    assert (tmp_path / "nod0_S200A1_single_s2d.asdf").read_bytes() == b"keep"
+
+
+def test_paths_and_objects_can_be_mixed(nod_paths):
+    objects = [io.read(nod_paths[1]), nod_paths[0]]
+    _assert_same(resample(objects, in_memory=False), resample(objects))
+
+
+def test_deferred_inputs_carry_metadata_and_array_names_only(mos_paths, nod_paths):
+    (single,) = [deferred_exposure(nod_paths[0])]
+    assert isinstance(single, DeferredImage)
+    assert single.name == "S200A1" and single.meta.exposure.exposure_time > 0
+    assert {"data", "dq", "err", "var_rnoise"} <= single.arrays
+    slits = deferred_exposure(mos_paths[0])
+    assert [s.index for s in slits] == [0, 1, 2]
+    np.testing.assert_array_equal(slits[2].load().data, io.read(mos_paths[0])[2].data)
+
+
+def test_lazy_images_read_on_access_and_keep_only_the_last(nod_paths):
+    images = LazyImages([deferred_exposure(p) for p in nod_paths])
+    assert images.reads == 0 and len(images) == 4
+    first = images[0]
+    assert images[0] is first and images.reads == 1
+    for k in range(1, lazy_module.CACHED_IMAGES + 1):
+        images[k]
+    reads = images.reads
+    assert images[0] is not first and images.reads == reads + 1  # dropped, read again
+    assert images.meta(3).slit.name == "S200A1" and images.reads == reads + 1
+
+
+def test_missing_and_unreadable_files_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothere.asdf"):
+        resample([str(tmp_path / "nothere.asdf")], in_memory=False)
+    junk = tmp_path / "junk.asdf"
+    junk.write_text("not asdf")
+    with pytest.raises(ValueError, match="junk.asdf"):
+        resample([str(junk)], in_memory=False)
+
+
+def test_input_files_are_not_modified(nod_paths):
+    before = [open(p, "rb").read() for p in nod_paths]
+    resample(nod_paths, in_memory=False)
+    assert [open(p, "rb").read() for p in nod_paths] == before
+
+
+def test_output_dir_must_be_a_folder_name(nod_paths):
+    with pytest.raises(TypeError, match="output_dir"):
+        resample(nod_paths[:1], in_memory=False, single=True, output_dir=3)
