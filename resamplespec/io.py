@@ -33,7 +33,7 @@ from .models import (
     SpectralMeta,
 )
 
-__all__ = ["FORMAT_VERSION", "read", "write"]
+__all__ = ["FORMAT_VERSION", "SUFFIXES", "file_format", "open_product", "read", "write"]
 
 FORMAT_VERSION = 1
 _ARRAYS = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat", "wht", "con")
@@ -79,9 +79,33 @@ def _image_from_tree(tree: dict[str, Any]) -> SpectralImage:
     return SpectralImage(wcs=tree["wcs"], meta=_meta_from_tree(dict(tree["meta"])), **arrays)
 
 
+#: File name suffixes and their formats.
+SUFFIXES = {".asdf": "asdf", ".fits": "fits", ".fit": "fits", ".fits.gz": "fits"}
+
+
+def file_format(path: str | os.PathLike) -> str:
+    """'asdf' or 'fits' from the file name's suffix.
+
+    Raises
+    ------
+    ValueError
+        Any other suffix.
+    """
+    name = Path(path).name.lower()
+    for suffix, kind in SUFFIXES.items():
+        if name.endswith(suffix):
+            return kind
+    raise ValueError(
+        f"{Path(path).name}: unknown file type; use one of {', '.join(SUFFIXES)}"
+    )
+
+
 def write(product: SpectralImage | MultiSlitImage, path: str | os.PathLike, *,
           overwrite: bool = False) -> Path:
-    """Write ``product`` to an ASDF file, atomically.
+    """Write ``product`` to an ASDF or FITS file (by suffix), atomically.
+
+    ``.asdf``: the native format (below); ``.fits``: the JWST s2d layout
+    (:func:`resamplespec.fits.write_fits`).
 
     Raises
     ------
@@ -92,6 +116,26 @@ def write(product: SpectralImage | MultiSlitImage, path: str | os.PathLike, *,
     """
     import asdf
 
+    if file_format(path) == "fits":
+        from .fits import write_fits
+
+        return write_fits(product, path, overwrite=overwrite)
+    kind, slits, path = _product_to_write(product, path, overwrite)
+    tree = {
+        "resamplespec_format": FORMAT_VERSION,
+        "kind": kind,
+        "slits": [_image_to_tree(slit) for slit in slits],
+    }
+    if isinstance(product, MultiSlitImage):
+        tree["meta"] = _meta_to_tree(product.meta)
+    _atomic_write(path, lambda handle: asdf.AsdfFile(tree).write_to(handle))
+    return path
+
+
+def _product_to_write(product: Any, path: str | os.PathLike,
+                      overwrite: bool) -> tuple[str, list[SpectralImage], Path]:
+    """(kind, slits, path) of a product about to be written; refuses other
+    objects and, unless ``overwrite``, an existing file."""
     if isinstance(product, SpectralImage):
         kind, slits = "spectral_image", [product]
     elif isinstance(product, MultiSlitImage):
@@ -103,15 +147,7 @@ def write(product: SpectralImage | MultiSlitImage, path: str | os.PathLike, *,
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    tree = {
-        "resamplespec_format": FORMAT_VERSION,
-        "kind": kind,
-        "slits": [_image_to_tree(slit) for slit in slits],
-    }
-    if isinstance(product, MultiSlitImage):
-        tree["meta"] = _meta_to_tree(product.meta)
-    _atomic_write(path, lambda handle: asdf.AsdfFile(tree).write_to(handle))
-    return path
+    return kind, slits, path
 
 
 def _atomic_write(path: Path, writer) -> None:
@@ -131,15 +167,23 @@ def _atomic_write(path: Path, writer) -> None:
 
 
 def read(path: str | os.PathLike) -> SpectralImage | MultiSlitImage:
-    """Read a file written by :func:`write` (arrays loaded into memory).
+    """Read a file written by :func:`write`, or a JWST cal/s2d FITS product.
+
+    Arrays are loaded into memory.  ``.fits`` files are read by
+    :func:`resamplespec.fits.read_fits`.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        The file is not a resamplespec ASDF product, or of a newer format.
+        An unknown suffix; not a resamplespec ASDF product, or of a newer
+        format; not a JWST-layout FITS product.
     """
+    if file_format(path) == "fits":
+        from .fits import read_fits
+
+        return read_fits(path)
     with open_product(path, lazy_load=False) as af:
         slits = [_image_from_tree(dict(slit)) for slit in af.tree["slits"]]
         if af.tree.get("kind") == "multi_slit_image":

@@ -36,7 +36,7 @@ class DeferredImage:
     Parameters
     ----------
     path : path-like
-        A resamplespec ASDF file (or any file :func:`resamplespec.io.read` reads).
+        A resamplespec ASDF file or a JWST-layout FITS product.
     index : int
         The slit's position in the file (0 for a single-slit file).
     meta : SpectralMeta
@@ -61,13 +61,13 @@ class DeferredImage:
 
     def load(self) -> SpectralImage:
         """Read the slit's arrays and WCS (a new SpectralImage each time)."""
-        if self.path.suffix.lower() == ".asdf":
-            return _read_asdf_slit(self.path, self.index)
-        from .io import read
+        from .io import file_format
 
-        product = read(self.path)
-        slits = list(product.slits) if hasattr(product, "slits") else [product]
-        return slits[self.index]
+        if file_format(self.path) == "asdf":
+            return _read_asdf_slit(self.path, self.index)
+        from .fits import read_fits
+
+        return read_fits(self.path, index=self.index)
 
     def __repr__(self) -> str:
         return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
@@ -90,17 +90,14 @@ def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredI
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
-    if path.suffix.lower() == ".asdf":
+    from .io import file_format
+
+    if file_format(path) == "asdf":
         kind, metas, arrays = _asdf_metadata(path)
     else:
-        from .io import read
+        from .fits import read_fits_metadata
 
-        product = read(path)
-        kind = "multi_slit_image" if hasattr(product, "slits") else "spectral_image"
-        slits = list(product.slits) if hasattr(product, "slits") else [product]
-        metas = [slit.meta for slit in slits]
-        arrays = [_array_names(slit) for slit in slits]
-        del product, slits
+        kind, metas, arrays = read_fits_metadata(path)
     deferred = [DeferredImage(path, k, meta, names)
                 for k, (meta, names) in enumerate(zip(metas, arrays, strict=True))]
     return deferred if kind == "multi_slit_image" else deferred[0]
@@ -179,11 +176,6 @@ def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[
         metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
         arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
         return str(af.tree.get("kind")), metas, arrays
-
-
-def _array_names(image: SpectralImage) -> frozenset[str]:
-    names = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat", "wht", "con")
-    return frozenset(n for n in names if getattr(image, n) is not None)
 
 
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:

@@ -224,7 +224,13 @@ def test_demo_writes_its_products_and_a_summary(tmp_path, capsys):
     fixed = io.read(tmp_path / "demo_fixed_slit_s2d.asdf")
     assert fixed.data.shape == (47, 400)
     assert len(io.read(tmp_path / "demo_mos_s2d.asdf")) == 3
-    assert (tmp_path / "demo_fixed_slit_s2d.fits").exists()
+    from astropy.io import fits
+
+    with fits.open(tmp_path / "demo_mos_s2d.fits") as hdul:
+        assert hdul[0].header["DATAMODL"] == "MultiSlitModel"
+        assert [h.ver for h in hdul if h.name == "SCI"] == [1, 2, 3]
+    np.testing.assert_array_equal(io.read(tmp_path / "demo_fixed_slit_s2d.fits").data,
+                                  fixed.data)
 
 
 def test_python_dash_m_runs_the_same_command_line(tmp_path):
@@ -233,3 +239,12 @@ def test_python_dash_m_runs_the_same_command_line(tmp_path):
     assert done.returncode == 2
     assert "argument --pixfrac: expected one argument" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_fits_output_holds_the_same_product_as_asdf(nod_files, tmp_path):
+    assert main([str(p) for p in nod_files] + ["-o", str(tmp_path / "a.asdf"), "-q"]) == 0
+    assert main([str(p) for p in nod_files] + ["-o", str(tmp_path / "a.fits"), "-q"]) == 0
+    from_asdf, from_fits = io.read(tmp_path / "a.asdf"), io.read(tmp_path / "a.fits")
+    for name in ("data", "err", "wht", "con", "var_rnoise"):
+        np.testing.assert_array_equal(getattr(from_fits, name), getattr(from_asdf, name))
+    assert from_fits.meta == from_asdf.meta

@@ -1,0 +1,585 @@
+"""FITS files in the JWST layout: s2d products out, cal and s2d products in.
+
+Written (:func:`write_fits`), as the JWST pipeline writes ``*_s2d.fits``:
+
+* primary header: the (blended) metadata with the JWST keyword names
+  (``INSTRUME``, ``DETECTOR``, ``EXP_TYPE``, ``EXPSTART``/``EXPMID``/``EXPEND``,
+  ``EFFEXPTM``, ``TMEASURE``, ``DURATION``) and the resample record
+  (``NDRIZ``, ``RESWHT``, ``PIXFRAC``, ``PXSCLRT``; kernel, fillval and
+  variance mode, which JWST does not record, as ``RSKERNEL``, ``RSFILVAL``,
+  ``RSVARMOD``);
+* per slit, numbered by ``EXTVER`` (1, 2, ...): ``SCI`` (with ``BUNIT``,
+  ``XPOSURE``, ``PIXAR_SR``/``PIXAR_A2``, ``S_REGION``, ``DISPAXIS`` and the
+  slit keywords ``SLTNAME``, ``SOURCEID``, ``SRCXPOS``...), ``ERR``, ``DQ``
+  (when propagated), ``WAVELENGTH`` (every pixel's, as JWST s2d products
+  hold it), ``WHT``, ``CON``, ``VAR_POISSON``, ``VAR_RNOISE``, ``VAR_FLAT``;
+* FITS WCS keywords on each ``SCI`` for display tools (ds9, astropy): the
+  spatial axis linear in arcsec (``OFFSET``, ``CDELT`` the output's
+  spatial pixel scale, ``CRPIX`` on the expected source position when it is
+  known, else on the centre; in pixels for non-celestial lamp data) and
+  the wavelength axis as a ``WAVE-TAB`` lookup table in a ``WCS-TABLE``
+  binary table extension (one per slit, same ``EXTVER``; column
+  ``wavelength`` in um), the names JWST uses for the tabular wavelength
+  axis of NIRSpec and MIRI IFU cubes.  ``resample_spec`` in jwst 3.0
+  writes neither; they are an addition;
+* an ``ASDF`` extension (column ``ASDF_METADATA``, an ASDF file as bytes,
+  as stdatamodels embeds it) with the gwcs where JWST tools look for it
+  (``meta.wcs``, or ``slits[k].meta.wcs``) and our full metadata under
+  ``resamplespec``, so that the product reads back losslessly.
+
+Read (:func:`read_fits`): the files above and JWST level-2 products
+(``*_cal.fits``: ``SlitModel``, ``MultiSlitModel`` and ``ImageModel``
+layouts), with astropy and asdf only: arrays from the HDUs, the gwcs from
+the ``ASDF`` extension, metadata from our tree when present, else from the
+JWST keywords.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io as _bytes_io
+import math
+import os
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .models import (
+    ExposureTimes,
+    MultiSlitImage,
+    SlitInfo,
+    SpectralImage,
+    SpectralMeta,
+)
+
+__all__ = ["fits_wcs_header", "read_fits", "read_fits_metadata", "write_fits"]
+
+_FORMAT_VERSION = 1
+
+#: ExposureTimes field -> (FITS keyword, HDU), as the JWST schemas name them.
+_EXPOSURE_KEYWORDS = {
+    "start_time": ("EXPSTART", "PRIMARY"),
+    "mid_time": ("EXPMID", "PRIMARY"),
+    "end_time": ("EXPEND", "PRIMARY"),
+    "exposure_time": ("EFFEXPTM", "PRIMARY"),
+    "effective_exposure_time": ("XPOSURE", "SCI"),
+    "measurement_time": ("TMEASURE", "PRIMARY"),
+    "duration": ("DURATION", "PRIMARY"),
+}
+#: SlitInfo field -> FITS keyword of the SCI header (JWST names).
+_SLIT_KEYWORDS = {
+    "name": "SLTNAME",
+    "xstart": "SLTSTRT1",
+    "xsize": "SLTSIZE1",
+    "ystart": "SLTSTRT2",
+    "ysize": "SLTSIZE2",
+    "slitlet_id": "SLITID",
+    "source_id": "SOURCEID",
+    "source_name": "SRCNAME",
+    "source_alias": "SRCALIAS",
+    "stellarity": "STLARITY",
+    "source_type": "SRCTYPE",
+    "source_xpos": "SRCXPOS",
+    "source_ypos": "SRCYPOS",
+    "shutter_state": "SHUTSTA",
+    "source_ra": "SRCRA",
+    "source_dec": "SRCDEC",
+}
+#: array attribute -> extension name, in the order JWST writes them
+_EXTENSIONS = (
+    ("data", "SCI"),
+    ("err", "ERR"),
+    ("dq", "DQ"),
+    ("wht", "WHT"),
+    ("con", "CON"),
+    ("var_poisson", "VAR_POISSON"),
+    ("var_rnoise", "VAR_RNOISE"),
+    ("var_flat", "VAR_FLAT"),
+)
+_JWST_INSTRUMENTS = {"NIRSPEC", "MIRI", "NIRCAM", "NIRISS", "FGS"}
+
+
+# --- writing ----------------------------------------------------------------------
+
+
+def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike, *,
+               overwrite: bool = False) -> Path:
+    """Write ``product`` as a JWST-layout s2d FITS file, atomically.
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists and ``overwrite`` is False.
+    TypeError
+        ``product`` is not a SpectralImage or MultiSlitImage.
+    """
+    from astropy.io import fits
+
+    from .io import _atomic_write, _meta_to_tree, _product_to_write
+
+    kind, slits, path = _product_to_write(product, path, overwrite)
+    meta = product.meta
+
+    hdus = [fits.PrimaryHDU(header=_primary_header(meta, kind, path.name))]
+    for number, image in enumerate(slits, start=1):
+        hdus.extend(_slit_hdus(image, number))
+    tree = {
+        "resamplespec": {
+            "format": _FORMAT_VERSION,
+            "kind": kind,
+            "meta": _meta_to_tree(meta),
+            "slits": [_meta_to_tree(image.meta) for image in slits],
+        },
+    }
+    # where JWST tools look for the gwcs
+    if kind == "spectral_image":
+        tree["meta"] = {"wcs": product.wcs}
+    else:
+        tree["slits"] = [{"meta": {"wcs": image.wcs}} for image in slits]
+    hdus.append(_asdf_hdu(tree))
+    hdul = fits.HDUList(hdus)
+    _atomic_write(path, lambda handle: hdul.writeto(handle, output_verify="exception"))
+    return path
+
+
+def _primary_header(meta: SpectralMeta, kind: str, filename: str):
+    from astropy.io import fits
+
+    header = fits.Header()
+    header["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
+                      "UTC date file created")
+    header["FILENAME"] = (filename, "Name of the file")
+    header["DATAMODL"] = ("SlitModel" if kind == "spectral_image" else "MultiSlitModel",
+                          "Type of data model")
+    header["ORIGIN"] = ("resamplespec", "Software that wrote the file")
+    if meta.instrument and meta.instrument.upper() in _JWST_INSTRUMENTS:
+        header["TELESCOP"] = ("JWST", "Telescope used to acquire the data")
+    _put(header, "INSTRUME", meta.instrument, "Instrument used to acquire the data")
+    _put(header, "DETECTOR", meta.detector, "Name of detector used to acquire the data")
+    _put(header, "EXP_TYPE", meta.exp_type, "Type of data in the exposure")
+    for field, (keyword, hdu) in _EXPOSURE_KEYWORDS.items():
+        if hdu == "PRIMARY":
+            _put(header, keyword, getattr(meta.exposure, field), None)
+    record = meta.resample
+    if record is not None:
+        _put(header, "NDRIZ", record.n_inputs, "Number of inputs resampled")
+        _put(header, "RESWHT", record.weight_type, "Weighting of the inputs")
+        _put(header, "PIXFRAC", float(record.pixfrac), "Drizzle pixel shrink factor")
+        _put(header, "PXSCLRT", float(record.pixel_scale_ratio),
+             "Input / output spatial pixel scale")
+        _put(header, "RSKERNEL", record.kernel, "resamplespec: drizzle kernel")
+        _put(header, "RSFILVAL", str(record.fillval), "resamplespec: fill value")
+        _put(header, "RSVARMOD", record.variance, "resamplespec: variance propagation")
+    return header
+
+
+def _put(header, keyword: str, value: Any, comment: str | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return
+    header[keyword] = value if comment is None else (value, comment)
+
+
+def _slit_hdus(image: SpectralImage, number: int) -> list:
+    from astropy.io import fits
+
+    meta = image.meta
+    hdus = []
+    for attribute, extname in _EXTENSIONS:
+        values = getattr(image, attribute)
+        if values is None:
+            continue
+        if attribute == "dq":
+            values = np.asarray(values, dtype=np.uint32)
+        hdu = fits.ImageHDU(np.asarray(values), name=extname, ver=number)
+        if attribute == "data":
+            _sci_keywords(hdu.header, image)
+        elif attribute == "err":
+            _put(hdu.header, "BUNIT", meta.bunit_err, "physical units of the array values")
+        hdus.append(hdu)
+        if attribute == "dq" or (attribute == "err" and image.dq is None):
+            wavelength = _pixel_wavelengths(image)
+            if wavelength is not None:
+                hdus.append(fits.ImageHDU(wavelength, name="WAVELENGTH", ver=number))
+    table = _wcs_table_hdu(image, number)
+    if table is not None:
+        hdus.append(table)
+    return hdus
+
+
+def _sci_keywords(header, image: SpectralImage) -> None:
+    meta = image.meta
+    _put(header, "BUNIT", meta.bunit_data, "physical units of the array values")
+    _put(header, "XPOSURE", meta.exposure.effective_exposure_time, "[s] Effective exposure time")
+    _put(header, "PIXAR_SR", meta.pixel_area_sr, "Nominal pixel area in steradians")
+    _put(header, "PIXAR_A2", meta.pixel_area_arcsec2, "Nominal pixel area in arcsec^2")
+    _put(header, "S_REGION", meta.s_region, "spatial extent of the observation")
+    _put(header, "DISPAXIS", int(meta.dispersion_direction), "Dispersion direction")
+    for field, keyword in _SLIT_KEYWORDS.items():
+        _put(header, keyword, getattr(meta.slit, field), None)
+    if meta.wavelength is not None:
+        header.update(fits_wcs_header(image))
+
+
+def _pixel_wavelengths(image: SpectralImage) -> np.ndarray | None:
+    if image.meta.wavelength is None:
+        return None
+    wavelength = np.asarray(image.meta.wavelength, dtype=np.float32)
+    ny, nx = image.shape
+    if image.meta.dispersion_direction == 1:
+        return np.ascontiguousarray(np.broadcast_to(wavelength[np.newaxis, :nx], (ny, nx)))
+    return np.ascontiguousarray(np.broadcast_to(wavelength[:ny, np.newaxis], (ny, nx)))
+
+
+def fits_wcs_header(image: SpectralImage):
+    """FITS WCS keywords of a resampled image, for display tools.
+
+    The wavelength axis is ``WAVE-TAB``: looked up in the ``wavelength``
+    column of the ``WCS-TABLE`` extension with the image's ``EXTVER``
+    (written by :func:`write_fits`).  The spatial axis is linear: offset
+    along the slit in arcsec (``OFFSET``) for sky data, with ``CRPIX`` on
+    the expected source position when it is known (else the centre), or
+    the spatial pixel index (``PIXEL``) for non-celestial (lamp) data.
+
+    Parameters
+    ----------
+    image : SpectralImage
+        A resampled image (with ``meta.wavelength``).
+
+    Returns
+    -------
+    astropy.io.fits.Header
+
+    Raises
+    ------
+    ValueError
+        The image has no wavelength table (not a resampled product).
+    """
+    from astropy.io import fits
+
+    meta = image.meta
+    if meta.wavelength is None:
+        raise ValueError(
+            f"{image.name or 'image'}: no meta.wavelength; FITS WCS keywords are made for "
+            "resampled products"
+        )
+    disp = meta.dispersion_direction
+    spectral_axis, spatial_axis = (1, 2) if disp == 1 else (2, 1)
+    n_spatial = image.shape[0] if disp == 1 else image.shape[1]
+    scale, source = _spatial_scale_and_source(image)
+    header = fits.Header()
+    header["WCSAXES"] = 2
+    s, p = spectral_axis, spatial_axis
+    header[f"CTYPE{s}"] = ("WAVE-TAB", "wavelength from the WCS-TABLE extension")
+    header[f"CUNIT{s}"] = "um"
+    header[f"CRPIX{s}"] = 1.0
+    header[f"CDELT{s}"] = 1.0
+    header[f"CRVAL{s}"] = 1.0
+    header[f"PS{s}_0"] = ("WCS-TABLE", "extension holding the wavelengths")
+    header[f"PS{s}_1"] = ("wavelength", "column of the wavelengths")
+    reference = source if source is not None else (n_spatial - 1) / 2.0
+    if scale is None:
+        header[f"CTYPE{p}"] = ("PIXEL", "spatial pixel index (not on the sky)")
+        header[f"CRPIX{p}"] = 1.0
+        header[f"CDELT{p}"] = 1.0
+        header[f"CRVAL{p}"] = 0.0
+    else:
+        header[f"CTYPE{p}"] = ("OFFSET", "offset along the slit")
+        header[f"CUNIT{p}"] = "arcsec"
+        header[f"CRPIX{p}"] = (reference + 1.0,
+                               "source position" if source is not None else "centre")
+        header[f"CDELT{p}"] = (scale, "spatial pixel scale")
+        header[f"CRVAL{p}"] = 0.0
+    return header
+
+
+def _spatial_scale_and_source(image: SpectralImage) -> tuple[float | None, float | None]:
+    """Spatial pixel scale (arcsec; None off the sky) and the source's
+    0-based spatial pixel on the output when known."""
+    from .wcs import _is_sky_like, spatial_pixel_scale
+
+    wcs, meta = image.wcs, image.meta
+    disp = meta.dispersion_direction
+    if wcs is None or not _is_sky_like(wcs.output_frame):
+        return None, None
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        scale = float(spatial_pixel_scale(wcs, disp))
+        source = None
+        slit = meta.slit
+        try:
+            if "slit_frame" in wcs.available_frames and slit.source_ypos is not None:
+                wavelength = np.nanmedian(np.asarray(meta.wavelength, dtype=np.float64))
+                to_pixel = wcs.get_transform("slit_frame", wcs.available_frames[0])
+                x, y = to_pixel(0.0, float(slit.source_ypos), wavelength)[:2]
+                source = float(y if disp == 1 else x)
+            elif (meta.exp_type or "").upper() == "MIR_LRS-FIXEDSLIT" and (
+                    slit.source_xpos is not None):
+                source = float(slit.source_xpos if disp == 2 else slit.source_ypos)
+        except Exception:  # a WCS that cannot say: fall back on the centre
+            source = None
+    if not math.isfinite(scale) or scale <= 0:
+        scale = None
+    if source is not None and not math.isfinite(source):
+        source = None
+    return scale, source
+
+
+def _wcs_table_hdu(image: SpectralImage, number: int):
+    from astropy.io import fits
+
+    if image.meta.wavelength is None:
+        return None
+    wavelength = np.asarray(image.meta.wavelength, dtype=np.float64)
+    n = wavelength.size
+    column = fits.Column(name="wavelength", format=f"{n}D", unit="um", dim=f"(1,{n})",
+                         array=wavelength.reshape(1, 1, n))
+    return fits.BinTableHDU.from_columns([column], name="WCS-TABLE", ver=number)
+
+
+def _asdf_hdu(tree: dict):
+    import asdf
+    from astropy.io import fits
+
+    buffer = _bytes_io.BytesIO()
+    asdf.AsdfFile(tree).write_to(buffer)
+    raw = np.frombuffer(buffer.getvalue(), dtype=np.uint8)
+    column = fits.Column(name="ASDF_METADATA", format=f"{raw.size}B", array=raw[np.newaxis])
+    return fits.BinTableHDU.from_columns([column], name="ASDF")
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def read_fits(path: str | os.PathLike, *, index: int | None = None) -> Any:
+    """Read a JWST-layout FITS product (ours, or a JWST cal/s2d file).
+
+    Parameters
+    ----------
+    path : path-like
+    index : int, optional
+        Read only this slit (0-based) and return it as a SpectralImage.
+
+    Returns
+    -------
+    SpectralImage or MultiSlitImage
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not a FITS file, no ``SCI`` extension, no ``ASDF`` extension with a
+        gwcs, or a gwcs that needs software not installed (named).
+    """
+    from astropy.io import fits
+
+    path = Path(path)
+    hdul = _open(path)
+    with hdul:
+        numbers = _slit_numbers(hdul, path)
+        tree = _embedded_tree(hdul, path)
+        ours = tree.get("resamplespec") if isinstance(tree, dict) else None
+        wanted = numbers if index is None else [numbers[_check_index(index, numbers, path)]]
+        slits = [_read_slit(hdul, tree, ours, number, numbers, path) for number in wanted]
+        if index is not None:
+            return slits[0]
+        multi = _is_multi_slit(hdul, ours, numbers)
+        if not multi:
+            return slits[0]
+        set_meta = _our_meta(ours.get("meta")) if ours else _header_meta(
+            hdul[0].header, fits.Header(), path)
+        return MultiSlitImage(slits, meta=set_meta)
+
+
+def read_fits_metadata(path: str | os.PathLike) -> tuple[str, list[SpectralMeta],
+                                                           list[frozenset[str]]]:
+    """The kind, per-slit metadata and array names of a FITS product, without its arrays.
+
+    Returns
+    -------
+    kind : {'spectral_image', 'multi_slit_image'}
+    metas : list of SpectralMeta
+    arrays : list of frozenset of str
+    """
+    path = Path(path)
+    hdul = _open(path)
+    with hdul:
+        numbers = _slit_numbers(hdul, path)
+        tree = _embedded_tree(hdul, path, wcs_needed=False)
+        ours = tree.get("resamplespec") if isinstance(tree, dict) else None
+        metas, arrays = [], []
+        for k, number in enumerate(numbers):
+            metas.append(_slit_meta(hdul, ours, k, number, path, tree))
+            names = {attribute for attribute, extname in _EXTENSIONS
+                     if (extname, number) in hdul}
+            arrays.append(frozenset(names))
+        kind = "multi_slit_image" if _is_multi_slit(hdul, ours, numbers) else "spectral_image"
+        return kind, metas, arrays
+
+
+def _open(path: Path):
+    from astropy.io import fits
+
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
+        hdul[0].header  # noqa: B018 - forces the read of the primary header
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable FITS file: {exc}") from None
+    return hdul
+
+
+def _slit_numbers(hdul, path: Path) -> list[int]:
+    numbers = sorted({hdu.ver for hdu in hdul[1:] if hdu.name == "SCI"})
+    if not numbers:
+        raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
+    return numbers
+
+
+def _check_index(index: int, numbers: list[int], path: Path) -> int:
+    if not isinstance(index, (int, np.integer)) or not 0 <= index < len(numbers):
+        raise ValueError(f"{path}: index must be 0 to {len(numbers) - 1}, got {index!r}")
+    return int(index)
+
+
+def _is_multi_slit(hdul, ours, numbers) -> bool:
+    if ours:
+        return ours.get("kind") == "multi_slit_image"
+    return hdul[0].header.get("DATAMODL") == "MultiSlitModel" or len(numbers) > 1
+
+
+def _embedded_tree(hdul, path: Path, wcs_needed: bool = True) -> dict:
+    """The ASDF tree of the ``ASDF`` extension (arrays left unread)."""
+    import asdf
+
+    if "ASDF" not in hdul:
+        if not wcs_needed:
+            return {}
+        raise ValueError(f"{path} has no ASDF extension: the gwcs of the product is missing")
+    raw = bytes(np.asarray(hdul["ASDF"].data[0][0], dtype=np.uint8))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            handle = asdf.open(_bytes_io.BytesIO(raw), lazy_load=True, memmap=False)
+            keep = {"meta", "slits", "resamplespec", *SlitInfo.__dataclass_fields__}
+            tree = {k: handle.tree[k] for k in handle.tree if k in keep}
+    except Exception as exc:
+        raise ValueError(f"{path}: its ASDF extension cannot be read: {exc}") from None
+    unknown = [str(w.message) for w in caught if "tag" in str(w.message).lower()]
+    if unknown and wcs_needed:
+        raise ValueError(
+            f"{path}: its gwcs uses ASDF tags this installation cannot read "
+            f"({unknown[0]}); install the software that defines them (for JWST "
+            "instrument models: pip install jwst)"
+        )
+    return tree
+
+
+def _tree_wcs(tree: dict, k: int, number: int, n_slits: int, path: Path):
+    slits = tree.get("slits")
+    wcs = None
+    if isinstance(slits, list) and k < len(slits):
+        wcs = (slits[k].get("meta") or {}).get("wcs")
+    if wcs is None and n_slits == 1:
+        wcs = (tree.get("meta") or {}).get("wcs")
+    if wcs is None:
+        raise ValueError(f"{path}: no gwcs for slit {number} in its ASDF extension")
+    if not hasattr(wcs, "forward_transform"):
+        raise ValueError(
+            f"{path}: the gwcs of slit {number} could not be deserialised "
+            f"(got {type(wcs).__name__}); its ASDF tags need software not installed "
+            "(for JWST instrument models: pip install jwst)"
+        )
+    return wcs
+
+
+def _read_slit(hdul, tree, ours, number: int, numbers: list[int], path: Path) -> SpectralImage:
+    k = numbers.index(number)
+    arrays = {}
+    for attribute, extname in _EXTENSIONS:
+        if (extname, number) in hdul:
+            values = np.array(hdul[extname, number].data)
+            if values.dtype.byteorder not in ("=", "|"):
+                values = values.astype(values.dtype.newbyteorder("="))
+            arrays[attribute] = values
+    if "dq" in arrays:
+        arrays["dq"] = arrays["dq"].astype(np.uint32, copy=False)
+    meta = _slit_meta(hdul, ours, k, number, path, tree)
+    wcs = _tree_wcs(tree, k, number, len(numbers), path)
+    return SpectralImage(wcs=wcs, meta=meta, **arrays)
+
+
+def _slit_meta(hdul, ours, k: int, number: int, path: Path, tree: dict) -> SpectralMeta:
+    if ours and k < len(ours.get("slits", [])):
+        return _our_meta(ours["slits"][k])
+    sci = hdul["SCI", number].header
+    meta = _header_meta(hdul[0].header, sci, path)
+    if ("ERR", number) in hdul and hdul["ERR", number].header.get("BUNIT"):
+        meta = meta.replace(bunit_err=hdul["ERR", number].header["BUNIT"])
+    # slit attributes without a FITS keyword (slit_ymin/ymax; the source
+    # position of an ImageModel) are only in the tree
+    slits = tree.get("slits") if isinstance(tree, dict) else None
+    node = slits[k] if isinstance(slits, list) and k < len(slits) else tree
+    if isinstance(node, dict):
+        extra = {key: _plain(node[key]) for key in SlitInfo.__dataclass_fields__
+                 if getattr(meta.slit, key) is None and node.get(key) is not None}
+        if extra:
+            meta = meta.replace(slit=dataclasses.replace(meta.slit, **extra))
+    return meta
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _our_meta(tree: Any) -> SpectralMeta:
+    from .io import _meta_from_tree
+
+    return _meta_from_tree({k: v for k, v in dict(tree).items() if k != "wcs"})
+
+
+def _header_meta(primary, sci, path: Path) -> SpectralMeta:
+    """SpectralMeta from the JWST keywords of a cal/s2d file."""
+
+    def value(keyword, hdu="PRIMARY"):
+        header = primary if hdu == "PRIMARY" else sci
+        found = header.get(keyword)
+        if found is None:
+            found = sci.get(keyword) if hdu == "PRIMARY" else primary.get(keyword)
+        return found
+
+    def number(found):
+        try:
+            return None if found is None else float(found)
+        except (TypeError, ValueError):
+            return None
+
+    exposure = ExposureTimes(**{field: number(value(keyword, hdu))
+                                for field, (keyword, hdu) in _EXPOSURE_KEYWORDS.items()})
+    slit_values = {field: value(keyword, "SCI") for field, keyword in _SLIT_KEYWORDS.items()}
+    for field in ("xstart", "xsize", "ystart", "ysize", "slitlet_id", "source_id"):
+        if slit_values[field] is not None:
+            slit_values[field] = int(slit_values[field])
+    dispersion = value("DISPAXIS", "SCI")
+    return SpectralMeta(
+        dispersion_direction=int(dispersion) if dispersion in (1, 2) else 1,
+        bunit_data=sci.get("BUNIT"),
+        bunit_err=None,
+        pixel_area_sr=number(value("PIXAR_SR", "SCI")),
+        pixel_area_arcsec2=number(value("PIXAR_A2", "SCI")),
+        exposure=exposure,
+        instrument=value("INSTRUME"),
+        detector=value("DETECTOR"),
+        exp_type=value("EXP_TYPE"),
+        slit=SlitInfo(**slit_values),
+        filename=primary.get("FILENAME") or path.name,
+        s_region=value("S_REGION", "SCI"),
+    )
