@@ -40,6 +40,7 @@ cdef extern from "rsp_kernel.h" nogil:
         int kernel
         int variance_mode
         double pixfrac
+        int per_pixel_corners
 
     ctypedef struct rsp_counts:
         int64_t drawn
@@ -83,12 +84,16 @@ def drizzle_add(
     int32_t context_bit,
     uint32_t[:, ::1] dq_out,
     tuple row_band,
+    bint per_pixel_corners=False,
 ):
     """Drizzle one image onto the accumulators; returns (drawn, skipped).
 
     ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
     ``row_band`` is (row_min, row_max), the output rows written.
+    ``per_pixel_corners`` maps the footprint corners of every pixel on its own
+    instead of sharing them between neighbours (pixfrac = 1): same numbers,
+    slower; for tests.
     """
     cdef rsp_input inp
     cdef rsp_output out
@@ -161,6 +166,7 @@ def drizzle_add(
     par.kernel = kernel
     par.variance_mode = variance_mode
     par.pixfrac = pixfrac
+    par.per_pixel_corners = per_pixel_corners
 
     with nogil:
         status = rsp_drizzle_add(&inp, &par, &out, &counts)

@@ -58,7 +58,9 @@ typedef struct {
     int64_t nx, ny;              /* output image size */
     /* Output rows [row_min, row_max) receive contributions; others are left
      * alone.  Threads that own disjoint row bands can therefore share the
-     * arrays without locks. */
+     * arrays without locks, and the values written do not depend on the
+     * band: any split of the rows gives the whole-output result bit for
+     * bit. */
     int64_t row_min, row_max;
     double *sum_wd;
     double *sum_w;
@@ -77,6 +79,11 @@ typedef struct {
     int kernel;                  /* enum rsp_kernel_type */
     int variance_mode;           /* enum rsp_variance_mode */
     double pixfrac;              /* 0 < pixfrac <= 1 */
+    /* 0 (the normal setting): with pixfrac = 1 each footprint corner is
+     * mapped once and shared by the four pixels around it.  1: every pixel
+     * maps its own four corners.  Both give the same numbers, bit for bit;
+     * the switch exists so that tests can prove it. */
+    int per_pixel_corners;
 } rsp_params;
 
 typedef struct {

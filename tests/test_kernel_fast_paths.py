@@ -1,0 +1,259 @@
+"""The kernel's fast paths give the numbers of its general paths.
+
+- With pixfrac = 1 each footprint corner is mapped once and shared by the
+  four pixels around it; ``per_pixel_corners=True`` maps every pixel's four
+  corners on its own.  The two must agree bit for bit on any map: random,
+  folded, with NaN corners, on sections, edges and row bands.
+- A footprint with one corner in each of four output pixels takes the
+  four-pixel path (src_c/rsp_kernel.c, four_cell_areas); its overlaps are
+  checked against exact geometry and against the polygon-clipping reference.
+- The C finish (data, weight and variances in one pass) equals the numpy
+  expressions it replaces.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from polyclip import overlap_with_pixel, reference_drizzle
+
+from resamplespec import Drizzler, _kernel
+
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+SQUARE, REFERENCE, EXACT = 0, 0, 1
+
+
+def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, section=None,
+               row_band=None, weights=None, variances=(), variance_mode=REFERENCE):
+    """Run the C kernel once on fresh accumulators; returns them and the counts."""
+    ny, nx = data.shape
+    sums = {
+        "wd": np.zeros(out_shape),
+        "w": np.zeros(out_shape),
+        "var": tuple(np.zeros(out_shape) for _ in variances),
+        "w_input": np.zeros(out_shape),
+        "context": np.zeros(out_shape, np.int32),
+    }
+    counts = _kernel.drizzle_add(
+        data, pixmap, weights, tuple(variances), None, 1.0,
+        section or (0, nx - 1, 0, ny - 1), SQUARE, variance_mode, pixfrac,
+        sums["wd"], sums["w"], sums["var"], sums["w_input"], sums["context"], 1, None,
+        row_band or (0, out_shape[0]), per_pixel_corners=per_pixel_corners,
+    )
+    return sums, counts
+
+
+def assert_bitwise_equal(a, b):
+    assert a[1] == b[1]
+    for key in ("wd", "w", "w_input", "context"):
+        np.testing.assert_array_equal(a[0][key], b[0][key], strict=True)
+    for x, y in zip(a[0]["var"], b[0]["var"], strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+
+
+@st.composite
+def rough_maps(draw):
+    """A pixel map of an affine transform (any rotation, scale 0.3-2.5,
+    mirror), plus per-pixel jitter that can fold footprints into bow-ties,
+    plus some NaN entries, placed anywhere around a small output frame."""
+    ny, nx = draw(st.integers(2, 12)), draw(st.integers(2, 12))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    angle = draw(st.floats(0, 2 * math.pi))
+    scale = draw(st.floats(0.3, 2.5))
+    mirror = draw(st.sampled_from([1.0, -1.0]))
+    jitter = draw(st.sampled_from([0.0, 1e-3, 0.3, 1.5]))
+    nan_fraction = draw(st.sampled_from([0.0, 0.05, 0.3]))
+    c, s = math.cos(angle) * scale, math.sin(angle) * scale
+    y, x = np.indices((ny, nx), dtype=np.float64)
+    x = mirror * x
+    pixmap = np.dstack([c * x - s * y, s * x + c * y])
+    pixmap += rng.normal(0.0, jitter, pixmap.shape) if jitter else 0.0
+    pixmap += np.array([draw(st.floats(-4, 10)), draw(st.floats(-4, 10))])
+    pixmap[rng.random((ny, nx)) < nan_fraction] = np.nan
+    out_shape = (draw(st.integers(1, 12)), draw(st.integers(1, 12)))
+    data = rng.uniform(-2, 5, (ny, nx)).astype(np.float32)
+    data[rng.random((ny, nx)) < 0.1] = np.nan
+    weights = rng.uniform(0.2, 2.0, (ny, nx)).astype(np.float32)
+    variances = tuple(rng.uniform(0.1, 3.0, (ny, nx)).astype(np.float32) for _ in range(2))
+    return data, np.ascontiguousarray(pixmap), out_shape, weights, variances, rng
+
+
+@SETTINGS
+@given(case=rough_maps(), mode=st.sampled_from([REFERENCE, EXACT]))
+def test_shared_corners_equal_per_pixel_corners_bit_for_bit(case, mode):
+    data, pixmap, out_shape, weights, variances, _ = case
+    kwargs = dict(weights=weights, variances=variances, variance_mode=mode)
+    shared = accumulate(data, pixmap, out_shape, per_pixel_corners=False, **kwargs)
+    alone = accumulate(data, pixmap, out_shape, per_pixel_corners=True, **kwargs)
+    assert_bitwise_equal(shared, alone)
+
+
+@SETTINGS
+@given(case=rough_maps(), cut=st.data())
+def test_shared_corners_on_a_section_equal_per_pixel_corners(case, cut):
+    # a section's first and last corner rows and columns are interior corners
+    # of the image: the shared rows must start where the section starts
+    data, pixmap, out_shape, weights, _, _ = case
+    ny, nx = data.shape
+    x0 = cut.draw(st.integers(0, nx - 1))
+    x1 = cut.draw(st.integers(x0, nx - 1))
+    y0 = cut.draw(st.integers(0, ny - 1))
+    y1 = cut.draw(st.integers(y0, ny - 1))
+    section = (x0, x1, y0, y1)
+    shared = accumulate(data, pixmap, out_shape, per_pixel_corners=False, section=section,
+                        weights=weights)
+    alone = accumulate(data, pixmap, out_shape, per_pixel_corners=True, section=section,
+                       weights=weights)
+    assert_bitwise_equal(shared, alone)
+
+
+@SETTINGS
+@given(case=rough_maps(), split=st.data())
+def test_row_bands_add_up_to_the_whole_output_bit_for_bit(case, split):
+    # each band writes only its own rows, and what it writes does not depend
+    # on where the other bands start
+    data, pixmap, out_shape, weights, variances, _ = case
+    n_rows = out_shape[0]
+    cuts = sorted(set(split.draw(st.lists(st.integers(1, n_rows - 1), max_size=3))
+                      if n_rows > 1 else []))
+    edges = [0, *cuts, n_rows]
+    whole = accumulate(data, pixmap, out_shape, per_pixel_corners=False, weights=weights,
+                       variances=variances)
+    banded = None
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        band, _ = accumulate(data, pixmap, out_shape, per_pixel_corners=False,
+                             row_band=(lo, hi), weights=weights, variances=variances)
+        for key in ("wd", "w", "w_input", "context"):
+            outside = np.ones(n_rows, bool)
+            outside[lo:hi] = False
+            assert not band[key][outside].any()
+        if banded is None:
+            banded = band
+        else:
+            for key in ("wd", "w", "w_input", "context"):
+                banded[key][lo:hi] = band[key][lo:hi]
+            for acc, part in zip(banded["var"], band["var"], strict=True):
+                acc[lo:hi] = part[lo:hi]
+    for key in ("wd", "w", "w_input", "context"):
+        np.testing.assert_array_equal(banded[key], whole[0][key], strict=True)
+    for x, y in zip(banded["var"], whole[0]["var"], strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+
+
+@pytest.mark.parametrize("pixfrac", [1.0, 0.7])
+def test_row_bands_equal_the_whole_with_and_without_shared_corners(pixfrac):
+    # a fixed rotated map whose footprints straddle every band boundary
+    y, x = np.indices((20, 25), dtype=np.float64)
+    a = math.radians(17.0)
+    pixmap = np.dstack([math.cos(a) * x - math.sin(a) * y + 8.3,
+                        math.sin(a) * x + math.cos(a) * y + 0.6])
+    data = np.random.default_rng(3).uniform(0, 1, (20, 25)).astype(np.float32)
+    out_shape = (31, 33)
+    whole, _ = accumulate(data, pixmap, out_shape, per_pixel_corners=False, pixfrac=pixfrac)
+    for lo, hi in [(0, 7), (7, 8), (8, 19), (19, 31)]:
+        band, _ = accumulate(data, pixmap, out_shape, per_pixel_corners=False, pixfrac=pixfrac,
+                             row_band=(lo, hi))
+        np.testing.assert_array_equal(band["wd"][lo:hi], whole["wd"][lo:hi], strict=True)
+        np.testing.assert_array_equal(band["w"][lo:hi], whole["w"][lo:hi], strict=True)
+
+
+def test_pixfrac_below_one_ignores_the_corner_switch():
+    # shrunk footprints share no corners: both settings take the same path
+    y, x = np.indices((9, 8), dtype=np.float64)
+    pixmap = np.dstack([1.1 * x + 0.4 * y + 0.3, -0.3 * x + 0.9 * y + 3.2])
+    data = np.arange(72, dtype=np.float32).reshape(9, 8)
+    a = accumulate(data, pixmap, (14, 14), per_pixel_corners=False, pixfrac=0.6)
+    b = accumulate(data, pixmap, (14, 14), per_pixel_corners=True, pixfrac=0.6)
+    assert_bitwise_equal(a, b)
+
+
+# --- the four-pixel path ---------------------------------------------------------
+
+
+def one_footprint_weights(corners, out_shape=(4, 4)):
+    """Weights one input pixel gives the output when its footprint has these
+    corners: a 2 x 2 image whose bilinear map puts the (0, 0) pixel's corners
+    exactly there (the other pixels get weight 0)."""
+    corners = np.asarray(corners, dtype=np.float64)   # (4, 2), counter-clockwise
+    # corner k of pixel (0, 0) is the bilinear map at (-0.5, -0.5), (0.5, -0.5),
+    # (0.5, 0.5), (-0.5, 0.5), extrapolated from the pixel centres: solve for
+    # the map at the four centres
+    weights_at = np.array([[(1 - fx) * (1 - fy), fx * (1 - fy), (1 - fx) * fy, fx * fy]
+                           for fx, fy in [(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)]])
+    centres = np.linalg.solve(weights_at, corners)       # rows: p00, p10, p01, p11
+    pixmap = np.array([[centres[0], centres[1]], [centres[2], centres[3]]])
+    data = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)
+    weights = np.array([[1.0, 0.0], [0.0, 0.0]], np.float32)
+    d = Drizzler(out_shape, context=False)
+    d.add(data, pixmap, weights=weights)
+    return d.finish().wht.astype(np.float64)
+
+
+def test_unit_square_straddling_a_grid_point_splits_by_its_offsets():
+    # lower-left corner at (0.8, 1.3): the grid point (1.5, 1.5) splits the
+    # square 0.7 + 0.3 in x and 0.2 + 0.8 in y
+    corners = [(0.8, 1.3), (1.8, 1.3), (1.8, 2.3), (0.8, 2.3)]
+    wht = one_footprint_weights(corners)
+    expected = np.zeros((4, 4))
+    expected[1, 1], expected[1, 2] = 0.7 * 0.2, 0.3 * 0.2
+    expected[2, 1], expected[2, 2] = 0.7 * 0.8, 0.3 * 0.8
+    np.testing.assert_allclose(wht, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_rotated_square_straddling_a_grid_point_matches_polygon_clipping(mirror):
+    a = math.radians(20.0)
+    c, s = math.cos(a), math.sin(a)
+    base = np.array([(-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5)])
+    if mirror:
+        base = base[::-1].copy()
+    corners = base @ np.array([[c, s], [-s, c]]) + np.array([1.62, 1.41])
+    wht = one_footprint_weights(corners)
+    # the overlaps by Sutherland-Hodgman clipping, divided by the area (1)
+    expected = np.zeros((4, 4))
+    for iy in range(4):
+        for ix in range(4):
+            expected[iy, ix] = abs(overlap_with_pixel([tuple(p) for p in corners], ix, iy))
+    assert np.count_nonzero(expected > 1e-9) == 4
+    np.testing.assert_allclose(wht, expected, rtol=1e-6, atol=1e-7)
+
+
+@SETTINGS
+@given(
+    shape=st.tuples(st.integers(2, 15), st.integers(2, 15)),
+    angle=st.floats(-0.3, 0.3),
+    scale=st.tuples(st.floats(0.9, 1.1), st.floats(0.9, 1.1)),
+    offset=st.tuples(st.floats(-1.5, 3), st.floats(-1.5, 3)),
+    mirror=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_near_identity_maps_equal_the_polygon_clipping_reference(
+    shape, angle, scale, offset, mirror, seed
+):
+    # input and output pixels of about the same size: nearly every footprint
+    # takes the four-pixel path, and some straddle the output's edges
+    ny, nx = shape
+    y, x = np.indices(shape, dtype=np.float64)
+    if mirror:
+        x = (nx - 1) - x
+    c, s = math.cos(angle), math.sin(angle)
+    pixmap = np.dstack([scale[0] * (c * x - s * y) + offset[0],
+                        scale[1] * (s * x + c * y) + offset[1]])
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(-1, 4, shape).astype(np.float32)
+    weights = rng.uniform(0.2, 2.0, shape).astype(np.float32)
+    out_shape = (ny + 1, nx + 2)
+    ref = reference_drizzle(data, pixmap, out_shape, 1.0, weights)
+    d = Drizzler(out_shape)
+    counts = d.add(data, pixmap, weights=weights)
+    out = d.finish()
+    np.testing.assert_allclose(out.wht, ref["wht"], rtol=1e-5, atol=1e-6)
+    solid = ref["wht"] > 1e-4
+    np.testing.assert_allclose(out.data[solid], ref["data"][solid], rtol=1e-5, atol=4e-5)
+    assert counts == (ref["drawn"], data.size - ref["drawn"])
