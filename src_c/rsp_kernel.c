@@ -565,27 +565,51 @@ int rsp_quad_is_valid(const double x[4], const double y[4])
     return rsp_quad_usable(x, y, rsp_quad_signed_area(x, y));
 }
 
+/*
+ * One input's contribution at output pixel k to the reference-mode
+ * combination: its variances v[m] (resampled standard deviations, squared)
+ * and their weight W.  Returns 0 where the input did not contribute or
+ * W <= 0.  The same numbers whether folded into the sums after each input
+ * or straight into the finished variances.
+ */
+static inline int input_variance_terms(int64_t k, int n_variances,
+                                       const double *const sum_var_input[],
+                                       const double *sum_w_input, int inverse_first_variance,
+                                       double constant_weight, double v[], double *weight)
+{
+    const double w_in = sum_w_input[k];
+    if (!(w_in > 0.0)) {
+        return 0;
+    }
+    for (int m = 0; m < n_variances; ++m) {
+        const double sigma = sum_var_input[m][k] / w_in;
+        v[m] = sigma * sigma;
+    }
+    double w = constant_weight;
+    if (inverse_first_variance) {
+        w = (n_variances > 0 && isfinite(v[0]) && v[0] > 0.0) ? 1.0 / v[0] : 0.0;
+    }
+    *weight = w;
+    return w > 0.0;
+}
+
 void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var_input[],
                                      double *sum_w_input, int inverse_first_variance,
                                      double constant_weight, double *wsum[], double *wt[])
 {
     for (int64_t k = 0; k < n; ++k) {
-        const double w_in = sum_w_input[k];
-        if (!(w_in > 0.0)) {
-            continue;
+        double v[RSP_MAX_VARIANCES], weight = 0.0;
+        const int contributes = input_variance_terms(
+            k, n_variances, (const double *const *)sum_var_input, sum_w_input,
+            inverse_first_variance, constant_weight, v, &weight);
+        if (sum_w_input[k] != 0.0) {
+            /* Cleared for the next input. */
+            for (int m = 0; m < n_variances; ++m) {
+                sum_var_input[m][k] = 0.0;
+            }
+            sum_w_input[k] = 0.0;
         }
-        double v[RSP_MAX_VARIANCES];
-        for (int m = 0; m < n_variances; ++m) {
-            const double sigma = sum_var_input[m][k] / w_in;
-            v[m] = sigma * sigma;
-            sum_var_input[m][k] = 0.0;
-        }
-        sum_w_input[k] = 0.0;
-        double weight = constant_weight;
-        if (inverse_first_variance) {
-            weight = (n_variances > 0 && isfinite(v[0]) && v[0] > 0.0) ? 1.0 / v[0] : 0.0;
-        }
-        if (!(weight > 0.0)) {
+        if (!contributes) {
             continue;
         }
         for (int m = 0; m < n_variances; ++m) {
@@ -593,6 +617,57 @@ void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var
                 wsum[m][k] += v[m] * weight * weight;
                 wt[m][k] += weight;
             }
+        }
+    }
+}
+
+void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, double fill,
+                     float *data, float *wht)
+{
+    const float fill32 = (float)fill;
+    for (int64_t k = 0; k < n; ++k) {
+        const double w = sum_w[k];
+        data[k] = w > 0.0 ? (float)(sum_wd[k] / w) : fill32;
+        wht[k] = (float)w;
+    }
+}
+
+void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *sum_w,
+                               float *variance)
+{
+    for (int64_t k = 0; k < n; ++k) {
+        const double w = sum_w[k];
+        variance[k] = w > 0.0 ? (float)(sum_var[k] / (w * w)) : NAN;
+    }
+}
+
+void rsp_finish_reference_variances(int64_t n, int n_variances, const double *const wsum[],
+                                    const double *const wt[],
+                                    const double *const sum_var_input[],
+                                    const double *sum_w_input, int inverse_first_variance,
+                                    double constant_weight, float *variances[])
+{
+    for (int64_t k = 0; k < n; ++k) {
+        double total[RSP_MAX_VARIANCES], weight_sum[RSP_MAX_VARIANCES];
+        for (int m = 0; m < n_variances; ++m) {
+            total[m] = wsum ? wsum[m][k] : 0.0;
+            weight_sum[m] = wt ? wt[m][k] : 0.0;
+        }
+        double v[RSP_MAX_VARIANCES], weight = 0.0;
+        if (sum_w_input &&
+            input_variance_terms(k, n_variances, sum_var_input, sum_w_input,
+                                 inverse_first_variance, constant_weight, v, &weight)) {
+            /* Exactly the update rsp_combine_reference_variances makes. */
+            for (int m = 0; m < n_variances; ++m) {
+                if (isfinite(v[m]) && v[m] >= 0.0) {
+                    total[m] += v[m] * weight * weight;
+                    weight_sum[m] += weight;
+                }
+            }
+        }
+        for (int m = 0; m < n_variances; ++m) {
+            const double ws = weight_sum[m];
+            variances[m][k] = ws > 0.0 ? (float)(total[m] / (ws * ws)) : NAN;
         }
     }
 }

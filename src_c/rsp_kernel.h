@@ -115,6 +115,28 @@ void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var
                                      double constant_weight, double *wsum[], double *wt[]);
 
 /*
+ * Finishing: the accumulators turned into float32 results, one pass each,
+ * n pixels.  Where the weight is 0 data get `fill` and variances NaN.
+ *   rsp_finish_data:      data = sum_wd / sum_w, wht = sum_w.
+ *   rsp_finish_exact_variance: variance = sum_var / sum_w^2.
+ *   rsp_finish_reference_variances: variance_m = wsum_m / wt_m^2, where the
+ *     last input may still be pending in sum_var_input / sum_w_input (or
+ *     NULL): it is counted exactly as rsp_combine_reference_variances would
+ *     count it, without touching any accumulator, so finishing reads the
+ *     per-input sums once instead of folding them in first.  wsum and wt
+ *     may be NULL when no input has been folded in yet.
+ */
+void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, double fill,
+                     float *data, float *wht);
+void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *sum_w,
+                               float *variance);
+void rsp_finish_reference_variances(int64_t n, int n_variances, const double *const wsum[],
+                                    const double *const wt[],
+                                    const double *const sum_var_input[],
+                                    const double *sum_w_input, int inverse_first_variance,
+                                    double constant_weight, float *variances[]);
+
+/*
  * Exact area of the intersection of the quadrilateral (x[k], y[k]),
  * k = 0..3, with the unit-area output pixel centred on (cx, cy).  Signed: the
  * sign of the quadrilateral's orientation (positive counter-clockwise).

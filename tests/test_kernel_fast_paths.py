@@ -257,3 +257,94 @@ def test_near_identity_maps_equal_the_polygon_clipping_reference(
     solid = ref["wht"] > 1e-4
     np.testing.assert_allclose(out.data[solid], ref["data"][solid], rtol=1e-5, atol=4e-5)
     assert counts == (ref["drawn"], data.size - ref["drawn"])
+
+
+# --- finishing in C, with the last input's variances pending ---------------------
+
+
+def numpy_finish(sum_wd, sum_w, ratio_num, ratio_den, ratio_mask, fill):
+    """The numpy expressions finish() used before it moved to C."""
+    def masked_ratio(num, den, covered, value):
+        out = np.full(np.shape(num), value, dtype=np.float64)
+        np.divide(num, den, out=out, where=covered)
+        return out.astype(np.float32)
+
+    data = masked_ratio(sum_wd, sum_w, sum_w > 0, fill)
+    variances = tuple(masked_ratio(n, d, m, np.nan)
+                      for n, d, m in zip(ratio_num, ratio_den, ratio_mask, strict=True))
+    return data, sum_w.astype(np.float32), variances
+
+
+def by_hand(inputs, out_shape, variance_weights, fill):
+    """Reference-mode drizzle the old way: fold every input's variances into
+    the cross-input sums right after it, then finish with numpy."""
+    sum_wd, sum_w = np.zeros(out_shape), np.zeros(out_shape)
+    n_var = len(inputs[0][3])
+    input_var = tuple(np.zeros(out_shape) for _ in range(n_var))
+    input_w = np.zeros(out_shape)
+    wsum = tuple(np.zeros(out_shape) for _ in range(n_var))
+    wt = tuple(np.zeros(out_shape) for _ in range(n_var))
+    for (data, pixmap, weights, variances), vw in zip(inputs, variance_weights, strict=True):
+        ny, nx = data.shape
+        _kernel.drizzle_add(data, pixmap, weights, variances, None, 1.0, (0, nx - 1, 0, ny - 1),
+                            SQUARE, REFERENCE, 1.0, sum_wd, sum_w, input_var, input_w, None, 1,
+                            None, (0, out_shape[0]))
+        constant = 1.0 if vw in (None, "ivm") else float(vw)
+        _kernel.combine_reference_variances(input_var, input_w, vw == "ivm", constant, wsum, wt)
+    return numpy_finish(sum_wd, sum_w, wsum, tuple(w * w for w in wt),
+                        tuple(w > 0 for w in wt), fill)
+
+
+def assert_same_result(result, expected):
+    data, wht, variances = expected
+    np.testing.assert_array_equal(result.data, data, strict=True)
+    np.testing.assert_array_equal(result.wht, wht, strict=True)
+    assert len(result.variances) == len(variances)
+    for got, want in zip(result.variances, variances, strict=True):
+        np.testing.assert_array_equal(got, want, strict=True)
+
+
+@SETTINGS
+@given(
+    cases=st.lists(rough_maps(), min_size=1, max_size=3),
+    weight_kind=st.sampled_from(["ivm", 2.5, None]),
+    fill=st.sampled_from([np.nan, 0.0, -7.0]),
+)
+def test_finish_with_a_pending_input_equals_folding_it_first(cases, weight_kind, fill):
+    out_shape = cases[0][2]
+    inputs = [(c[0], c[1], c[3], c[4]) for c in cases]
+    weights = [weight_kind] * len(inputs)
+    d = Drizzler(out_shape, n_variances=2, fillval=fill, context=False)
+    for k, (data, pixmap, w, variances) in enumerate(inputs, start=1):
+        d.add(data, pixmap, weights=w, variances=variances, variance_weight=weight_kind)
+        # finishing midway neither changes nor consumes anything
+        expected = by_hand(inputs[:k], out_shape, weights[:k], fill)
+        assert_same_result(d.finish(), expected)
+        assert_same_result(d.finish(), expected)
+
+
+def test_finish_of_an_empty_drizzler_is_fill_and_nan():
+    d = Drizzler((3, 4), n_variances=2, fillval=5.0)
+    out = d.finish()
+    np.testing.assert_array_equal(out.data, np.full((3, 4), 5.0, np.float32))
+    np.testing.assert_array_equal(out.wht, np.zeros((3, 4), np.float32))
+    assert len(out.variances) == 2
+    assert all(np.isnan(v).all() and v.dtype == np.float32 for v in out.variances)
+
+
+@pytest.mark.parametrize("mode", ["exact", "reference"])
+def test_finish_equals_the_numpy_expressions(mode):
+    rng = np.random.default_rng(11)
+    y, x = np.indices((12, 10), dtype=np.float64)
+    pixmap = np.dstack([0.9 * x + 0.2 * y + 1.3, -0.1 * x + 1.1 * y + 0.4])
+    data = rng.uniform(-3, 3, (12, 10)).astype(np.float32)
+    var = rng.uniform(0.1, 2, (12, 10)).astype(np.float32)
+    d = Drizzler((16, 14), n_variances=1, variance_mode=mode, fillval=0.0)
+    d.add(data, pixmap, variances=[var])
+    out = d.finish()
+    if mode == "exact":
+        expected = numpy_finish(d._sum_wd, d._sum_w, d._sum_var, (d._sum_w**2,),
+                                (d._sum_w > 0,), 0.0)
+    else:
+        expected = by_hand([(data, pixmap, None, (var,))], (16, 14), [None], 0.0)
+    assert_same_result(out, expected)
