@@ -313,14 +313,12 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
                           const pixel_values *v)
 {
     const int64_t last_col = out->nx - 1, last_row = out->row_max - 1;
-    /* One test for all eight coordinates: a NaN or infinity in any of them
-     * makes the sum non-finite (finite values so large that the sum
-     * overflows are rejected too; they are no footprint either). */
-    if (!isfinite(x[0] + x[1] + x[2] + x[3] + y[0] + y[1] + y[2] + y[3])) {
-        return 0;
-    }
+    /* The area involves all eight coordinates, and a NaN or infinity in any
+     * of them makes it NaN or infinite (inf - inf, inf * 0, or inf left
+     * standing): a finite non-zero area proves the corners finite. */
     const double area = rsp_quad_signed_area(x, y);
-    if (!(fabs(area) > 0.0) || !isfinite(area)) {
+    const double size = fabs(area);
+    if (!(size > 0.0 && size < INFINITY)) {
         return 0;
     }
     double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
