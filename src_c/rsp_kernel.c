@@ -18,6 +18,7 @@ typedef struct {
     double d;                         /* data * iscale */
     double var[RSP_MAX_VARIANCES];    /* sqrt(var)*iscale or var*iscale^2 */
     uint32_t dq;
+    int plain;    /* only data and weight to deposit (set once per call) */
 } pixel_values;
 
 /*
@@ -292,12 +293,37 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
      * of the overlaps of a mirrored footprint); overlaps below `tiny` are
      * round-off, not geometry -- as in draw_footprint. */
     const double scale = weight / area, tiny = 1e-12 * fabs(area);
+    /* Weights of the four pixels, by position: bit 0 right, bit 1 above. */
+    double w_cell[4] = {0.0, 0.0, 0.0, 0.0};
     for (int c = 0; c < 4; ++c) {
         const double w = area_k[c] * scale;
-        const int64_t row = iy + ((above >> c) & 1);
-        if (row >= out->row_min && row < out->row_max && fabs(area_k[c]) > tiny && w > 0.0) {
-            deposit(out, in->n_variances, par->variance_mode,
-                    row * out->nx + ix + ((right >> c) & 1), w, v);
+        if (fabs(area_k[c]) > tiny && w > 0.0) {
+            w_cell[((right >> c) & 1) | (((above >> c) & 1) << 1)] = w;
+        }
+    }
+    const int64_t k0 = iy * out->nx + ix;
+    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max) {
+        /* Data and weight only, both rows in the band: straight sums.  A
+         * pixel left at weight 0 gets + 0.0, which changes no sum (they
+         * start at +0.0 and never become -0.0). */
+        double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
+        const int64_t up = out->nx;
+        wd[0] += w_cell[0] * v->d;
+        wd[1] += w_cell[1] * v->d;
+        wd[up] += w_cell[2] * v->d;
+        wd[up + 1] += w_cell[3] * v->d;
+        sw[0] += w_cell[0];
+        sw[1] += w_cell[1];
+        sw[up] += w_cell[2];
+        sw[up + 1] += w_cell[3];
+        *hit = w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
+        return 1;
+    }
+    for (int c = 0; c < 4; ++c) {
+        const int64_t row = iy + (c >> 1);
+        if (w_cell[c] > 0.0 && row >= out->row_min && row < out->row_max) {
+            deposit(out, in->n_variances, par->variance_mode, k0 + (c >> 1) * out->nx + (c & 1),
+                    w_cell[c], v);
             *hit = 1;
         }
     }
@@ -440,6 +466,7 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                        below_x, below_y);
     }
     pixel_values v;
+    v.plain = in->n_variances == 0 && !out->sum_w_input && !out->context && !out->dq;
     double weight;
 
     for (int64_t j = in->ymin; j <= in->ymax; ++j) {

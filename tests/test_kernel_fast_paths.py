@@ -29,8 +29,11 @@ SQUARE, REFERENCE, EXACT = 0, 0, 1
 
 
 def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, section=None,
-               row_band=None, weights=None, variances=(), variance_mode=REFERENCE):
-    """Run the C kernel once on fresh accumulators; returns them and the counts."""
+               row_band=None, weights=None, variances=(), variance_mode=REFERENCE,
+               extras=True):
+    """Run the C kernel once on fresh accumulators; returns them and the counts.
+    ``extras=False``: no per-input weight and no context, so with no
+    variances the kernel deposits data and weight only (its plain path)."""
     ny, nx = data.shape
     sums = {
         "wd": np.zeros(out_shape),
@@ -42,7 +45,8 @@ def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, secti
     counts = _kernel.drizzle_add(
         data, pixmap, weights, tuple(variances), None, 1.0,
         section or (0, nx - 1, 0, ny - 1), SQUARE, variance_mode, pixfrac,
-        sums["wd"], sums["w"], sums["var"], sums["w_input"], sums["context"], 1, None,
+        sums["wd"], sums["w"], sums["var"], sums["w_input"] if extras else None,
+        sums["context"] if extras else None, 1, None,
         row_band or (0, out_shape[0]), per_pixel_corners=per_pixel_corners,
     )
     return sums, counts
@@ -92,6 +96,23 @@ def test_shared_corners_equal_per_pixel_corners_bit_for_bit(case, mode):
     shared = accumulate(data, pixmap, out_shape, per_pixel_corners=False, **kwargs)
     alone = accumulate(data, pixmap, out_shape, per_pixel_corners=True, **kwargs)
     assert_bitwise_equal(shared, alone)
+
+
+@SETTINGS
+@given(case=rough_maps(), split=st.data())
+def test_data_and_weight_alone_equal_data_with_context_bit_for_bit(case, split):
+    # deposits of data and weight only take a straight path of their own
+    data, pixmap, out_shape, weights, _, _ = case
+    lo = split.draw(st.integers(0, out_shape[0] - 1))
+    hi = split.draw(st.integers(lo + 1, out_shape[0]))
+    for band in [None, (lo, hi)]:
+        plain = accumulate(data, pixmap, out_shape, per_pixel_corners=False, weights=weights,
+                           row_band=band, extras=False)
+        full = accumulate(data, pixmap, out_shape, per_pixel_corners=False, weights=weights,
+                          row_band=band)
+        assert plain[1] == full[1]
+        np.testing.assert_array_equal(plain[0]["wd"], full[0]["wd"], strict=True)
+        np.testing.assert_array_equal(plain[0]["w"], full[0]["w"], strict=True)
 
 
 @SETTINGS
