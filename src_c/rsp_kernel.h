@@ -11,7 +11,10 @@
  *   covers [ix - 0.5, ix + 0.5) x [iy - 0.5, iy + 0.5).
  * - The caller (Python) validates shapes and dtypes; the core validates only
  *   what it must to stay inside its arrays, and reports by status code.  It
- *   holds no global state and allocates nothing per pixel.
+ *   holds no global state and allocates nothing per pixel: the square kernel
+ *   with pixfrac = 1 takes one scratch buffer per call (two rows of shared
+ *   footprint corners), and if that allocation fails it maps the corners per
+ *   pixel instead, with the same numbers.
  *
  * Accumulators are double precision and hold running sums, never means:
  *   sum_wd[k]  = sum of w * d            d = data * iscale
