@@ -119,8 +119,9 @@ static inline int index_range(double lo, double hi, int64_t first, int64_t last,
  * 0 < j < ny - 1.  Each corner lies in the cell between the pixel and one
  * diagonal neighbour, at fractional offset h from the pixel, so the bilinear
  * weights are the same for all four: (1-h)^2 on the pixel, h(1-h) on the two
- * edge neighbours, h^2 on the diagonal one.  Same values as map_point, with
- * no cell search.
+ * edge neighbours, h^2 on the diagonal one.  Same values as map_point (to
+ * round-off), with no cell search.  Used for shrunk pixels (pixfrac < 1),
+ * whose corners belong to one pixel only.
  */
 static inline void interior_corners(const double *pixmap, int64_t nx, int64_t i, int64_t j,
                                     double h, double x[4], double y[4])
