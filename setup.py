@@ -15,6 +15,8 @@ kernel = Extension(
     "resamplespec._kernel",
     sources=["resamplespec/_kernel.pyx", "src_c/rsp_kernel.c"],
     include_dirs=["src_c"],
+    # Rebuild when a header changes, not only the .c file.
+    depends=["src_c/rsp_kernel.h", "src_c/rsp_geometry.h"],
     extra_compile_args=extra_compile_args,
     extra_link_args=extra_link_args,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],

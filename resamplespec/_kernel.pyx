@@ -40,6 +40,7 @@ cdef extern from "rsp_kernel.h" nogil:
         int kernel
         int variance_mode
         double pixfrac
+        int per_pixel_corners
 
     ctypedef struct rsp_counts:
         int64_t drawn
@@ -50,6 +51,14 @@ cdef extern from "rsp_kernel.h" nogil:
     void rsp_combine_reference_variances(int64_t n, int n_variances, double **sum_var_input,
                                          double *sum_w_input, int inverse_first_variance,
                                          double constant_weight, double **wsum, double **wt)
+    void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, double fill,
+                         float *data, float *wht)
+    void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *sum_w,
+                                   float *variance)
+    void rsp_finish_reference_variances(int64_t n, int n_variances, const double **wsum,
+                                        const double **wt, const double **sum_var_input,
+                                        const double *sum_w_input, int inverse_first_variance,
+                                        double constant_weight, float **variances)
     double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
     double rsp_quad_area(const double *x, const double *y)
     int rsp_quad_is_valid(const double *x, const double *y)
@@ -83,12 +92,16 @@ def drizzle_add(
     int32_t context_bit,
     uint32_t[:, ::1] dq_out,
     tuple row_band,
+    bint per_pixel_corners=False,
 ):
     """Drizzle one image onto the accumulators; returns (drawn, skipped).
 
     ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
     ``row_band`` is (row_min, row_max), the output rows written.
+    ``per_pixel_corners`` maps the footprint corners of every pixel on its own
+    instead of sharing them between neighbours (pixfrac = 1): same numbers,
+    slower; for tests.
     """
     cdef rsp_input inp
     cdef rsp_output out
@@ -161,6 +174,7 @@ def drizzle_add(
     par.kernel = kernel
     par.variance_mode = variance_mode
     par.pixfrac = pixfrac
+    par.per_pixel_corners = per_pixel_corners
 
     with nogil:
         status = rsp_drizzle_add(&inp, &par, &out, &counts)
@@ -198,6 +212,94 @@ def combine_reference_variances(tuple sum_var_input, double[:, ::1] sum_w_input,
     with nogil:
         rsp_combine_reference_variances(n, n_var, acc, &sum_w_input[0, 0],
                                         inverse_first_variance, constant_weight, ws, wts)
+
+
+def _same_shape(name, view, shape):
+    if view.shape[0] != shape[0] or view.shape[1] != shape[1]:
+        raise ValueError(f"{name} does not match the output shape")
+
+
+def finish_data(const double[:, ::1] sum_wd, const double[:, ::1] sum_w, double fill):
+    """Weighted mean (``fill`` where the weight is 0) and weight, as float32."""
+    shape = (sum_wd.shape[0], sum_wd.shape[1])
+    _same_shape("sum_w", sum_w, shape)
+    data = np.empty(shape, dtype=np.float32)
+    wht = np.empty(shape, dtype=np.float32)
+    cdef float[:, ::1] data_view = data
+    cdef float[:, ::1] wht_view = wht
+    cdef int64_t n = shape[0] * shape[1]
+    with nogil:
+        rsp_finish_data(n, &sum_wd[0, 0], &sum_w[0, 0], fill, &data_view[0, 0],
+                        &wht_view[0, 0])
+    return data, wht
+
+
+def finish_exact_variance(const double[:, ::1] sum_var, const double[:, ::1] sum_w):
+    """sum(w^2 var) / sum(w)^2 as float32, NaN where the weight is 0."""
+    shape = (sum_var.shape[0], sum_var.shape[1])
+    _same_shape("sum_w", sum_w, shape)
+    variance = np.empty(shape, dtype=np.float32)
+    cdef float[:, ::1] view = variance
+    cdef int64_t n = shape[0] * shape[1]
+    with nogil:
+        rsp_finish_exact_variance(n, &sum_var[0, 0], &sum_w[0, 0], &view[0, 0])
+    return variance
+
+
+def finish_reference_variances(int n_variances, tuple wsum, tuple wt, tuple sum_var_input,
+                               sum_w_input, bint inverse_first_variance,
+                               double constant_weight, tuple shape):
+    """Reference-mode variances as float32 (see rsp_kernel.h).
+
+    ``wsum`` and ``wt`` may be empty tuples (no input folded in yet);
+    ``sum_var_input`` may be empty and ``sum_w_input`` None (no input pending).
+    """
+    cdef const double *ws[8]
+    cdef const double *wts[8]
+    cdef const double *pending[8]
+    cdef float *outs[8]
+    cdef const double[:, ::1] view
+    cdef float[:, ::1] out_view
+    cdef const double *pending_w = NULL
+    cdef int m, n_var = n_variances
+    cdef int have_sums = len(wsum) > 0
+    cdef int64_t n = shape[0] * shape[1]
+    if not 0 <= n_var <= RSP_MAX_VARIANCES or (have_sums and (len(wsum) != n_var or
+                                                             len(wt) != n_var)) or \
+            (sum_w_input is not None and len(sum_var_input) != n_var):
+        raise ValueError("variance accumulators do not match")
+    keep = []
+    results = []
+    for m in range(n_var):
+        if have_sums:
+            view = wsum[m]
+            _same_shape("wsum", view, shape)
+            keep.append(view)
+            ws[m] = &view[0, 0]
+            view = wt[m]
+            _same_shape("wt", view, shape)
+            keep.append(view)
+            wts[m] = &view[0, 0]
+        if sum_w_input is not None:
+            view = sum_var_input[m]
+            _same_shape("sum_var_input", view, shape)
+            keep.append(view)
+            pending[m] = &view[0, 0]
+        result = np.empty(shape, dtype=np.float32)
+        out_view = result
+        keep.append(out_view)
+        outs[m] = &out_view[0, 0]
+        results.append(result)
+    if sum_w_input is not None:
+        view = sum_w_input
+        _same_shape("sum_w_input", view, shape)
+        keep.append(view)
+        pending_w = &view[0, 0]
+    with nogil:
+        rsp_finish_reference_variances(n, n_var, ws if have_sums else NULL,
+                                       wts if have_sums else NULL, pending, pending_w,
+                                       inverse_first_variance, constant_weight, outs)
+    return tuple(results)
 
 
 def quad_pixel_overlap(x, y, double cx, double cy):

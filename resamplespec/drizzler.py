@@ -13,7 +13,6 @@ gives the same result to double round-off.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -160,6 +159,13 @@ class Drizzler:
             self._var_wt = tuple(
                 np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
             )
+        # Reference mode folds an input's variances into the cross-input sums
+        # only when the next input arrives; finish() counts a pending input
+        # without folding it.  A single input never touches the cross-input
+        # sums (no page of them is ever written), the usual case.
+        self._pending_weight: str | float | None = None
+        self._has_pending = False
+        self._has_folded = False
         self._context_planes: list[np.ndarray] = []
         self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
@@ -258,6 +264,8 @@ class Drizzler:
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
 
+        if per_input:
+            self._fold_pending_input()
         drawn, skipped = _kernel.drizzle_add(
             data,
             pixmap,
@@ -280,20 +288,21 @@ class Drizzler:
         )
         self.n_inputs += 1
         if per_input:
-            self._combine_input_variances(variance_weight)
+            self._has_pending = True
+            self._pending_weight = variance_weight
         return AddCounts(int(drawn), int(skipped))
 
-    def _combine_input_variances(self, variance_weight):
-        """Fold this input's resampled variances into the cross-input sums
-        (reference mode) and clear the per-input sums for the next input."""
+    def _fold_pending_input(self):
+        """Fold the last input's resampled variances into the cross-input
+        sums (reference mode) and clear the per-input sums for the next one."""
+        if not self._has_pending:
+            return
+        ivm, constant = _variance_weight_codes(self._pending_weight)
         _kernel.combine_reference_variances(
-            self._input_var,
-            self._input_w,
-            variance_weight == "ivm",
-            1.0 if variance_weight in (None, "ivm") else float(variance_weight),
-            self._sum_var,
-            self._var_wt,
+            self._input_var, self._input_w, ivm, constant, self._sum_var, self._var_wt
         )
+        self._has_pending = False
+        self._has_folded = True
 
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.
@@ -303,38 +312,43 @@ class Drizzler:
         May be called any number of times; later :meth:`add` calls continue
         the same accumulation.
         """
-        weight = self._sum_w
-        covered = weight > 0.0
         # 'INDEF' keeps an output pixel's initial value, and a fresh grid
         # starts as NaN (as in drizzle): the same as 'NAN' here.
         fill = np.nan if self._fill is None else self._fill
-        data = _masked_ratio(self._sum_wd, weight, covered, fill)
+        data, wht = _kernel.finish_data(self._sum_wd, self._sum_w, fill)
         # Variances are undefined (NaN) where nothing contributed, whatever
         # fillval says: a fill value is not a measurement with an error.
         if self.variance_mode == "exact":
             variances = tuple(
-                _masked_ratio(acc, weight * weight, covered, np.nan) for acc in self._sum_var
+                _kernel.finish_exact_variance(acc, self._sum_w) for acc in self._sum_var
+            )
+        elif self.n_variances:
+            ivm, constant = _variance_weight_codes(self._pending_weight)
+            variances = _kernel.finish_reference_variances(
+                self.n_variances,
+                self._sum_var if self._has_folded else (),
+                self._var_wt if self._has_folded else (),
+                self._input_var if self._has_pending else (),
+                self._input_w if self._has_pending else None,
+                ivm,
+                constant,
+                self.out_shape,
             )
         else:
-            variances = tuple(
-                _masked_ratio(wsum, wt * wt, wt > 0.0, np.nan)
-                for wsum, wt in zip(self._sum_var, self._var_wt, strict=True)
-            )
+            variances = ()
         con = None
         if self.context:
             planes = self._context_planes or [np.zeros(self.out_shape, dtype=np.int32)]
             con = np.stack(planes)
         dq = self._dq.copy() if self._dq is not None else None
-        return DrizzleResult(
-            data=data, wht=weight.astype(np.float32), con=con, variances=variances, dq=dq
-        )
+        return DrizzleResult(data=data, wht=wht, con=con, variances=variances, dq=dq)
 
 
-def _masked_ratio(numerator, denominator, covered, fill):
-    """numerator / denominator as float32 where covered, ``fill`` elsewhere."""
-    out = np.full(np.shape(numerator), fill, dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=covered)
-    return out.astype(np.float32)
+def _variance_weight_codes(variance_weight):
+    """(inverse of the first variance?, constant weight) for the C core."""
+    ivm = isinstance(variance_weight, str)  # validated in add(): only 'ivm'
+    constant = 1.0 if variance_weight is None or ivm else float(variance_weight)
+    return ivm, constant
 
 
 def _validate_shape(out_shape):

@@ -152,13 +152,16 @@ static inline void rsp_column_start(rsp_column_edge clipped[4], int n, double r)
 }
 
 /* Signed overlap with the row [r, r + 1] (r: the boundary given last), then
- * move to the next row. */
+ * move to the next row.  The boundary r + 1 (exact: boundaries are
+ * half-integers) is subtracted in one step, as rsp_column_start does, so R
+ * at a boundary is the same number whichever row the walk started from. */
 static inline double rsp_column_next_row(rsp_column_edge clipped[4], int n, double r)
 {
     double area = 0.0;
+    const double next = r + 1.0;
     for (int k = 0; k < n; ++k) {
         rsp_column_edge *c = &clipped[k];
-        const double lower = rsp_positive_part_integral(c->ya - r - 1.0, c->yb - r - 1.0, c->len);
+        const double lower = rsp_positive_part_integral(c->ya - next, c->yb - next, c->len);
         area -= c->sign * (c->upper - lower);
         c->upper = lower;
     }

@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "rsp_geometry.h"
 #include "rsp_kernel.h"
@@ -17,6 +18,7 @@ typedef struct {
     double d;                         /* data * iscale */
     double var[RSP_MAX_VARIANCES];    /* sqrt(var)*iscale or var*iscale^2 */
     uint32_t dq;
+    int plain;    /* only data and weight to deposit (set once per call) */
 } pixel_values;
 
 /*
@@ -117,8 +119,9 @@ static inline int index_range(double lo, double hi, int64_t first, int64_t last,
  * 0 < j < ny - 1.  Each corner lies in the cell between the pixel and one
  * diagonal neighbour, at fractional offset h from the pixel, so the bilinear
  * weights are the same for all four: (1-h)^2 on the pixel, h(1-h) on the two
- * edge neighbours, h^2 on the diagonal one.  Same values as map_point, with
- * no cell search.
+ * edge neighbours, h^2 on the diagonal one.  Same values as map_point (to
+ * round-off), with no cell search.  Used for shrunk pixels (pixfrac < 1),
+ * whose corners belong to one pixel only.
  */
 static inline void interior_corners(const double *pixmap, int64_t nx, int64_t i, int64_t j,
                                     double h, double x[4], double y[4])
@@ -137,126 +140,367 @@ static inline void interior_corners(const double *pixmap, int64_t nx, int64_t i,
     }
 }
 
+/*
+ * Overlaps of a footprint that has one corner in each of the four output
+ * pixels around the grid point C they share, visited in cyclic order -- the
+ * usual case when input and output pixels are about the same size.  Then
+ * each edge crosses exactly one of the two grid lines through C, and the part
+ * of the footprint in the pixel of corner k is the quadrilateral C, X_in,
+ * P_k, X_out, where X_in and X_out are the crossings of its incoming and
+ * outgoing edges.  With C as origin that is half of cross(X_in, P_k) +
+ * cross(P_k, X_out): four divisions for the four crossings and a few
+ * products, with no clipping cases.  Opposite edges lie on opposite sides of
+ * a grid line, so such a footprint cannot cross itself: no bow-tie test is
+ * needed.
+ *
+ * (pu[k], pv[k]) are the corners relative to C.  Edges `first` and
+ * first + 2 cross the vertical line u = 0, the other two the horizontal line
+ * v = 0.  area_k[k] receives the signed overlap with the pixel of corner k.
+ */
+static inline void four_cell_areas(const double pu[4], const double pv[4], int first,
+                                   double area_k[4])
+{
+    double to_next[4], from_prev[4];
+    for (int k = 0; k < 4; ++k) {
+        const int n = (k + 1) & 3;
+        const double cross = pu[k] * pv[n] - pv[k] * pu[n];
+        if (((k - first) & 1) == 0) {
+            /* Crosses u = 0 at (0, a); pu[k] and pu[n] differ in sign. */
+            const double a = -cross / (pu[n] - pu[k]);
+            to_next[k] = pu[k] * a;
+            from_prev[n] = -a * pu[n];
+        } else {
+            /* Crosses v = 0 at (b, 0). */
+            const double b = cross / (pv[n] - pv[k]);
+            to_next[k] = -pv[k] * b;
+            from_prev[n] = b * pv[n];
+        }
+    }
+    for (int k = 0; k < 4; ++k) {
+        area_k[k] = 0.5 * (from_prev[k] + to_next[k]);
+    }
+}
+
+/*
+ * Is this the four-pixel pattern, and which edges cross u = 0?  `right` and
+ * `above` hold bit k set when corner k lies right of / above C.  Walking
+ * round the pattern, the side in u changes on two opposite edges and the
+ * side in v on the other two: right is 0b1001 or 0b0110 (edges 0 and 2
+ * cross u = 0) and above 0b0011 or 0b1100, or the same with u and v
+ * swapped (edges 1 and 3 cross u = 0).  Returns that first edge, or -1.
+ */
+static inline int four_cell_pattern(int right, int above)
+{
+    const int odd = right == 0x9 || right == 0x6, even = right == 0x3 || right == 0xC;
+    if (odd && (above == 0x3 || above == 0xC)) {
+        return 0;
+    }
+    if (even && (above == 0x9 || above == 0x6)) {
+        return 1;
+    }
+    return -1;
+}
+
+/*
+ * Corners of the footprints of one row of input pixels when pixfrac = 1:
+ * the points (i - 0.5, yc) for i = i_first .. i_first + n - 1, each mapped
+ * once.  A corner of a whole pixel is shared by the four pixels around it, so
+ * mapping each one once (instead of four times, once per pixel) cuts the
+ * interpolation work by four, and neighbouring footprints share their edges
+ * exactly: they tile the output with no gap or overlap from round-off.
+ */
+static void map_corner_row(const double *pixmap, int64_t nx, int64_t ny, double yc,
+                           int64_t i_first, int64_t n, double *xo, double *yo)
+{
+    /* Corners between two pixel centres in both directions sit in the middle
+     * of their cell, where map_point's four weights are exactly 1/4; this is
+     * map_point's sum, term for term in its order, without the cell search. */
+    const int64_t j0 = (int64_t)floor(yc);
+    const int inner_row = yc > 0.0 && yc < (double)(ny - 1);
+    for (int64_t c = 0; c < n; ++c) {
+        const int64_t i = i_first + c;
+        if (inner_row && i >= 1 && i <= nx - 1) {
+            const double *p00 = pixmap + 2 * (j0 * nx + i - 1);
+            const double *p10 = p00 + 2;
+            const double *p01 = p00 + 2 * nx;
+            const double *p11 = p01 + 2;
+            xo[c] = 0.25 * p00[0] + 0.25 * p10[0] + 0.25 * p01[0] + 0.25 * p11[0];
+            yo[c] = 0.25 * p00[1] + 0.25 * p10[1] + 0.25 * p01[1] + 0.25 * p11[1];
+        } else {
+            map_point(pixmap, nx, ny, (double)i - 0.5, yc, &xo[c], &yo[c]);
+        }
+    }
+}
+
+/* Corners (x[k], y[k]) of the footprint of input pixel (i, j), counter-
+ * clockwise in the input frame, computed for this pixel alone. */
+static inline void pixel_corners(const rsp_input *in, double h, int64_t i, int64_t j,
+                                 double x[4], double y[4])
+{
+    if (h < 0.5 && i > 0 && i < in->nx - 1 && j > 0 && j < in->ny - 1) {
+        interior_corners(in->pixmap, in->nx, i, j, h, x, y);
+        return;
+    }
+    /* pixfrac = 1 always goes through map_point, so that these corners are
+     * the very numbers map_corner_row gives: the shared path equals this one
+     * bit for bit. */
+    map_point(in->pixmap, in->nx, in->ny, i - h, j - h, &x[0], &y[0]);
+    map_point(in->pixmap, in->nx, in->ny, i + h, j - h, &x[1], &y[1]);
+    map_point(in->pixmap, in->nx, in->ny, i + h, j + h, &x[2], &y[2]);
+    map_point(in->pixmap, in->nx, in->ny, i - h, j + h, &x[3], &y[3]);
+}
+
+/*
+ * The common case, tried first: the footprint lies inside the output,
+ * meets exactly 2 x 2 output pixels and has one corner in each
+ * (four_cell_areas).  The choice of path looks at the whole output, never
+ * at the row band, so that a pixel's overlaps are the same numbers whatever
+ * the bands: a band only decides which of them it writes.  Returns 1 if it did and the pixel was drawn,
+ * setting *hit; 0 to hand the footprint to the general path.  The bounding
+ * box is already known to be finite.
+ */
+static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                                  const double x[4], const double y[4], double area,
+                                  double xlo, double xhi, double ylo, double yhi,
+                                  double weight, const pixel_values *v, int *hit)
+{
+    /* Inside the output the shifted coordinates are >= 0, where truncation
+     * to an integer is floor. */
+    const double a0 = xlo + 0.5, a1 = xhi + 0.5, b0 = ylo + 0.5, b1 = yhi + 0.5;
+    if (!(a0 >= 0.0 && a1 < (double)out->nx && b0 >= 0.0 && b1 < (double)out->ny)) {
+        return 0;
+    }
+    const int64_t ix = (int64_t)a0, iy = (int64_t)b0;
+    if ((int64_t)a1 != ix + 1 || (int64_t)b1 != iy + 1) {
+        return 0;
+    }
+    /* Corners relative to the grid point C shared by the four pixels. */
+    const double cx = (double)ix + 0.5, cy = (double)iy + 0.5;
+    double pu[4], pv[4];
+    int right = 0, above = 0;
+    for (int c = 0; c < 4; ++c) {
+        pu[c] = x[c] - cx;
+        pv[c] = y[c] - cy;
+        right |= (pu[c] >= 0.0) << c;
+        above |= (pv[c] >= 0.0) << c;
+    }
+    const int first = four_cell_pattern(right, above);
+    if (first < 0) {
+        return 0;
+    }
+    double area_k[4];
+    four_cell_areas(pu, pv, first, area_k);
+    /* Weight per unit of overlap area (the sign of the area cancels the sign
+     * of the overlaps of a mirrored footprint); overlaps below `tiny` are
+     * round-off, not geometry -- as in draw_footprint. */
+    const double scale = weight / area, tiny = 1e-12 * fabs(area);
+    /* Weights of the four pixels, by position: bit 0 right, bit 1 above. */
+    double w_cell[4] = {0.0, 0.0, 0.0, 0.0};
+    for (int c = 0; c < 4; ++c) {
+        const double w = area_k[c] * scale;
+        if (fabs(area_k[c]) > tiny && w > 0.0) {
+            w_cell[((right >> c) & 1) | (((above >> c) & 1) << 1)] = w;
+        }
+    }
+    const int64_t k0 = iy * out->nx + ix;
+    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max) {
+        /* Data and weight only, both rows in the band: straight sums.  A
+         * pixel left at weight 0 gets + 0.0, which changes no sum (they
+         * start at +0.0 and never become -0.0). */
+        double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
+        const int64_t up = out->nx;
+        wd[0] += w_cell[0] * v->d;
+        wd[1] += w_cell[1] * v->d;
+        wd[up] += w_cell[2] * v->d;
+        wd[up + 1] += w_cell[3] * v->d;
+        sw[0] += w_cell[0];
+        sw[1] += w_cell[1];
+        sw[up] += w_cell[2];
+        sw[up + 1] += w_cell[3];
+        *hit = w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
+        return 1;
+    }
+    for (int c = 0; c < 4; ++c) {
+        const int64_t row = iy + (c >> 1);
+        if (w_cell[c] > 0.0 && row >= out->row_min && row < out->row_max) {
+            deposit(out, in->n_variances, par->variance_mode, k0 + (c >> 1) * out->nx + (c & 1),
+                    w_cell[c], v);
+            *hit = 1;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Spread one input pixel with footprint (x, y) over the output.  Returns 1
+ * if some output pixel received a positive weight.
+ */
+static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                          const double x[4], const double y[4], double weight,
+                          const pixel_values *v)
+{
+    const int64_t last_col = out->nx - 1, last_row = out->row_max - 1;
+    /* The area involves all eight coordinates, and a NaN or infinity in any
+     * of them makes it NaN or infinite (inf - inf, inf * 0, or inf left
+     * standing): a finite non-zero area proves the corners finite. */
+    const double area = rsp_quad_signed_area(x, y);
+    const double size = fabs(area);
+    if (!(size > 0.0 && size < INFINITY)) {
+        return 0;
+    }
+    double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
+    for (int c = 1; c < 4; ++c) {
+        xlo = x[c] < xlo ? x[c] : xlo;
+        xhi = x[c] > xhi ? x[c] : xhi;
+        ylo = y[c] < ylo ? y[c] : ylo;
+        yhi = y[c] > yhi ? y[c] : yhi;
+    }
+    int hit = 0;
+    if (draw_four_cells(in, par, out, x, y, area, xlo, xhi, ylo, yhi, weight, v, &hit)) {
+        return hit;
+    }
+    /* A footprint more than 1e8 output pixels across is no pixel
+     * footprint (a wild extrapolation): its overlaps would come from
+     * differences of numbers ~1e8 times larger than a pixel, losing
+     * the precision the kernel promises, so it is skipped. */
+    if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
+        return 0;
+    }
+    /* Rows [iy0, iy1] meet the footprint inside the output; [band0, band1]
+     * of them lie in the row band and are written. */
+    int64_t ix0, ix1, iy0, iy1;
+    if (!index_range(xlo, xhi, 0, last_col, &ix0, &ix1) ||
+        !index_range(ylo, yhi, 0, out->ny - 1, &iy0, &iy1)) {
+        return 0;
+    }
+    const int64_t band0 = iy0 > out->row_min ? iy0 : out->row_min;
+    const int64_t band1 = iy1 < last_row ? iy1 : last_row;
+    if (band0 > band1) {
+        return 0;
+    }
+    if (!rsp_quad_usable(x, y, area)) {
+        return 0;
+    }
+    /* Weight per unit of overlap area; the sign of the area cancels
+     * the sign the overlap carries for a mirrored footprint. */
+    const double scale = weight / area;
+    /* Overlaps smaller than this fraction of the footprint are
+     * round-off of the differences below, not geometry. */
+    const double tiny = 1e-12 * fabs(area);
+
+    const int64_t ncols = ix1 - ix0 + 1, nrows = iy1 - iy0 + 1;
+    /* The cumulative form counts everything below the first and above
+     * the last boundary, so it needs a box that holds the whole
+     * footprint: not clipped by the edge of the output. */
+    if (ncols <= RSP_SMALL_BOX && nrows <= RSP_SMALL_BOX &&
+        xlo + 0.5 >= (double)ix0 && xhi + 0.5 < (double)(ix1 + 1) &&
+        ylo + 0.5 >= (double)iy0 && yhi + 0.5 < (double)(iy1 + 1)) {
+        /* Local coordinates: origin at the box's lower-left corner. */
+        const double u0 = (double)ix0 - 0.5, v0 = (double)iy0 - 0.5;
+        double u[4], vv[4];
+        for (int c = 0; c < 4; ++c) {
+            u[c] = x[c] - u0;
+            vv[c] = y[c] - v0;
+        }
+        rsp_edge edges[4];
+        rsp_quad_edges(u, vv, edges);
+        double cells[RSP_SMALL_BOX][RSP_SMALL_BOX];
+        if (ncols == 2 && nrows == 2) {
+            double two[2][2];
+            rsp_two_by_two_areas(edges, area, two);
+            cells[0][0] = two[0][0]; cells[0][1] = two[0][1];
+            cells[1][0] = two[1][0]; cells[1][1] = two[1][1];
+        } else {
+            rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
+        }
+        for (int64_t c = 0; c < ncols; ++c) {
+            for (int64_t r = band0 - iy0; r <= band1 - iy0; ++r) {
+                const double a = cells[c][r];
+                const double w = a * scale;
+                if (fabs(a) > tiny && w > 0.0) {
+                    deposit(out, in->n_variances, par->variance_mode,
+                            (iy0 + r) * out->nx + ix0 + c, w, v);
+                    hit = 1;
+                }
+            }
+        }
+        return hit;
+    }
+    rsp_edge edges[4];
+    rsp_quad_edges(x, y, edges);
+    for (int64_t ix = ix0; ix <= ix1; ++ix) {
+        rsp_column_edge column[4];
+        const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
+        if (n_edges == 0) {
+            continue;
+        }
+        /* Each row's overlap depends on its own boundaries only, not on
+         * where the walk starts. */
+        double r = (double)band0 - 0.5;
+        rsp_column_start(column, n_edges, r);
+        for (int64_t iy = band0; iy <= band1; ++iy, r += 1.0) {
+            const double a = rsp_column_next_row(column, n_edges, r);
+            const double w = a * scale;
+            if (fabs(a) > tiny && w > 0.0) {
+                deposit(out, in->n_variances, par->variance_mode, iy * out->nx + ix, w, v);
+                hit = 1;
+            }
+        }
+    }
+    return hit;
+}
+
 static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *out,
-                       rsp_counts *counts)
+                       rsp_counts *counts, double *corner_rows)
 {
     const double h = 0.5 * par->pixfrac;
-    const int64_t last_col = out->nx - 1, last_row = out->row_max - 1;
+    const int64_t n_corners = in->xmax - in->xmin + 2;
+    /* Corner rows below (y = j - 0.5) and above (y = j + 0.5) input row j,
+     * swapped after each row; only with pixfrac = 1 and a scratch buffer. */
+    double *below_x = NULL, *below_y = NULL, *above_x = NULL, *above_y = NULL;
+    if (corner_rows) {
+        below_x = corner_rows;
+        below_y = below_x + n_corners;
+        above_x = below_y + n_corners;
+        above_y = above_x + n_corners;
+        map_corner_row(in->pixmap, in->nx, in->ny, (double)in->ymin - 0.5, in->xmin, n_corners,
+                       below_x, below_y);
+    }
     pixel_values v;
+    v.plain = in->n_variances == 0 && !out->sum_w_input && !out->context && !out->dq;
     double weight;
 
     for (int64_t j = in->ymin; j <= in->ymax; ++j) {
+        if (corner_rows) {
+            map_corner_row(in->pixmap, in->nx, in->ny, (double)j + 0.5, in->xmin, n_corners,
+                           above_x, above_y);
+        }
         for (int64_t i = in->xmin; i <= in->xmax; ++i) {
             const int64_t idx = j * in->nx + i;
             int hit = 0;
-            double x[4], y[4];
-            if (!read_pixel(in, par, idx, &v, &weight)) {
-                goto done;
-            }
-            /* Corners counter-clockwise in the input frame. */
-            if (i > 0 && i < in->nx - 1 && j > 0 && j < in->ny - 1) {
-                interior_corners(in->pixmap, in->nx, i, j, h, x, y);
-            } else {
-                map_point(in->pixmap, in->nx, in->ny, i - h, j - h, &x[0], &y[0]);
-                map_point(in->pixmap, in->nx, in->ny, i + h, j - h, &x[1], &y[1]);
-                map_point(in->pixmap, in->nx, in->ny, i + h, j + h, &x[2], &y[2]);
-                map_point(in->pixmap, in->nx, in->ny, i - h, j + h, &x[3], &y[3]);
-            }
-            const double area = rsp_quad_signed_area(x, y);
-            if (!rsp_quad_usable(x, y, area)) {
-                goto done;
-            }
-            double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
-            for (int c = 1; c < 4; ++c) {
-                xlo = x[c] < xlo ? x[c] : xlo;
-                xhi = x[c] > xhi ? x[c] : xhi;
-                ylo = y[c] < ylo ? y[c] : ylo;
-                yhi = y[c] > yhi ? y[c] : yhi;
-            }
-            /* A footprint more than 1e8 output pixels across is no pixel
-             * footprint (a wild extrapolation): its overlaps would come from
-             * differences of numbers ~1e8 times larger than a pixel, losing
-             * the precision the kernel promises, so it is skipped. */
-            if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
-                goto done;
-            }
-            int64_t ix0, ix1, iy0, iy1;
-            if (!index_range(xlo, xhi, 0, last_col, &ix0, &ix1) ||
-                !index_range(ylo, yhi, out->row_min, last_row, &iy0, &iy1)) {
-                goto done;
-            }
-            /* Weight per unit of overlap area; the sign of the area cancels
-             * the sign the overlap carries for a mirrored footprint. */
-            const double scale = weight / area;
-            const int64_t ncols = ix1 - ix0 + 1, nrows = iy1 - iy0 + 1;
-            /* Overlaps smaller than this fraction of the footprint are
-             * round-off of the differences below, not geometry. */
-            const double tiny = 1e-12 * fabs(area);
-            /* The cumulative form counts everything below the first and above
-             * the last boundary, so it needs a box that holds the whole
-             * footprint: not clipped by the edge of the output. */
-            if (ncols <= RSP_SMALL_BOX && nrows <= RSP_SMALL_BOX &&
-                xlo + 0.5 >= (double)ix0 && xhi + 0.5 < (double)(ix1 + 1) &&
-                ylo + 0.5 >= (double)iy0 && yhi + 0.5 < (double)(iy1 + 1)) {
-                /* Local coordinates: origin at the box's lower-left corner. */
-                const double u0 = (double)ix0 - 0.5, v0 = (double)iy0 - 0.5;
-                double u[4], vv[4];
-                for (int c = 0; c < 4; ++c) {
-                    u[c] = x[c] - u0;
-                    vv[c] = y[c] - v0;
-                }
-                rsp_edge edges[4];
-                rsp_quad_edges(u, vv, edges);
-                double cells[RSP_SMALL_BOX][RSP_SMALL_BOX];
-                if (ncols == 2 && nrows == 2) {
-                    double two[2][2];
-                    rsp_two_by_two_areas(edges, area, two);
-                    cells[0][0] = two[0][0]; cells[0][1] = two[0][1];
-                    cells[1][0] = two[1][0]; cells[1][1] = two[1][1];
+            if (read_pixel(in, par, idx, &v, &weight)) {
+                double x[4], y[4];
+                if (corner_rows) {
+                    const int64_t c = i - in->xmin;
+                    x[0] = below_x[c]; y[0] = below_y[c];
+                    x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
+                    x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
+                    x[3] = above_x[c]; y[3] = above_y[c];
                 } else {
-                    rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
+                    pixel_corners(in, h, i, j, x, y);
                 }
-                for (int64_t c = 0; c < ncols; ++c) {
-                    for (int64_t r = 0; r < nrows; ++r) {
-                        const double a = cells[c][r];
-                        if (fabs(a) > tiny) {
-                            const double w = a * scale;
-                            if (w > 0.0) {
-                                deposit(out, in->n_variances, par->variance_mode,
-                                        (iy0 + r) * out->nx + ix0 + c, w, &v);
-                                hit = 1;
-                            }
-                        }
-                    }
-                }
-                goto done;
+                hit = draw_footprint(in, par, out, x, y, weight, &v);
             }
-            rsp_edge edges[4];
-            rsp_quad_edges(x, y, edges);
-            for (int64_t ix = ix0; ix <= ix1; ++ix) {
-                rsp_column_edge column[4];
-                const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
-                if (n_edges == 0) {
-                    continue;
-                }
-                double r = (double)iy0 - 0.5;
-                rsp_column_start(column, n_edges, r);
-                for (int64_t iy = iy0; iy <= iy1; ++iy, r += 1.0) {
-                    const double a = rsp_column_next_row(column, n_edges, r);
-                    const double w = a * scale;
-                    if (fabs(a) > tiny && w > 0.0) {
-                        deposit(out, in->n_variances, par->variance_mode,
-                                iy * out->nx + ix, w, &v);
-                        hit = 1;
-                    }
-                }
-            }
-        done:
             if (hit) {
                 ++counts->drawn;
             } else {
                 ++counts->skipped;
             }
+        }
+        if (corner_rows) {
+            double *swap_x = below_x, *swap_y = below_y;
+            below_x = above_x; below_y = above_y;
+            above_x = swap_x; above_y = swap_y;
         }
     }
 }
@@ -312,9 +556,18 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         return RSP_ERR_ARGUMENT;
     }
     switch (par->kernel) {
-    case RSP_KERNEL_SQUARE:
-        add_square(in, par, out, counts);
+    case RSP_KERNEL_SQUARE: {
+        /* Whole pixels share their corners with their neighbours: map each
+         * corner once (see map_corner_row).  Without the scratch buffer the
+         * per-pixel corners give the same numbers, only slower. */
+        double *corner_rows = NULL;
+        if (par->pixfrac == 1.0 && !par->per_pixel_corners) {
+            corner_rows = malloc(4 * (size_t)(in->xmax - in->xmin + 2) * sizeof(double));
+        }
+        add_square(in, par, out, counts, corner_rows);
+        free(corner_rows);
         return RSP_OK;
+    }
     case RSP_KERNEL_POINT:
         add_point(in, par, out, counts);
         return RSP_OK;
@@ -338,27 +591,51 @@ int rsp_quad_is_valid(const double x[4], const double y[4])
     return rsp_quad_usable(x, y, rsp_quad_signed_area(x, y));
 }
 
+/*
+ * One input's contribution at output pixel k to the reference-mode
+ * combination: its variances v[m] (resampled standard deviations, squared)
+ * and their weight W.  Returns 0 where the input did not contribute or
+ * W <= 0.  The same numbers whether folded into the sums after each input
+ * or straight into the finished variances.
+ */
+static inline int input_variance_terms(int64_t k, int n_variances,
+                                       const double *const sum_var_input[],
+                                       const double *sum_w_input, int inverse_first_variance,
+                                       double constant_weight, double v[], double *weight)
+{
+    const double w_in = sum_w_input[k];
+    if (!(w_in > 0.0)) {
+        return 0;
+    }
+    for (int m = 0; m < n_variances; ++m) {
+        const double sigma = sum_var_input[m][k] / w_in;
+        v[m] = sigma * sigma;
+    }
+    double w = constant_weight;
+    if (inverse_first_variance) {
+        w = (n_variances > 0 && isfinite(v[0]) && v[0] > 0.0) ? 1.0 / v[0] : 0.0;
+    }
+    *weight = w;
+    return w > 0.0;
+}
+
 void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var_input[],
                                      double *sum_w_input, int inverse_first_variance,
                                      double constant_weight, double *wsum[], double *wt[])
 {
     for (int64_t k = 0; k < n; ++k) {
-        const double w_in = sum_w_input[k];
-        if (!(w_in > 0.0)) {
-            continue;
+        double v[RSP_MAX_VARIANCES], weight = 0.0;
+        const int contributes = input_variance_terms(
+            k, n_variances, (const double *const *)sum_var_input, sum_w_input,
+            inverse_first_variance, constant_weight, v, &weight);
+        if (sum_w_input[k] != 0.0) {
+            /* Cleared for the next input. */
+            for (int m = 0; m < n_variances; ++m) {
+                sum_var_input[m][k] = 0.0;
+            }
+            sum_w_input[k] = 0.0;
         }
-        double v[RSP_MAX_VARIANCES];
-        for (int m = 0; m < n_variances; ++m) {
-            const double sigma = sum_var_input[m][k] / w_in;
-            v[m] = sigma * sigma;
-            sum_var_input[m][k] = 0.0;
-        }
-        sum_w_input[k] = 0.0;
-        double weight = constant_weight;
-        if (inverse_first_variance) {
-            weight = (n_variances > 0 && isfinite(v[0]) && v[0] > 0.0) ? 1.0 / v[0] : 0.0;
-        }
-        if (!(weight > 0.0)) {
+        if (!contributes) {
             continue;
         }
         for (int m = 0; m < n_variances; ++m) {
@@ -366,6 +643,57 @@ void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var
                 wsum[m][k] += v[m] * weight * weight;
                 wt[m][k] += weight;
             }
+        }
+    }
+}
+
+void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, double fill,
+                     float *data, float *wht)
+{
+    const float fill32 = (float)fill;
+    for (int64_t k = 0; k < n; ++k) {
+        const double w = sum_w[k];
+        data[k] = w > 0.0 ? (float)(sum_wd[k] / w) : fill32;
+        wht[k] = (float)w;
+    }
+}
+
+void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *sum_w,
+                               float *variance)
+{
+    for (int64_t k = 0; k < n; ++k) {
+        const double w = sum_w[k];
+        variance[k] = w > 0.0 ? (float)(sum_var[k] / (w * w)) : NAN;
+    }
+}
+
+void rsp_finish_reference_variances(int64_t n, int n_variances, const double *const wsum[],
+                                    const double *const wt[],
+                                    const double *const sum_var_input[],
+                                    const double *sum_w_input, int inverse_first_variance,
+                                    double constant_weight, float *variances[])
+{
+    for (int64_t k = 0; k < n; ++k) {
+        double total[RSP_MAX_VARIANCES], weight_sum[RSP_MAX_VARIANCES];
+        for (int m = 0; m < n_variances; ++m) {
+            total[m] = wsum ? wsum[m][k] : 0.0;
+            weight_sum[m] = wt ? wt[m][k] : 0.0;
+        }
+        double v[RSP_MAX_VARIANCES], weight = 0.0;
+        if (sum_w_input &&
+            input_variance_terms(k, n_variances, sum_var_input, sum_w_input,
+                                 inverse_first_variance, constant_weight, v, &weight)) {
+            /* Exactly the update rsp_combine_reference_variances makes. */
+            for (int m = 0; m < n_variances; ++m) {
+                if (isfinite(v[m]) && v[m] >= 0.0) {
+                    total[m] += v[m] * weight * weight;
+                    weight_sum[m] += weight;
+                }
+            }
+        }
+        for (int m = 0; m < n_variances; ++m) {
+            const double ws = weight_sum[m];
+            variances[m][k] = ws > 0.0 ? (float)(total[m] / (ws * ws)) : NAN;
         }
     }
 }

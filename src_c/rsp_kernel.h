@@ -11,7 +11,10 @@
  *   covers [ix - 0.5, ix + 0.5) x [iy - 0.5, iy + 0.5).
  * - The caller (Python) validates shapes and dtypes; the core validates only
  *   what it must to stay inside its arrays, and reports by status code.  It
- *   holds no global state and allocates nothing per pixel.
+ *   holds no global state and allocates nothing per pixel: the square kernel
+ *   with pixfrac = 1 takes one scratch buffer per call (two rows of shared
+ *   footprint corners), and if that allocation fails it maps the corners per
+ *   pixel instead, with the same numbers.
  *
  * Accumulators are double precision and hold running sums, never means:
  *   sum_wd[k]  = sum of w * d            d = data * iscale
@@ -58,7 +61,9 @@ typedef struct {
     int64_t nx, ny;              /* output image size */
     /* Output rows [row_min, row_max) receive contributions; others are left
      * alone.  Threads that own disjoint row bands can therefore share the
-     * arrays without locks. */
+     * arrays without locks, and the values written do not depend on the
+     * band: any split of the rows gives the whole-output result bit for
+     * bit. */
     int64_t row_min, row_max;
     double *sum_wd;
     double *sum_w;
@@ -77,6 +82,11 @@ typedef struct {
     int kernel;                  /* enum rsp_kernel_type */
     int variance_mode;           /* enum rsp_variance_mode */
     double pixfrac;              /* 0 < pixfrac <= 1 */
+    /* 0 (the normal setting): with pixfrac = 1 each footprint corner is
+     * mapped once and shared by the four pixels around it.  1: every pixel
+     * maps its own four corners.  Both give the same numbers, bit for bit;
+     * the switch exists so that tests can prove it. */
+    int per_pixel_corners;
 } rsp_params;
 
 typedef struct {
@@ -106,6 +116,28 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
 void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var_input[],
                                      double *sum_w_input, int inverse_first_variance,
                                      double constant_weight, double *wsum[], double *wt[]);
+
+/*
+ * Finishing: the accumulators turned into float32 results, one pass each,
+ * n pixels.  Where the weight is 0 data get `fill` and variances NaN.
+ *   rsp_finish_data:      data = sum_wd / sum_w, wht = sum_w.
+ *   rsp_finish_exact_variance: variance = sum_var / sum_w^2.
+ *   rsp_finish_reference_variances: variance_m = wsum_m / wt_m^2, where the
+ *     last input may still be pending in sum_var_input / sum_w_input (or
+ *     NULL): it is counted exactly as rsp_combine_reference_variances would
+ *     count it, without touching any accumulator, so finishing reads the
+ *     per-input sums once instead of folding them in first.  wsum and wt
+ *     may be NULL when no input has been folded in yet.
+ */
+void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, double fill,
+                     float *data, float *wht);
+void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *sum_w,
+                               float *variance);
+void rsp_finish_reference_variances(int64_t n, int n_variances, const double *const wsum[],
+                                    const double *const wt[],
+                                    const double *const sum_var_input[],
+                                    const double *sum_w_input, int inverse_first_variance,
+                                    double constant_weight, float *variances[]);
 
 /*
  * Exact area of the intersection of the quadrilateral (x[k], y[k]),
