@@ -27,43 +27,16 @@ from pathlib import Path
 
 _CHILD = textwrap.dedent(
     """
-    import json, resource, sys, warnings
+    import json, sys, warnings
     import numpy as np
+    sys.path.insert(0, {benchmarks!r})
     import resamplespec
     from resamplespec import io
 
     warnings.simplefilter("ignore")
     paths, in_memory, single, out = json.loads(sys.argv[1])
-    # Peak resident memory of the run alone.  ru_maxrss (resource module) is
-    # the right measure but on Linux it also carries the peak of the process
-    # this one was forked from, and the imports' own peak; so on Linux the
-    # high-water mark is reset after the imports (/proc/self/clear_refs) and
-    # read from /proc/self/status (VmHWM, the number ru_maxrss reports for
-    # this process's own memory).  Free heap that malloc kept after the
-    # imports would absorb the run's allocations unseen: returned first.
-    import ctypes, gc
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except OSError:
-        pass
-
-    def high_water_kb():
-        try:
-            with open("/proc/self/status") as handle:
-                for line in handle:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1])
-        except OSError:
-            pass
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        pass
-    before = high_water_kb()
+    from peak_memory import high_water_kb, reset
+    before = reset()
     result = resamplespec.resample(paths, in_memory=in_memory, single=single)
     peak = high_water_kb()
     first = result[0] if isinstance(result, list) else result
@@ -89,7 +62,8 @@ def _input_bytes(path: Path) -> int:
 
 def _run(paths: list[Path], in_memory: bool, single: bool) -> dict:
     argument = json.dumps([[str(p) for p in paths], in_memory, single, None])
-    done = subprocess.run([sys.executable, "-c", _CHILD, argument], capture_output=True,
+    code = _CHILD.replace("{benchmarks!r}", repr(str(Path(__file__).parent)))
+    done = subprocess.run([sys.executable, "-c", code, argument], capture_output=True,
                           text=True, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 

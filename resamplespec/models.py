@@ -194,20 +194,24 @@ class SpectralImage:
         """The slit name, used to group slits across exposures."""
         return self.meta.slit.name
 
-    def copy(self) -> SpectralImage:
-        """A deep copy: arrays copied, WCS deep-copied, metadata shared (frozen)."""
+    def copy(self, *, share_wcs: bool = False) -> SpectralImage:
+        """A copy: arrays copied, metadata shared (frozen), the WCS deep-copied
+        unless ``share_wcs`` (for read-only use: deep-copying a gwcs costs
+        more than resampling a small slit)."""
         arrays = {
             k: (None if getattr(self, k) is None else np.array(getattr(self, k), copy=True))
             for k in _ARRAY_NAMES + ("wht", "con")
         }
-        return SpectralImage(wcs=copy.deepcopy(self.wcs), meta=self.meta, **arrays)
+        wcs = self.wcs if share_wcs else copy.deepcopy(self.wcs)
+        return SpectralImage(wcs=wcs, meta=self.meta, **arrays)
 
     @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> SpectralImage:
+    def from_dict(cls, values: Mapping[str, Any], *, share_wcs: bool = False) -> SpectralImage:
         """Build from a dict of arrays + ``wcs`` + a flat ``meta`` dict.
 
         The layout is the one :mod:`resamplespec.datasets` produces; unknown
-        ``meta`` keys are ignored.
+        ``meta`` keys are ignored.  Arrays are copied; the WCS is deep-copied
+        unless ``share_wcs``.
         """
         if "data" not in values or "wcs" not in values:
             raise ValueError("a spectral image dict needs at least 'data' and 'wcs' keys")
@@ -220,7 +224,8 @@ class SpectralImage:
             raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
         arrays = {k: values.get(k) for k in _ARRAY_NAMES + ("wht", "con")}
         arrays = {k: (None if v is None else np.array(v, copy=True)) for k, v in arrays.items()}
-        return cls(wcs=copy.deepcopy(values["wcs"]), meta=spectral_meta, **arrays)
+        wcs = values["wcs"] if share_wcs else copy.deepcopy(values["wcs"])
+        return cls(wcs=wcs, meta=spectral_meta, **arrays)
 
 
 class MultiSlitImage:
@@ -363,7 +368,8 @@ def _jwst_image(model: Any, slit: Any = None) -> SpectralImage:
         value = getattr(source, name, None)
         if value is not None and np.size(value) > 0:
             arrays[name] = np.array(value, copy=True)
-    return SpectralImage(wcs=copy.deepcopy(wcs), meta=_jwst_meta(model, slit), **arrays)
+    # the WCS is shared: nothing downstream modifies it (see as_spectral_inputs)
+    return SpectralImage(wcs=wcs, meta=_jwst_meta(model, slit), **arrays)
 
 
 def _from_jwst_model(model: Any) -> list[SpectralImage] | SpectralImage:
@@ -379,8 +385,10 @@ def as_spectral_inputs(
     """Normalise ``models`` to a list of exposures.
 
     Each exposure is a :class:`SpectralImage` (single slit) or a list of them
-    (a multi-slit exposure).  Everything is copied: the caller's objects are
-    never modified downstream.  With ``defer_paths``, inputs given as paths
+    (a multi-slit exposure).  Arrays are copied, so the caller's are never
+    modified downstream; WCS objects are shared, read only (nothing in
+    resamplespec modifies an input WCS, and deep-copying a gwcs costs more
+    than resampling a small slit).  With ``defer_paths``, inputs given as paths
     become :class:`resamplespec.lazy.DeferredImage` (metadata read, arrays
     read when needed).
 
@@ -427,13 +435,13 @@ def _is_container(obj: Any) -> bool:
 
 def _one_exposure(item: Any, label: str) -> SpectralImage | list[SpectralImage]:
     if isinstance(item, SpectralImage):
-        return item.copy()
+        return item.copy(share_wcs=True)
     if isinstance(item, MultiSlitImage):
-        return [slit.copy() for slit in item.slits]
+        return [slit.copy(share_wcs=True) for slit in item.slits]
     if isinstance(item, Mapping):
         if "slits" in item:
-            return [SpectralImage.from_dict(s) for s in item["slits"]]
-        return SpectralImage.from_dict(item)
+            return [SpectralImage.from_dict(s, share_wcs=True) for s in item["slits"]]
+        return SpectralImage.from_dict(item, share_wcs=True)
     if isinstance(item, (str, os.PathLike)):
         from .io import read  # deferred: io depends on this module
 
@@ -441,8 +449,8 @@ def _one_exposure(item: Any, label: str) -> SpectralImage | list[SpectralImage]:
     if isinstance(item, (list, tuple)) and item and all(
         isinstance(s, (SpectralImage, Mapping)) for s in item
     ):
-        return [s.copy() if isinstance(s, SpectralImage) else SpectralImage.from_dict(s)
-                for s in item]
+        return [s.copy(share_wcs=True) if isinstance(s, SpectralImage)
+                else SpectralImage.from_dict(s, share_wcs=True) for s in item]
     if _looks_like_datamodel(item):
         return _from_jwst_model(item)
     raise TypeError(

@@ -16,7 +16,27 @@ def test_dict_inputs_are_copied_not_shared():
     assert len(exposures) == 2
     exposures[0].data[:] = 0
     np.testing.assert_array_equal(images[0]["data"], before)
-    assert exposures[0].wcs is not images[0]["wcs"]
+    assert exposures[0].wcs is images[0]["wcs"]  # shared, read only
+
+
+def test_resampling_leaves_the_input_wcs_as_it_was():
+    import resamplespec
+
+    images = datasets.nirspec_fixed_slit(n_exposures=2, shape=(24, 60), seed=1)
+    y, x = np.mgrid[-1:25:3.0, -1:61:7.0]
+
+    def state(wcs):
+        return (wcs(x, y), wcs(x, y, with_bounding_box=False), wcs.bounding_box.bounding_box(),
+                wcs.available_frames, wcs.get_transform("world", "slit_frame")(53.1625, -27.79, 2.0))
+
+    before = [state(image["wcs"]) for image in images]
+    resamplespec.resample(images, pixel_scale_ratio=2.0)
+    resamplespec.resample(images, output_shape=(60, 30), single=True)
+    for image, old in zip(images, before, strict=True):
+        new = state(image["wcs"])
+        assert new[2:4] == old[2:4]
+        for a, b in ((new[0], old[0]), (new[1], old[1]), (new[4], old[4])):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_flat_meta_is_read_into_typed_fields():
