@@ -4,7 +4,7 @@
 >>> out = resamplespec.resample(models, pixfrac=1.0, kernel="square")  # doctest: +SKIP
 """
 
-from .drizzler import AddCounts, DrizzleResult, Drizzler
+from .drizzler import AddCounts, Drizzler, DrizzleResult
 from .models import (
     ExposureTimes,
     MultiSlitImage,

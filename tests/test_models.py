@@ -26,8 +26,9 @@ def test_resampling_leaves_the_input_wcs_as_it_was():
     y, x = np.mgrid[-1:25:3.0, -1:61:7.0]
 
     def state(wcs):
-        return (wcs(x, y), wcs(x, y, with_bounding_box=False), wcs.bounding_box.bounding_box(),
-                wcs.available_frames, wcs.get_transform("world", "slit_frame")(53.1625, -27.79, 2.0))
+        return (wcs(x, y), wcs(x, y, with_bounding_box=False),
+                wcs.bounding_box.bounding_box(), wcs.available_frames,
+                wcs.get_transform("world", "slit_frame")(53.1625, -27.79, 2.0))
 
     before = [state(image["wcs"]) for image in images]
     resamplespec.resample(images, pixel_scale_ratio=2.0)
