@@ -37,6 +37,7 @@ JWST keywords.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io as _bytes_io
 import math
 import os
@@ -141,7 +142,15 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
         tree["slits"] = [{"meta": {"wcs": image.wcs}} for image in slits]
     hdus.append(_asdf_hdu(tree))
     hdul = fits.HDUList(hdus)
-    _atomic_write(path, lambda handle: hdul.writeto(handle, output_verify="exception"))
+
+    def writer(handle):
+        if path.name.lower().endswith(".gz"):
+            with gzip.GzipFile(fileobj=handle, mode="wb", filename=path.name[:-3]) as zipped:
+                hdul.writeto(zipped, output_verify="exception")
+        else:
+            hdul.writeto(handle, output_verify="exception")
+
+    _atomic_write(path, writer)
     return path
 
 
@@ -513,6 +522,13 @@ def _read_slit(hdul, tree, ours, number: int, numbers: list[int], path: Path) ->
     if "dq" in arrays:
         arrays["dq"] = arrays["dq"].astype(np.uint32, copy=False)
     meta = _slit_meta(hdul, ours, k, number, path, tree)
+    if meta.wavelength is None and ("WAVELENGTH", number) in hdul:
+        # a JWST s2d: the wavelength of every column (or row) from its pixels'
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pixels = np.asarray(hdul["WAVELENGTH", number].data, dtype=np.float64)
+            axis = 0 if meta.dispersion_direction == 1 else 1
+            meta = meta.replace(wavelength=np.nanmedian(pixels, axis=axis))
     wcs = _tree_wcs(tree, k, number, len(numbers), path)
     return SpectralImage(wcs=wcs, meta=meta, **arrays)
 

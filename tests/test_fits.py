@@ -253,3 +253,20 @@ def test_wcs_header_needs_a_resampled_image():
     raw = SpectralImage.from_dict(datasets.nirspec_fixed_slit(n_exposures=1, seed=3)[0])
     with pytest.raises(ValueError, match="no meta.wavelength"):
         fits_wcs_header(raw)
+
+
+def test_gzipped_fits_is_compressed_and_reads_back(fixed, tmp_path):
+    path = write_fits(fixed, tmp_path / "x_s2d.fits.gz")
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    _assert_same(read_fits(path), fixed)
+
+
+def test_jwst_s2d_files_give_the_column_wavelengths(fixed, tmp_path):
+    pytest.importorskip("stdatamodels")
+    from resamplespec.jwst import to_datamodel
+
+    path = tmp_path / "jwst_s2d.fits"
+    to_datamodel(fixed).save(path)
+    image = read_fits(path)
+    np.testing.assert_allclose(image.meta.wavelength, fixed.meta.wavelength, rtol=1e-7)
+    np.testing.assert_array_equal(image.data, fixed.data)
