@@ -343,11 +343,13 @@ def sample_inputs(
         return [_evaluate(plan, k == slit_frame_index) for k, plan in enumerate(plans)]
 
 
-def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
-    """Evaluate the WCS on the plan's pixels; NaN outside the bounding box."""
-    wcs, xs, ys = plan.wcs, plan.xs, plan.ys
-    x, y = np.meshgrid(xs, ys)
-    slit = None
+#: Pixels evaluated at once: astropy's temporaries (a dozen arrays or more
+#: for a compound transform) stay small whatever the size of the input.
+_BLOCK_PIXELS = 16384
+
+
+def _evaluate_block(wcs: Any, x: np.ndarray, y: np.ndarray, slit_frame: bool):
+    """(world arrays, (y_slit, wavelength) or None) of some pixels."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if slit_frame:
             frames = list(wcs.available_frames)
@@ -355,13 +357,34 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
             from_slit = wcs.get_transform("slit_frame", frames[-1])
             slit_values = to_slit(x, y)
             world = from_slit(*slit_values)
-            slit = (
-                np.asarray(slit_values[1], dtype=np.float64),
-                np.asarray(slit_values[2], dtype=np.float64),
-            )
+            slit = (slit_values[1], slit_values[2])
         else:
             world = wcs(x, y, with_bounding_box=False)
-    world = tuple(np.array(values, dtype=np.float64) for values in world)
+            slit = None
+    return world, slit
+
+
+def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
+    """Evaluate the WCS on the plan's pixels, in blocks of rows; NaN outside
+    the bounding box."""
+    wcs, xs, ys = plan.wcs, plan.xs, plan.ys
+    rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
+    world: list[np.ndarray] = []
+    slit_arrays: list[np.ndarray] = []
+    for start in range(0, ys.size, rows):
+        block = slice(start, min(start + rows, ys.size))
+        x, y = np.meshgrid(xs, ys[block])
+        values, slit_values = _evaluate_block(wcs, x, y, slit_frame)
+        if not world:
+            shape = (ys.size, xs.size)
+            world = [np.empty(shape) for _ in values]
+            slit_arrays = [np.empty(shape) for _ in (slit_values or ())]
+        for out, part in zip(world, values, strict=True):
+            out[block] = part
+        for out, part in zip(slit_arrays, slit_values or (), strict=True):
+            out[block] = part
+    world = tuple(world)
+    slit = tuple(slit_arrays) if slit_frame else None
     if plan.limits is not None:
         (x_lo, x_hi), (y_lo, y_hi) = plan.limits
         outside_x = (xs < x_lo) | (xs > x_hi)
