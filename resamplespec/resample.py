@@ -177,29 +177,42 @@ def resample(
     writer = None
     if options.single and not options.in_memory:
         writer = _SingleWriter(output_dir)
+    multi_slit, groups = _slit_groups(models, options)
+    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
+        per_group = _map_groups(groups, options, tick=bar.update, writer=writer, n_jobs=n_jobs)
+    return _collect(per_group, multi_slit=multi_slit, single=options.single,
+                    written=writer is not None)
+
+
+def _slit_groups(models: Any, options: ResampleOptions) -> tuple[bool, dict[Any, list[Any]]]:
+    """Whether the inputs are multi-slit, and their groups (one per output slit):
+    the images of each, read or (``in_memory=False``) deferred."""
     exposures = as_spectral_inputs(models, defer_paths=not options.in_memory)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
     groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
-    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
-        if not multi_slit:
-            outputs = _resample_group(groups[("input", "all")], options, tick=bar.update,
-                                      writer=writer, n_jobs=n_jobs)
-            return outputs if options.single else outputs[0]
-        slits = [
-            slit
-            for outputs in _map_groups(groups, options, tick=bar.update, writer=writer,
-                                       n_jobs=n_jobs)
-            for slit in outputs
-        ]
-    if writer is not None:
+    return multi_slit, groups
+
+
+def _collect(per_group: list[list[Any]], *, multi_slit: bool, single: bool, written: bool):
+    """What :func:`resample` returns, from the outputs of every group in order."""
+    if not multi_slit:
+        outputs = per_group[0]
+        return outputs if single else outputs[0]
+    slits = [slit for outputs in per_group for slit in outputs]
+    if written:
         return slits
     return MultiSlitImage(slits, meta=slits[0].meta if slits else None)
 
 
 class _SingleWriter:
-    """Writes single=True products as they are made (in_memory=False)."""
+    """Writes single=True products as they are made (in_memory=False).
 
-    def __init__(self, output_dir: str | os.PathLike | None) -> None:
+    ``overwrite``: replace a file of the same name (a task that Dask runs
+    again after losing its worker must be able to write its products again).
+    """
+
+    def __init__(self, output_dir: str | os.PathLike | None, *, overwrite: bool = False) -> None:
+        self.overwrite = overwrite
         if output_dir is None:
             output_dir = tempfile.mkdtemp(prefix="resamplespec-single-")
             log.info("single products go to %s", output_dir)
@@ -215,7 +228,7 @@ class _SingleWriter:
             Path(source.meta.filename).stem if source.meta.filename else "input")
         name = f"_{product.name}" if product.name else ""
         path = self.folder / f"{stem}{name}_single_s2d.asdf"
-        return write(product, path)
+        return write(product, path, overwrite=self.overwrite)
 
 
 def _progress(enabled: bool, total: int):
@@ -241,6 +254,9 @@ def _map_groups(
         return _resample_group(images, options, tick=tick, writer=writer, n_jobs=bands)
 
     workers = min(n_jobs, len(groups))
+    if len(groups) == 1:
+        images = next(iter(groups.values()))
+        return [_resample_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
     if workers <= 1:
         return [run(key, images, n_jobs) for key, images in groups.items()]
     if tick is not None:
