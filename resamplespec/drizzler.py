@@ -250,6 +250,10 @@ class Drizzler:
         -------
         AddCounts
             How many input pixels of the section were drawn and skipped.
+            With bands (``n_jobs > 1``) the counts are summed over the bands,
+            each over the pixels that may reach it: a pixel whose footprint
+            reaches two bands counts twice, and ``drawn`` is 0 exactly when
+            a single pass (``n_jobs=1``) draws nothing.
 
         Raises
         ------
