@@ -12,7 +12,7 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--plot``.
+``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``.
 
 Exit status: 0 on success, 2 for a bad command line or option value, 1 when
 the run fails (unreadable input, nothing to resample...); the message is one
@@ -96,6 +96,9 @@ def _run_parser() -> argparse.ArgumentParser:
                          help="DQ bits that count as good (JWST flag names or an integer)")
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
+    drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
+                         help="threads to use, -1 for every core (default 1); the "
+                         "results are the same")
     look = parser.add_argument_group("output and messages")
     look.add_argument("--plot", metavar="PNG",
                       help="also draw a quick-look picture (needs matplotlib)")
@@ -121,7 +124,7 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The resample() keywords of the parsed command line, checked."""
-    from .options import ResampleOptions
+    from .options import ResampleOptions, validate_n_jobs
 
     weight_type = None if args.weight_type.strip().lower() in ("none", "") else args.weight_type
     options = {
@@ -142,6 +145,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     }
     try:
         ResampleOptions.validated(**options)
+        options["n_jobs"] = args.n_jobs
+        validate_n_jobs(args.n_jobs)
     except (TypeError, ValueError) as exc:
         raise _UsageError(f"--{_option_named_in(str(exc), options)}: {exc}") from None
     if options["output_wcs"] is not None and not Path(options["output_wcs"]).is_file():

@@ -13,6 +13,7 @@ gives the same result to double round-off.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -25,6 +26,7 @@ from .options import (
     validate_count,
     validate_flag,
     validate_kernel,
+    validate_n_jobs,
     validate_pixfrac,
     validate_positive_finite,
 )
@@ -34,6 +36,18 @@ __all__ = ["AddCounts", "DrizzleResult", "Drizzler"]
 _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
+
+# Row bands (n_jobs > 1).  Each band drizzles onto private accumulators over
+# its own rows plus this margin on both sides and keeps only its own rows.
+# The margin makes every overlap of the band's own rows come out of the same
+# arithmetic as in one pass over the whole output: a footprint that the
+# kernel's small-box path handles spans at most 3 rows, so with 2 rows of
+# margin it is never clipped by the band; a larger one is walked row by row
+# from the first row of the band, and only that first row's overlap differs
+# (it is computed afresh instead of carried from the row below).
+_BAND_MARGIN = 2
+# Fewest output rows worth a band of their own.
+_MIN_BAND_ROWS = 4
 
 
 class AddCounts(NamedTuple):
@@ -92,6 +106,11 @@ class Drizzler:
     context : bool
         Keep the context image: bit ``k % 32`` of plane ``k // 32`` marks the
         output pixels input ``k`` contributed to.
+    n_jobs : int
+        Threads that share each :meth:`add`: the output rows are split into
+        up to ``n_jobs`` bands (at least 4 rows each) drizzled in parallel;
+        -1 uses every core.  The results are identical, bit for bit, to
+        ``n_jobs=1``.
 
     Notes
     -----
@@ -105,6 +124,12 @@ class Drizzler:
 
     A Drizzler is not thread-safe, but separate Drizzlers may run in
     separate threads: the kernel releases the GIL.
+
+    With ``n_jobs > 1`` each band keeps private accumulators over its rows
+    and two more on each side (see ``_BAND_MARGIN``), and drizzles only the
+    input pixels whose footprints can reach its rows; :meth:`finish` copies
+    every band's own rows into the result.  Input pixels near a band edge
+    are mapped by both bands, so the work grows by a few rows per band.
 
     Examples
     --------
@@ -131,6 +156,7 @@ class Drizzler:
         variance_mode: str = "reference",
         propagate_dq: bool = False,
         context: bool = True,
+        n_jobs: int = 1,
     ) -> None:
         self.out_shape = _validate_shape(out_shape)
         self.kernel = validate_kernel(kernel)
@@ -169,6 +195,22 @@ class Drizzler:
         self._context_planes: list[np.ndarray] = []
         self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
+        self.n_jobs = validate_n_jobs(n_jobs)
+        # (own rows, computed rows, the band's Drizzler) for n_jobs > 1, laid
+        # out at the first add(), when the rows the inputs fall on are known
+        self._bands: list[tuple[tuple[int, int], tuple[int, int], Drizzler]] = []
+
+    def _make_bands(self, pixmap: np.ndarray) -> None:
+        """Split the output rows into bands holding about equal shares of the
+        pixel centres of ``pixmap`` (the first input's)."""
+        fillval = self.fillval
+        for own, computed in _row_bands(self.out_shape[0], self.n_jobs, pixmap):
+            band = Drizzler(self.out_shape, kernel=self.kernel, pixfrac=self.pixfrac,
+                            fillval=fillval, n_variances=self.n_variances,
+                            variance_mode=self.variance_mode,
+                            propagate_dq=self.propagate_dq, context=self.context)
+            band.n_inputs = self.n_inputs
+            self._bands.append((own, computed, band))
 
     def add(
         self,
@@ -215,6 +257,10 @@ class Drizzler:
         -------
         AddCounts
             How many input pixels of the section were drawn and skipped.
+            With bands (``n_jobs > 1``) the counts are summed over the bands,
+            each over the pixels that may reach it: a pixel whose footprint
+            reaches two bands counts twice, and ``drawn`` is 0 exactly when
+            a single pass (``n_jobs=1``) draws nothing.
 
         Raises
         ------
@@ -239,7 +285,6 @@ class Drizzler:
                 raise ValueError("dq was given but this Drizzler has propagate_dq=False")
             dq = _as_dq(dq, shape)
         section = _validate_section(shape, xmin, xmax, ymin, ymax)
-        per_input = self.variance_mode == "reference" and self.n_variances > 0
         if variance_weight is not None and not (
             variance_weight == "ivm" if isinstance(variance_weight, str) else True
         ):
@@ -255,6 +300,33 @@ class Drizzler:
                 data, pixmap, weights, variances, dq
             )
 
+        if self.n_jobs > 1 and self.n_inputs == 0:
+            self._make_bands(pixmap)
+        if not self._bands:
+            drawn, skipped = self._kernel_pass(
+                data, pixmap, weights, variances, dq, iscale, section, variance_weight,
+                (0, self.out_shape[0]),
+            )
+            return AddCounts(drawn, skipped)
+        sections = _band_sections(pixmap, section, [own for own, _, _ in self._bands],
+                                  point=self.kernel == "point")
+
+        def run(band, band_section, rows):
+            if band_section is None:  # no footprint reaches the band: keep its count
+                band.n_inputs += 1
+                return 0, 0
+            return band._kernel_pass(data, pixmap, weights, variances, dq, iscale,
+                                     band_section, variance_weight, rows)
+
+        with ThreadPoolExecutor(len(self._bands), thread_name_prefix="drizzle-band") as pool:
+            counts = list(pool.map(run, [band for _, _, band in self._bands], sections,
+                                   [computed for _, computed, _ in self._bands]))
+        self.n_inputs += 1
+        return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
+
+    def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section,
+                     variance_weight, rows):
+        """One kernel call on output rows ``rows`` = (first, stop) of checked arrays."""
         plane, bit = divmod(self.n_inputs, _CONTEXT_BITS)
         context_plane = None
         if self.context:
@@ -263,6 +335,7 @@ class Drizzler:
             context_plane = self._context_planes[plane]
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
+        per_input = self.variance_mode == "reference" and self.n_variances > 0
 
         if per_input:
             self._fold_pending_input()
@@ -284,13 +357,13 @@ class Drizzler:
             context_plane,
             context_bit,
             self._dq if dq is not None else None,
-            (0, self.out_shape[0]),
+            rows,
         )
         self.n_inputs += 1
         if per_input:
             self._has_pending = True
             self._pending_weight = variance_weight
-        return AddCounts(int(drawn), int(skipped))
+        return int(drawn), int(skipped)
 
     def _fold_pending_input(self):
         """Fold the last input's resampled variances into the cross-input
@@ -304,6 +377,29 @@ class Drizzler:
         self._has_pending = False
         self._has_folded = True
 
+    def _gather_bands(self):
+        """Copy every band's own rows of its accumulators into this Drizzler's."""
+        for (first, stop), _, band in self._bands:
+            # the band's last input is folded now (the same arithmetic as
+            # finish() applies to a pending input), so its sums are complete
+            band._fold_pending_input()
+            if band._has_folded:
+                self._has_folded = True
+                self._pending_weight = band._pending_weight
+            rows = slice(first, stop)
+            pairs = [(self._sum_wd, band._sum_wd), (self._sum_w, band._sum_w)]
+            pairs += list(zip(self._sum_var, band._sum_var, strict=True))
+            pairs += list(zip(self._var_wt, band._var_wt, strict=True))
+            if self._dq is not None:
+                pairs.append((self._dq, band._dq))
+            while len(self._context_planes) < len(band._context_planes):
+                self._context_planes.append(np.zeros(self.out_shape, dtype=np.int32))
+            # a band no input reached has fewer planes: its rows stay 0
+            pairs += [(self._context_planes[k], plane)
+                      for k, plane in enumerate(band._context_planes)]
+            for whole, part in pairs:
+                whole[rows] = part[rows]
+
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.
 
@@ -312,6 +408,7 @@ class Drizzler:
         May be called any number of times; later :meth:`add` calls continue
         the same accumulation.
         """
+        self._gather_bands()
         # 'INDEF' keeps an output pixel's initial value, and a fresh grid
         # starts as NaN (as in drizzle): the same as 'NAN' here.
         fill = np.nan if self._fill is None else self._fill
@@ -490,3 +587,92 @@ def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
         tuple(pad(v, 0) for v in variances),
         pad(dq, 0),
     )
+
+
+def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray
+               ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Up to ``n_jobs`` bands of output rows, (own rows, rows computed) as
+    (first, stop) pairs, with about equal numbers of the pixel centres of
+    ``pixmap`` in their own rows; none when one band would do."""
+    n_bands = min(n_jobs, n_rows // _MIN_BAND_ROWS)
+    if n_bands < 2:
+        return []
+    with np.errstate(invalid="ignore"):
+        y = np.floor(pixmap[..., 1].ravel() + 0.5)
+        y = y[(y >= 0) & (y < n_rows)]  # NaN compares False: dropped
+    counts = np.bincount(y.astype(np.intp), minlength=n_rows)
+    cumulative = np.cumsum(counts)
+    edges = [0]
+    for k in range(1, n_bands):
+        edge = int(np.searchsorted(cumulative, k * cumulative[-1] / n_bands)) + 1
+        # every band keeps at least _MIN_BAND_ROWS rows
+        low = edges[-1] + _MIN_BAND_ROWS
+        high = n_rows - (n_bands - k) * _MIN_BAND_ROWS
+        edges.append(min(max(edge, low), high))
+    edges.append(n_rows)
+    return [
+        ((first, stop), (max(0, first - _BAND_MARGIN), min(n_rows, stop + _BAND_MARGIN)))
+        for first, stop in zip(edges[:-1], edges[1:], strict=True)
+    ]
+
+
+def _band_sections(pixmap, section, bands, *, point):
+    """For each band of output rows, the input section holding every pixel
+    whose footprint may reach those rows (None: no pixel does).
+
+    The bound is generous, never tight: an interior footprint corner is a
+    convex combination of the pixel map over the pixel's 3 x 3 neighbourhood
+    (clipped at the image edge), and an edge pixel's corners are extrapolated
+    from the same values by at most 1.75 times their spread, so every corner
+    lies within the neighbourhood's range widened by twice its spread; a row
+    of slack is added on each side.  A neighbourhood holding a non-finite
+    value gives a footprint the kernel skips, so those pixels are left out.
+    """
+    xmin, xmax, ymin, ymax = section
+    y = pixmap[ymin:ymax + 1, xmin:xmax + 1, 1]
+    # Pixel maps come from the caller: inf - inf and the like mean "unusable".
+    with np.errstate(invalid="ignore", over="ignore"):
+        if point:
+            low = high = y
+        else:
+            low, high = _neighbourhood_range(pixmap[..., 1], section)
+            spread = high - low
+            low, high = low - 2.0 * spread, high + 2.0 * spread
+        usable = np.isfinite(low) & np.isfinite(high)
+        # Output row k spans [k - 0.5, k + 0.5).
+        first_row = np.floor(np.where(usable, low, 0.0) + 0.5)
+        last_row = np.floor(np.where(usable, high, -1.0) + 0.5)
+    sections = []
+    for first, stop in bands:
+        reaches = usable & (last_row >= first - 1) & (first_row <= stop)
+        rows = np.flatnonzero(reaches.any(axis=1))
+        if rows.size == 0:
+            sections.append(None)
+            continue
+        cols = np.flatnonzero(reaches.any(axis=0))
+        sections.append((xmin + int(cols[0]), xmin + int(cols[-1]),
+                         ymin + int(rows[0]), ymin + int(rows[-1])))
+    return sections
+
+
+def _neighbourhood_range(values, section):
+    """Minimum and maximum of ``values`` over each pixel's 3 x 3 neighbourhood
+    (clipped at the image edge), NaN propagated, for the pixels of ``section``."""
+    xmin, xmax, ymin, ymax = section
+    ny, nx = values.shape
+    # one more pixel on each side of the section, where the image has it
+    y0, y1 = max(0, ymin - 1), min(ny, ymax + 2)
+    x0, x1 = max(0, xmin - 1), min(nx, xmax + 2)
+    window = values[y0:y1, x0:x1]
+    low, high = window.copy(), window.copy()
+    for axis in (0, 1):
+        for extreme, out in ((np.minimum, low), (np.maximum, high)):
+            source = out.copy()
+            ahead = [slice(None)] * 2
+            behind = [slice(None)] * 2
+            ahead[axis], behind[axis] = slice(1, None), slice(None, -1)
+            extreme(out[tuple(ahead)], source[tuple(behind)], out=out[tuple(ahead)])
+            extreme(out[tuple(behind)], source[tuple(ahead)], out=out[tuple(behind)])
+    rows = slice(ymin - y0, ymin - y0 + ymax - ymin + 1)
+    cols = slice(xmin - x0, xmin - x0 + xmax - xmin + 1)
+    return low[rows, cols], high[rows, cols]

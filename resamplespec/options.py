@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -20,6 +21,7 @@ __all__ = [
     "parse_fillval",
     "parse_output_shape",
     "validate_kernel",
+    "validate_n_jobs",
     "validate_pixfrac",
 ]
 
@@ -110,6 +112,33 @@ def validate_positive_finite(name: str, value: object) -> float:
 
 
 VARIANCE_MODES = ("reference", "exact")
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity set where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def validate_n_jobs(n_jobs: object) -> int:
+    """Return the number of workers ``n_jobs`` asks for, or raise.
+
+    ``n_jobs`` is a positive integer, or -1 for every core this process may
+    use (:func:`available_cores`).
+    """
+    if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
+        raise TypeError(
+            f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}"
+        )
+    if n_jobs == -1:
+        return available_cores()
+    if n_jobs < 1:
+        raise ValueError(
+            f"n_jobs must be a positive integer or -1 (all cores), got {n_jobs!r}"
+        )
+    return int(n_jobs)
 
 
 def validate_flag(name: str, value: object) -> bool:

@@ -20,8 +20,10 @@ import logging
 import math
 import os
 import tempfile
+import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ from .models import (
     SpectralImage,
     as_spectral_inputs,
 )
-from .options import ResampleOptions, validate_flag
+from .options import ResampleOptions, validate_flag, validate_n_jobs
 from .weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
 
 __all__ = ["resample"]
@@ -65,6 +67,7 @@ def resample(
     variance: str = "reference",
     progress_bar: bool = False,
     output_dir: str | os.PathLike | None = None,
+    n_jobs: int = 1,
 ) -> SpectralImage | MultiSlitImage | list[SpectralImage]:
     """Rectify and combine 2D spectra onto a common spatial x wavelength grid.
 
@@ -120,6 +123,12 @@ def resample(
     output_dir : str or path-like, optional
         Where ``single=True`` products go with ``in_memory=False`` (default:
         a new temporary folder, logged); ignored otherwise.
+    n_jobs : int
+        Threads to use; -1: every core this process may use.  The slits of
+        a multi-slit set are resampled in parallel; one slit (or fewer
+        slits than threads) shares its threads by bands of output rows.
+        The results are identical, bit for bit, to ``n_jobs=1``.  For many
+        machines see :func:`resamplespec.dask.resample`.
 
     Returns
     -------
@@ -140,6 +149,12 @@ def resample(
     -----
     Differences from the reference: see the Drizzler notes (edge pixels, NaN
     handling); 'exact' variance is an addition.
+
+    With ``n_jobs > 1`` the kernel runs in parallel (it releases the GIL),
+    but most of the Python chain (evaluating the gwcs transforms through
+    astropy.modeling, building the grid) holds the GIL, so the speed-up is
+    well below ``n_jobs``; processes (:mod:`resamplespec.dask`) scale
+    further.
     """
     options = ResampleOptions.validated(
         pixfrac=pixfrac,
@@ -158,30 +173,46 @@ def resample(
         variance=variance,
     )
     progress_bar = validate_flag("progress_bar", progress_bar)
+    n_jobs = validate_n_jobs(n_jobs)
     writer = None
     if options.single and not options.in_memory:
         writer = _SingleWriter(output_dir)
+    multi_slit, groups = _slit_groups(models, options)
+    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
+        per_group = _map_groups(groups, options, tick=bar.update, writer=writer, n_jobs=n_jobs)
+    return _collect(per_group, multi_slit=multi_slit, single=options.single,
+                    written=writer is not None)
+
+
+def _slit_groups(models: Any, options: ResampleOptions) -> tuple[bool, dict[Any, list[Any]]]:
+    """Whether the inputs are multi-slit, and their groups (one per output slit):
+    the images of each, read or (``in_memory=False``) deferred."""
     exposures = as_spectral_inputs(models, defer_paths=not options.in_memory)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
     groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
-    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
-        if not multi_slit:
-            outputs = _resample_group(groups[("input", "all")], options, tick=bar.update,
-                                      writer=writer)
-            return outputs if options.single else outputs[0]
-        slits: list[Any] = []
-        for key, images in groups.items():
-            log.info("resampling %s %s from %d exposure(s)", *key, len(images))
-            slits.extend(_resample_group(images, options, tick=bar.update, writer=writer))
-    if writer is not None:
+    return multi_slit, groups
+
+
+def _collect(per_group: list[list[Any]], *, multi_slit: bool, single: bool, written: bool):
+    """What :func:`resample` returns, from the outputs of every group in order."""
+    if not multi_slit:
+        outputs = per_group[0]
+        return outputs if single else outputs[0]
+    slits = [slit for outputs in per_group for slit in outputs]
+    if written:
         return slits
     return MultiSlitImage(slits, meta=slits[0].meta if slits else None)
 
 
 class _SingleWriter:
-    """Writes single=True products as they are made (in_memory=False)."""
+    """Writes single=True products as they are made (in_memory=False).
 
-    def __init__(self, output_dir: str | os.PathLike | None) -> None:
+    ``overwrite``: replace a file of the same name (a task that Dask runs
+    again after losing its worker must be able to write its products again).
+    """
+
+    def __init__(self, output_dir: str | os.PathLike | None, *, overwrite: bool = False) -> None:
+        self.overwrite = overwrite
         if output_dir is None:
             output_dir = tempfile.mkdtemp(prefix="resamplespec-single-")
             log.info("single products go to %s", output_dir)
@@ -197,7 +228,7 @@ class _SingleWriter:
             Path(source.meta.filename).stem if source.meta.filename else "input")
         name = f"_{product.name}" if product.name else ""
         path = self.folder / f"{stem}{name}_single_s2d.asdf"
-        return write(product, path)
+        return write(product, path, overwrite=self.overwrite)
 
 
 def _progress(enabled: bool, total: int):
@@ -206,6 +237,55 @@ def _progress(enabled: bool, total: int):
 
     return tqdm(total=total, unit="input", desc="resampling", leave=False,
                 disable=None if enabled else True)
+
+
+def _map_groups(
+    groups: dict[Any, list[Any]],
+    options: ResampleOptions,
+    *,
+    tick: Callable[[int], Any] | None,
+    writer: Any,
+    n_jobs: int,
+) -> list[list[Any]]:
+    """:func:`_resample_group` over every group, in the groups' order, on up to
+    ``n_jobs`` threads (the threads left over split each group's output rows)."""
+    def run(key, images, bands):
+        log.info("resampling %s %s from %d exposure(s)", *key, len(images))
+        return _resample_group(images, options, tick=tick, writer=writer, n_jobs=bands)
+
+    workers = min(n_jobs, len(groups))
+    if len(groups) == 1:
+        images = next(iter(groups.values()))
+        return [_resample_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
+    if workers <= 1:
+        return [run(key, images, n_jobs) for key, images in groups.items()]
+    if tick is not None:
+        tick = _locked(tick)
+    # warnings.catch_warnings (used down the chain) is not thread-safe: the
+    # filters the threads save and restore can interleave.  Restoring them
+    # here, once every thread is done, leaves the caller's filters as found.
+    with warnings.catch_warnings(), ThreadPoolExecutor(
+        workers, thread_name_prefix="resample-slit"
+    ) as pool:
+        futures = [pool.submit(run, key, images, max(1, n_jobs // len(groups)))
+                   for key, images in groups.items()]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _locked(tick: Callable[[int], Any]) -> Callable[[int], Any]:
+    """``tick`` made safe to call from several threads."""
+    lock = threading.Lock()
+
+    def locked_tick(steps: int) -> None:
+        with lock:
+            tick(steps)
+
+    return locked_tick
 
 
 def _group_by_slit(exposures: Sequence[Any]) -> dict[Any, list[SpectralImage]]:
@@ -249,9 +329,16 @@ def _prepare(image: SpectralImage) -> None:
 
 
 def _resample_group(
-    images: list[Any], options: ResampleOptions, *, tick=None, writer=None
+    images: list[Any], options: ResampleOptions, *, tick=None, writer=None, n_jobs: int = 1
 ) -> list[Any]:
-    """Resample one group (one slit); returns one image, or one per input if single."""
+    """Resample one group (one slit); returns one image, or one per input if single.
+
+    The whole chain for one slit, self-contained: what a thread of
+    :func:`resample` or a task of :func:`resamplespec.dask.resample` runs.
+    ``images``: SpectralImage or DeferredImage (read here); ``writer``: where
+    single products go (else they are returned); ``n_jobs``: threads that
+    share the kernel passes by bands of output rows.
+    """
     from .lazy import DeferredImage, LazyImages
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
@@ -289,7 +376,7 @@ def _resample_group(
             image = images[k]
             product = _finish(
                 _drizzle([image], grid, options, variance_names, pixel_map, single=True,
-                         tick=tick),
+                         tick=tick, n_jobs=n_jobs),
                 [image], grid, options, variance_names, single=True,
             )
             if writer is not None:
@@ -298,11 +385,12 @@ def _resample_group(
             outputs.append(product)
         return outputs
     drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False,
-                        tick=tick)
+                        tick=tick, n_jobs=n_jobs)
     return [_finish(drizzler, images, grid, options, variance_names, single=False)]
 
 
-def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None):
+def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None,
+             n_jobs=1):
     if single and options.variance == "reference":
         # The reference drizzles the error array like data for single outputs
         # (and no variances); err**2 through the per-input variance path is
@@ -319,6 +407,7 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
         variance_mode=options.variance,
         propagate_dq=options.propagate_dq,
         context=True,
+        n_jobs=n_jobs,
     )
     drawn = 0
     for image in images:

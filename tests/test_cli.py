@@ -45,7 +45,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--pixel_scale_ratio", "2", "--pixel_scale", "0.05", "--output_shape", "100,40",
         "--output_wcs", str(wcs_file), "--fillval", "INDEF", "--weight_type", "exptime",
         "--single", "--no-blendheaders", "--no-in_memory", "--propagate_dq",
-        "--variance", "exact", "--good_bits", "0", "-q",
+        "--variance", "exact", "--good_bits", "0", "--n_jobs", "2", "-q",
     ])
     assert status == 0
     assert captured_options["options"] == {
@@ -53,7 +53,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
         "weight_type": "exptime", "single": True, "blendheaders": False,
         "in_memory": False, "propagate_dq": True, "good_bits": 0, "variance": "exact",
-        "progress_bar": False,
+        "n_jobs": 2, "progress_bar": False,
     }
     assert captured_options["models"] == [str(p) for p in nod_files]
 
@@ -66,6 +66,7 @@ def test_defaults_are_the_steps(nod_files, tmp_path, captured_options):
     assert options["blendheaders"] is True and options["in_memory"] is True
     assert options["single"] is False and options["propagate_dq"] is False
     assert options["good_bits"] == "~DO_NOT_USE+NON_SCIENCE"
+    assert options["n_jobs"] == 1
 
 
 def test_weight_type_none_means_equal_weights(nod_files, tmp_path, captured_options):
@@ -115,6 +116,8 @@ def test_plot_writes_a_png(nod_files, tmp_path):
         (["--variance", "approximate"], "--variance"),
         (["--pixel_scale_ratio", "-1"], "--pixel_scale_ratio"),
         (["--output_wcs", "no_such_grid.asdf"], "--output_wcs: no such file"),
+        (["--n_jobs", "0"], "--n_jobs: n_jobs must be a positive integer or -1"),
+        (["--n_jobs", "two"], "argument --n_jobs: invalid int value: 'two'"),
         (["--bogus"], "unrecognized arguments: --bogus"),
     ],
 )

@@ -1,0 +1,24 @@
+"""Shared test helpers."""
+
+import pytest
+
+#: The arrays of a product, compared by the tests that expect identical results.
+PRODUCT_ARRAYS = ("data", "wht", "con", "err", "var_rnoise", "var_poisson", "var_flat", "dq")
+
+
+def _assert_identical(a, b):
+    """Two products with the same arrays bit for bit (NaN payloads and signed
+    zeros included) and the same metadata."""
+    for name in PRODUCT_ARRAYS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None or y is None:
+            assert x is None and y is None, name
+        else:
+            assert x.dtype == y.dtype, name
+            assert x.tobytes() == y.tobytes(), name
+    assert a.meta == b.meta
+
+
+@pytest.fixture
+def assert_identical():
+    return _assert_identical

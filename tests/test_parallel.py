@@ -1,0 +1,259 @@
+"""n_jobs: threads change the speed, never a bit of the results."""
+
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
+from resamplespec import drizzler as drizzler_module
+from resamplespec.options import available_cores, validate_n_jobs
+
+resample_module = importlib.import_module("resamplespec.resample")
+
+def _slits(result):
+    if isinstance(result, MultiSlitImage):
+        return list(result.slits)
+    return list(result) if isinstance(result, list) else [result]
+
+
+def _accumulators(drizzler):
+    """The double-precision sums under the float32 results: a difference of
+    one unit in the last place here is usually invisible after finish()."""
+    drizzler.finish()
+    # the last input's variances are folded into the sums when the next
+    # input comes, or for bands when they are gathered: fold it here too
+    drizzler._fold_pending_input()
+    arrays = [drizzler._sum_wd, drizzler._sum_w, *drizzler._sum_var, *drizzler._var_wt,
+              *drizzler._context_planes]
+    if drizzler._dq is not None:
+        arrays.append(drizzler._dq)
+    return arrays
+
+
+def _drizzle(pixmaps, inputs, n_jobs, *, kernel, pixfrac, variance_mode, out_shape):
+    drizzler = Drizzler(out_shape, kernel=kernel, pixfrac=pixfrac, n_variances=2,
+                        variance_mode=variance_mode, propagate_dq=True, n_jobs=n_jobs)
+    drawn = 0
+    for pixmap, (data, weights, variances, dq) in zip(pixmaps, inputs, strict=True):
+        counts = drizzler.add(
+            data, pixmap, weights=weights, variances=variances, dq=dq,
+            variance_weight="ivm" if variance_mode == "reference" else None,
+        )
+        drawn += counts.drawn
+    return drizzler, drawn
+
+
+def _case(seed, ny, nx, n_inputs, scale, angle, curvature):
+    """Inputs mapped by a rotation + scale + a curved trace + jitter, each
+    input shifted by a fraction of a pixel (nods)."""
+    rng = np.random.default_rng(seed)
+    y, x = np.indices((ny, nx), dtype=np.float64)
+    c, s = np.cos(angle), np.sin(angle)
+    pixmaps, inputs = [], []
+    for k in range(n_inputs):
+        out_x = scale * (c * x - s * y) + 3.0 * scale * ny + 2.3
+        out_y = scale * (s * x + c * y) + 3.0 * scale * nx * abs(s) + 1.7 + 0.37 * k
+        out_y = out_y + curvature * (x - nx / 2) ** 2
+        pixmap = np.dstack([out_x, out_y]) + rng.normal(0.0, 0.03, (ny, nx, 2))
+        pixmaps.append(pixmap)
+        data = rng.normal(1.0, 0.5, (ny, nx)).astype(np.float32)
+        data[rng.random((ny, nx)) < 0.05] = np.nan
+        weights = rng.uniform(0.2, 2.0, (ny, nx)).astype(np.float32)
+        variances = tuple(rng.uniform(0.01, 1.0, (ny, nx)).astype(np.float32)
+                          for _ in range(2))
+        dq = rng.integers(0, 16, (ny, nx)).astype(np.uint32)
+        inputs.append((data, weights, variances, dq))
+    span = int(scale * (nx + ny) * 4 + 8 + curvature * nx * nx)
+    return pixmaps, inputs, (span, span)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**16),
+    ny=st.integers(1, 14),
+    nx=st.integers(2, 30),
+    n_inputs=st.integers(1, 3),
+    scale=st.sampled_from([0.5, 1.0, 1.3, 4.0]),
+    angle=st.floats(-0.6, 0.6),
+    curvature=st.sampled_from([0.0, 0.01]),
+    kernel=st.sampled_from(["square", "point"]),
+    pixfrac=st.sampled_from([1.0, 0.7]),
+    variance_mode=st.sampled_from(["reference", "exact"]),
+    n_jobs=st.integers(2, 5),
+)
+def test_row_bands_give_the_same_sums_bit_for_bit(
+        seed, ny, nx, n_inputs, scale, angle, curvature, kernel, pixfrac, variance_mode,
+        n_jobs):
+    pixmaps, inputs, out_shape = _case(seed, ny, nx, n_inputs, scale, angle, curvature)
+    options = dict(kernel=kernel, pixfrac=pixfrac, variance_mode=variance_mode,
+                   out_shape=out_shape)
+    serial, drawn_serial = _drizzle(pixmaps, inputs, 1, **options)
+    banded, drawn_banded = _drizzle(pixmaps, inputs, n_jobs, **options)
+    assert banded._bands, "the output is tall enough for bands: they must be used"
+    for whole, split in zip(_accumulators(serial), _accumulators(banded), strict=True):
+        assert whole.tobytes() == split.tobytes()
+    a, b = serial.finish(), banded.finish()
+    for name in ("data", "wht", "con", "dq"):
+        assert getattr(a, name).tobytes() == getattr(b, name).tobytes(), name
+    for u, v in zip(a.variances, b.variances, strict=True):
+        assert u.tobytes() == v.tobytes()
+    # Bands count a pixel in every band it reaches; nothing drawn is the same.
+    assert (drawn_banded == 0) == (drawn_serial == 0)
+    assert drawn_banded >= drawn_serial
+
+
+def test_bands_are_exact_even_without_the_margin(monkeypatch):
+    """The kernel picks a footprint's overlap path from the whole output,
+    never from the band (src_c), so even bands without the margin rows give
+    the same sums; the margin is kept as a second guard."""
+    monkeypatch.setattr(drizzler_module, "_BAND_MARGIN", 0)
+    for seed in range(6):
+        pixmaps, inputs, out_shape = _case(seed, 12, 30, 2, 1.3, 0.3, 0.0)
+        options = dict(kernel="square", pixfrac=1.0, variance_mode="exact",
+                       out_shape=out_shape)
+        serial, _ = _drizzle(pixmaps, inputs, 1, **options)
+        banded, _ = _drizzle(pixmaps, inputs, 3, **options)
+        assert banded._bands
+        banded.finish()  # gathers the bands' rows
+        assert np.array_equal(serial._sum_w, banded._sum_w)
+        assert np.array_equal(serial._sum_wd, banded._sum_wd)
+
+
+def test_more_than_32_inputs_fill_the_context_planes_of_every_band():
+    rng = np.random.default_rng(3)
+    y, x = np.indices((8, 10), dtype=np.float64)
+    results = []
+    for n_jobs in (1, 3):
+        drizzler = Drizzler((40, 20), kernel="point", n_jobs=n_jobs)
+        for k in range(35):
+            pixmap = np.dstack([x + 3, y + 1 + k * 0.8])
+            drizzler.add(rng.normal(size=(8, 10)), pixmap)
+        results.append(drizzler.finish())
+        rng = np.random.default_rng(3)
+    assert results[0].con.shape == (2, 40, 20)
+    assert results[0].con.tobytes() == results[1].con.tobytes()
+    assert results[0].data.tobytes() == results[1].data.tobytes()
+
+
+def test_an_output_too_short_for_bands_is_drizzled_in_one_pass():
+    drizzler = Drizzler((7, 50), n_jobs=4)
+    y, x = np.indices((5, 40), dtype=np.float64)
+    drizzler.add(np.ones((5, 40)), np.dstack([x + 2, y + 1]))
+    assert drizzler._bands == []
+    assert drizzler.finish().wht.sum() == pytest.approx(200.0)
+
+
+@pytest.mark.parametrize("bad", [0, -2, -100])
+def test_n_jobs_below_one_is_refused(bad):
+    with pytest.raises(ValueError, match=r"n_jobs must be a positive integer or -1.*"
+                       + str(bad)):
+        validate_n_jobs(bad)
+    with pytest.raises(ValueError, match="n_jobs"):
+        resample(datasets.lamp(shape=(8, 20)), n_jobs=bad)
+    with pytest.raises(ValueError, match="n_jobs"):
+        Drizzler((4, 4), n_jobs=bad)
+
+
+@pytest.mark.parametrize("bad", [True, False, 1.5, 2.0, "2", None])
+def test_n_jobs_that_is_no_integer_is_refused(bad):
+    with pytest.raises(TypeError, match=r"n_jobs must be a positive integer or -1"):
+        validate_n_jobs(bad)
+    with pytest.raises(TypeError, match="n_jobs"):
+        resample(datasets.lamp(shape=(8, 20)), n_jobs=bad)
+
+
+def test_minus_one_means_every_core_this_process_may_use():
+    assert validate_n_jobs(-1) == available_cores() >= 1
+    assert validate_n_jobs(np.int64(3)) == 3
+
+
+@pytest.fixture(scope="module")
+def mos():
+    return [{"slits": slits}
+            for slits in datasets.nirspec_mos(n_slits=5, n_exposures=3, nx=120, seed=4)]
+
+
+@pytest.fixture(scope="module")
+def nods():
+    return datasets.nirspec_fixed_slit(n_exposures=3, shape=(30, 160), seed=4)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"variance": "exact", "propagate_dq": True}, {"kernel": "point"},
+     {"single": True}, {"pixel_scale_ratio": 2.5, "pixfrac": 0.6}],
+)
+def test_slits_in_parallel_are_identical_and_in_the_same_order(mos, options, assert_identical):
+    serial = resample(mos, **options)
+    parallel = resample(mos, n_jobs=3, **options)
+    assert [s.name for s in _slits(parallel)] == [s.name for s in _slits(serial)]
+    assert len(_slits(serial)) == (15 if options.get("single") else 5)
+    for a, b in zip(_slits(serial), _slits(parallel), strict=True):
+        assert_identical(a, b)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"variance": "exact", "propagate_dq": True}, {"kernel": "point"},
+     {"single": True}, {"pixel_scale_ratio": 3.0}, {"weight_type": "exptime"}],
+)
+def test_one_slit_split_by_rows_is_identical(nods, options, assert_identical):
+    serial = resample(nods, **options)
+    parallel = resample(nods, n_jobs=4, **options)
+    for a, b in zip(_slits(serial), _slits(parallel), strict=True):
+        assert_identical(a, b)
+
+
+def test_files_read_lazily_in_parallel_give_the_same_products(mos, tmp_path, assert_identical):
+    paths = [str(io.write(MultiSlitImage([SpectralImage.from_dict(s) for s in e["slits"]]),
+                          tmp_path / f"mos{k}.asdf"))
+             for k, e in enumerate(mos)]
+    serial = resample(paths)
+    lazy = resample(paths, in_memory=False, n_jobs=2)
+    for a, b in zip(_slits(serial), _slits(lazy), strict=True):
+        assert_identical(a, b)
+    written = resample(paths, in_memory=False, single=True, n_jobs=2,
+                       output_dir=tmp_path / "single")
+    assert len(written) == 15 and len({str(p) for p in written}) == 15
+    singles = resample(paths, single=True)
+    for product, path in zip(_slits(singles), written, strict=True):
+        assert io.read(path).data.tobytes() == product.data.tobytes()
+
+
+def test_the_progress_bar_counts_every_input_once(mos, monkeypatch):
+    steps = []
+
+    class Recorder:
+        def __init__(self, enabled, total):
+            self.total = total
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            steps.append(n)
+
+    monkeypatch.setattr(resample_module, "_progress", Recorder)
+    resample(mos, n_jobs=2)
+    assert sum(steps) == 15
+
+
+def test_the_callers_warning_filters_are_left_as_they_were(mos):
+    before = list(warnings.filters)
+    resample(mos, n_jobs=3)
+    assert warnings.filters == before
+
+
+def test_an_error_in_one_slit_is_raised_from_the_parallel_run(mos):
+    broken = [{"slits": [dict(s) for s in e["slits"]]} for e in mos]
+    for exposure in broken:
+        exposure["slits"][3]["data"] = np.full_like(exposure["slits"][3]["data"], np.nan)
+    with pytest.raises(ValueError, match="every data value is NaN"):
+        resample(broken, n_jobs=2)
