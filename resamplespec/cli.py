@@ -32,12 +32,14 @@ from typing import Any
 
 import numpy as np
 
+from .io import SUFFIXES, file_format
+
 __all__ = ["main"]
 
 log = logging.getLogger("resamplespec")
 
-#: Suffixes of the output formats (written by :func:`resamplespec.io.write`).
-OUTPUT_SUFFIXES = (".asdf", ".fits")
+#: The formats the demo writes each product in.
+DEMO_SUFFIXES = (".asdf", ".fits")
 
 
 class _UsageError(Exception):
@@ -222,10 +224,12 @@ def _output_path(args: argparse.Namespace, product_name: str | None) -> Path:
         path = Path(f"{product_name}_s2d.fits")
     else:
         raise _UsageError("-o/--output is required (an .asdf or .fits file name)")
-    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+    try:
+        file_format(path)
+    except ValueError:
         raise _UsageError(
-            f"-o/--output: {path.name!r} must end in one of {', '.join(OUTPUT_SUFFIXES)}"
-        )
+            f"-o/--output: {path.name!r} must end in one of {', '.join(SUFFIXES)}"
+        ) from None
     if path.exists() and not args.overwrite:
         raise _UsageError(f"-o/--output: {path} exists; add --overwrite to replace it")
     return path
@@ -321,7 +325,7 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
         multi = resample([{"slits": exposure} for exposure in mos])
     written = []
     for stem, product in (("demo_fixed_slit_s2d", fixed), ("demo_mos_s2d", multi)):
-        for suffix in OUTPUT_SUFFIXES:
+        for suffix in DEMO_SUFFIXES:
             written.append(io.write(product, folder / f"{stem}{suffix}", overwrite=True))
     picture = None
     if plot:

@@ -212,10 +212,11 @@ def _slit_hdus(image: SpectralImage, number: int) -> list:
         elif attribute == "err":
             _put(hdu.header, "BUNIT", meta.bunit_err, "physical units of the array values")
         hdus.append(hdu)
-        if attribute == "dq" or (attribute == "err" and image.dq is None):
-            wavelength = _pixel_wavelengths(image)
-            if wavelength is not None:
-                hdus.append(fits.ImageHDU(wavelength, name="WAVELENGTH", ver=number))
+    wavelength = _pixel_wavelengths(image)
+    if wavelength is not None:
+        # after SCI, ERR and DQ, where JWST puts it
+        after = max(k for k, hdu in enumerate(hdus) if hdu.name in ("SCI", "ERR", "DQ"))
+        hdus.insert(after + 1, fits.ImageHDU(wavelength, name="WAVELENGTH", ver=number))
     table = _wcs_table_hdu(image, number)
     if table is not None:
         hdus.append(table)
@@ -515,10 +516,9 @@ def _read_slit(hdul, tree, ours, number: int, numbers: list[int], path: Path) ->
     arrays = {}
     for attribute, extname in _EXTENSIONS:
         if (extname, number) in hdul:
-            values = np.array(hdul[extname, number].data)
-            if values.dtype.byteorder not in ("=", "|"):
-                values = values.astype(values.dtype.newbyteorder("="))
-            arrays[attribute] = values
+            values = hdul[extname, number].data
+            # one copy, in native byte order (FITS is big-endian)
+            arrays[attribute] = values.astype(values.dtype.newbyteorder("="))
     if "dq" in arrays:
         arrays["dq"] = arrays["dq"].astype(np.uint32, copy=False)
     meta = _slit_meta(hdul, ours, k, number, path, tree)

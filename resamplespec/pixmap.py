@@ -348,13 +348,13 @@ def sample_inputs(
 _BLOCK_PIXELS = 16384
 
 
-def _evaluate_block(wcs: Any, x: np.ndarray, y: np.ndarray, slit_frame: bool):
-    """(world arrays, (y_slit, wavelength) or None) of some pixels."""
+def _evaluate_block(wcs: Any, x: np.ndarray, y: np.ndarray, slit_frame: Any):
+    """(world arrays, (y_slit, wavelength) or None) of some pixels;
+    ``slit_frame``: None, or the (detector -> slit_frame, slit_frame ->
+    world) transforms."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if slit_frame:
-            frames = list(wcs.available_frames)
-            to_slit = wcs.get_transform(frames[0], "slit_frame")
-            from_slit = wcs.get_transform("slit_frame", frames[-1])
+        if slit_frame is not None:
+            to_slit, from_slit = slit_frame
             slit_values = to_slit(x, y)
             world = from_slit(*slit_values)
             slit = (slit_values[1], slit_values[2])
@@ -369,12 +369,17 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     the bounding box."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
     rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
+    transforms = None
+    if slit_frame:  # composed once, not per block
+        frames = list(wcs.available_frames)
+        transforms = (wcs.get_transform(frames[0], "slit_frame"),
+                      wcs.get_transform("slit_frame", frames[-1]))
     world: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []
     for start in range(0, ys.size, rows):
         block = slice(start, min(start + rows, ys.size))
         x, y = np.meshgrid(xs, ys[block])
-        values, slit_values = _evaluate_block(wcs, x, y, slit_frame)
+        values, slit_values = _evaluate_block(wcs, x, y, transforms)
         if not world:
             shape = (ys.size, xs.size)
             world = [np.empty(shape) for _ in values]

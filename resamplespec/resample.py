@@ -343,7 +343,7 @@ def _resample_group(
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
 
-    deferred = [image for image in images if isinstance(image, DeferredImage)]
+    deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:
             if not isinstance(image, DeferredImage):

@@ -951,13 +951,15 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     if len(samples) == 1:
         ra0, dec0 = ra_first, dec_first
     else:
-        ra_all = np.concatenate(
-            [s.world[0][np.isfinite(s.world[0]) & np.isfinite(s.world[1])] for s in samples]
-        )
-        dec_all = np.concatenate(
-            [s.world[1][np.isfinite(s.world[0]) & np.isfinite(s.world[1])] for s in samples]
-        )
-        ra0, dec0 = _sky_centre(ra_all, dec_all, "midrange")
+        # one pass over the samples: with in_memory=False each access
+        # evaluates an input's WCS
+        ra_parts, dec_parts = [], []
+        for sample in samples:
+            ra, dec = sample.world[0], sample.world[1]
+            finite = np.isfinite(ra) & np.isfinite(dec)
+            ra_parts.append(ra[finite])
+            dec_parts.append(dec[finite])
+        ra0, dec0 = _sky_centre(np.concatenate(ra_parts), np.concatenate(dec_parts), "midrange")
     x_min, x_max, y_min, y_max = _tangent_extent(samples, ra0, dec0)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
     slopes = (slope_x, slope_y)

@@ -270,3 +270,12 @@ def test_jwst_s2d_files_give_the_column_wavelengths(fixed, tmp_path):
     image = read_fits(path)
     np.testing.assert_allclose(image.meta.wavelength, fixed.meta.wavelength, rtol=1e-7)
     np.testing.assert_array_equal(image.data, fixed.data)
+
+
+def test_wavelength_extension_is_written_without_err_or_dq(fixed, tmp_path):
+    import dataclasses
+
+    bare = dataclasses.replace(fixed, err=None, dq=None, var_rnoise=None, var_poisson=None,
+                               var_flat=None)
+    with fits.open(write_fits(bare, tmp_path / "bare.fits")) as hdul:
+        assert [h.name for h in hdul][:3] == ["PRIMARY", "SCI", "WAVELENGTH"]
