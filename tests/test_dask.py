@@ -152,6 +152,10 @@ def test_bad_options_fail_on_the_client(client, mos):
         rdask.resample(mos, client="tcp://localhost:8786")
     with pytest.raises(ValueError, match="n_jobs"):
         rdask.resample(mos, client=client, n_jobs=0)
+    with pytest.raises(TypeError, match="output_dir must be a folder name"):
+        rdask.resample(mos, client=client, output_dir=3)
+    with pytest.raises(TypeError, match="progress_bar is not an option"):
+        rdask.resample(mos, client=client, progress_bar=True)
 
 
 def test_an_error_in_a_task_reaches_the_caller(client, mos):

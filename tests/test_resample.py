@@ -128,6 +128,10 @@ def test_bad_option_values_are_refused_before_any_work(nods):
         resamplespec.resample(nods, kernel="turbo")
     with pytest.raises(TypeError, match="unexpected keyword"):
         resamplespec.resample(nods, pixfrak=1)
+    with pytest.raises(TypeError, match="progress_bar must be True or False"):
+        resamplespec.resample(nods, progress_bar="yes")
+    with pytest.raises(TypeError, match="in_memory must be True or False"):
+        resamplespec.resample(nods, in_memory=0)
 
 
 def test_lamp_output_has_no_sky_footprint():
