@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .transforms import compile_transform
+
 if TYPE_CHECKING:  # pragma: no cover
     from .wcs import OutputGrid
 
@@ -348,18 +350,25 @@ def sample_inputs(
 _BLOCK_PIXELS = 16384
 
 
-def _evaluate_block(wcs: Any, x: np.ndarray, y: np.ndarray, slit_frame: Any):
+def _evaluator(transform: Any) -> Any:
+    """The transform as numpy arithmetic (:mod:`resamplespec.transforms`) when
+    it is made of models that module knows, else the astropy model itself."""
+    return compile_transform(transform) or transform
+
+
+def _evaluate_block(x: np.ndarray, y: np.ndarray, transforms: tuple, slit_frame: bool):
     """(world arrays, (y_slit, wavelength) or None) of some pixels;
-    ``slit_frame``: None, or the (detector -> slit_frame, slit_frame ->
-    world) transforms."""
+    ``transforms``: (detector -> world,), or (detector -> slit_frame,
+    slit_frame -> world) when ``slit_frame``."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        if slit_frame is not None:
-            to_slit, from_slit = slit_frame
+        if slit_frame:
+            to_slit, from_slit = transforms
             slit_values = to_slit(x, y)
             world = from_slit(*slit_values)
             slit = (slit_values[1], slit_values[2])
         else:
-            world = wcs(x, y, with_bounding_box=False)
+            (to_world,) = transforms
+            world = to_world(x, y)
             slit = None
     return world, slit
 
@@ -369,17 +378,21 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     the bounding box."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
     rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
-    transforms = None
-    if slit_frame:  # composed once, not per block
+    # Composed (and compiled) once, not per block.  Evaluated without the
+    # bounding box, which is applied below: what ``wcs(x, y,
+    # with_bounding_box=False)`` gives.
+    if slit_frame:
         frames = list(wcs.available_frames)
-        transforms = (wcs.get_transform(frames[0], "slit_frame"),
-                      wcs.get_transform("slit_frame", frames[-1]))
+        transforms = (_evaluator(wcs.get_transform(frames[0], "slit_frame")),
+                      _evaluator(wcs.get_transform("slit_frame", frames[-1])))
+    else:
+        transforms = (_evaluator(wcs.forward_transform),)
     world: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []
     for start in range(0, ys.size, rows):
         block = slice(start, min(start + rows, ys.size))
         x, y = np.meshgrid(xs, ys[block])
-        values, slit_values = _evaluate_block(wcs, x, y, transforms)
+        values, slit_values = _evaluate_block(x, y, transforms, slit_frame)
         if not world:
             shape = (ys.size, xs.size)
             world = [np.empty(shape) for _ in values]
