@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .transforms import compile_transform
+from .transforms import (
+    compile_to_tangent_plane,
+    compile_transform,
+    plane_to_lon_lat,
+    plane_to_offsets,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .wcs import OutputGrid
@@ -150,29 +155,62 @@ class InputSamples:
         Shape of the input data array.
     x0, y0 : int
         Pixel coordinates of the grid's first column and row.
-    world : tuple of ndarray
-        World coordinates on the grid, NaN where the pixel centre is
-        outside the bounding box.
+    values : tuple of ndarray
+        The WCS outputs on the grid, NaN where the pixel centre is outside
+        the bounding box: the world coordinates, except that with ``plane``
+        the first two are points of the WCS's own TAN plane.
     slit : tuple of ndarray or None
         ``(y_slit, wavelength)`` in the input's ``slit_frame`` on the grid,
         without the bounding box (as the reference's ``detector ->
         slit_frame`` transform gives them); only when asked for.
+    plane : ndarray or None
+        When the WCS ends with a TAN projection onto the sky, the 3 x 3
+        rotation of that plane's sphere onto the sky
+        (:func:`resamplespec.transforms.plane_to_lon_lat`): offsets about
+        another tangent point then need no trigonometry.
     """
 
     label: str
     shape: tuple[int, int]
     x0: int
     y0: int
-    world: tuple[np.ndarray, ...]
+    values: tuple[np.ndarray, ...]
     slit: tuple[np.ndarray, np.ndarray] | None = None
     wcs: Any = None
     #: ``((ra0, dec0), x, y)``: tangent-plane offsets of the grid pixels about
     #: ``(ra0, dec0)``, kept by the grid builder for the pixel map
     tangent: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
+    plane: np.ndarray | None = None
 
     @property
     def grid_shape(self) -> tuple[int, int]:
-        return self.world[0].shape
+        return self.values[0].shape
+
+    @property
+    def world(self) -> tuple[np.ndarray, ...]:
+        """The world coordinates on the grid (computed on each access)."""
+        return self.sky() + tuple(self.values[2:]) if self.plane is not None else self.values
+
+    def world_axis(self, k: int) -> np.ndarray:
+        """World coordinate ``k`` on the grid (sky ones computed on access)."""
+        if self.plane is not None and k < 2:
+            return self.sky()[k]
+        return self.values[k]
+
+    def sky(self, index: Any = ...) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude and latitude (deg) of the grid pixels ``[index]``."""
+        if self.plane is None:
+            return self.values[0][index], self.values[1][index]
+        return plane_to_lon_lat(self.plane, self.values[0][index], self.values[1][index])
+
+    def sky_offsets(self, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets (deg) of the grid pixels in the TAN plane about (lon0, lat0),
+        as :func:`resamplespec.wcs.tangent_offsets` gives them."""
+        if self.plane is None:
+            from .wcs import tangent_offsets
+
+            return tangent_offsets(self.values[0], self.values[1], lon0, lat0)
+        return plane_to_offsets(self.plane, self.values[0], self.values[1], lon0, lat0)
 
     def _overlap(self) -> tuple[slice, slice, slice, slice] | None:
         """(array rows, array cols, grid rows, grid cols) where grid and array overlap."""
@@ -350,14 +388,21 @@ def sample_inputs(
 _BLOCK_PIXELS = 16384
 
 
-def _evaluator(transform: Any) -> Any:
-    """The transform as numpy arithmetic (:mod:`resamplespec.transforms`) when
-    it is made of models that module knows, else the astropy model itself."""
-    return compile_transform(transform) or transform
+def _evaluator(transform: Any, to_plane: bool = False) -> tuple[Any, dict]:
+    """(function, planes) of a transform: numpy arithmetic
+    (:mod:`resamplespec.transforms`) when it is made of models that module
+    knows, else the astropy model itself.  ``to_plane``: stop before a final
+    TAN projection onto the sky; ``planes`` maps the first of the two
+    outputs that are then plane points to the plane's rotation matrix."""
+    if to_plane:
+        compiled = compile_to_tangent_plane(transform)
+        if compiled is not None:
+            return compiled
+    return compile_transform(transform) or transform, {}
 
 
 def _evaluate_block(x: np.ndarray, y: np.ndarray, transforms: tuple, slit_frame: bool):
-    """(world arrays, (y_slit, wavelength) or None) of some pixels;
+    """(outputs, (y_slit, wavelength) or None) of some pixels;
     ``transforms``: (detector -> world,), or (detector -> slit_frame,
     slit_frame -> world) when ``slit_frame``."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -383,35 +428,42 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     # with_bounding_box=False)`` gives.
     if slit_frame:
         frames = list(wcs.available_frames)
-        transforms = (_evaluator(wcs.get_transform(frames[0], "slit_frame")),
-                      _evaluator(wcs.get_transform("slit_frame", frames[-1])))
+        to_slit, _ = _evaluator(wcs.get_transform(frames[0], "slit_frame"))
+        from_slit, planes = _evaluator(wcs.get_transform("slit_frame", frames[-1]), True)
+        transforms = (to_slit, from_slit)
     else:
-        transforms = (_evaluator(wcs.forward_transform),)
-    world: list[np.ndarray] = []
+        to_world, planes = _evaluator(wcs.forward_transform, True)
+        transforms = (to_world,)
+    outputs: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []
     for start in range(0, ys.size, rows):
         block = slice(start, min(start + rows, ys.size))
         x, y = np.meshgrid(xs, ys[block])
         values, slit_values = _evaluate_block(x, y, transforms, slit_frame)
-        if not world:
+        if not outputs:
             shape = (ys.size, xs.size)
-            world = [np.empty(shape) for _ in values]
+            outputs = [np.empty(shape) for _ in values]
             slit_arrays = [np.empty(shape) for _ in (slit_values or ())]
-        for out, part in zip(world, values, strict=True):
+        for out, part in zip(outputs, values, strict=True):
             out[block] = part
         for out, part in zip(slit_arrays, slit_values or (), strict=True):
             out[block] = part
-    world = tuple(world)
+    # the sky as a TAN plane only for a world that starts with it
+    plane = planes.pop(0, None)
+    for k, matrix in planes.items():
+        outputs[k], outputs[k + 1] = plane_to_lon_lat(matrix, outputs[k], outputs[k + 1])
     slit = tuple(slit_arrays) if slit_frame else None
     if plan.limits is not None:
         (x_lo, x_hi), (y_lo, y_hi) = plan.limits
         outside_x = (xs < x_lo) | (xs > x_hi)
         outside_y = (ys < y_lo) | (ys > y_hi)
         if outside_x.any() or outside_y.any():
-            for values in world:
+            for values in outputs:
                 values[:, outside_x] = np.nan
                 values[outside_y, :] = np.nan
-    return InputSamples(plan.label, plan.shape, int(xs[0]), int(ys[0]), world, slit, wcs)
+    return InputSamples(
+        plan.label, plan.shape, int(xs[0]), int(ys[0]), tuple(outputs), slit, wcs, plane=plane
+    )
 
 
 class _LazySamples(Sequence[InputSamples]):

@@ -38,7 +38,7 @@ import numpy as np
 from astropy.modeling import CompoundModel, Model
 from astropy.modeling import models as am
 
-__all__ = ["compile_transform"]
+__all__ = ["compile_to_tangent_plane", "compile_transform", "plane_to_lon_lat", "plane_to_offsets"]
 
 #: A compiled transform: arrays in, tuple of arrays out.
 Evaluator = Callable[..., tuple[np.ndarray, ...]]
@@ -80,22 +80,75 @@ def compile_transform(model: Any) -> Evaluator | None:
     >>> evaluate(np.array([1.0]), np.array([3.0]))
     (array([2.]), array([6.]))
     """
+    compiled = _try_compile(model, stop_at_plane=False)
+    return None if compiled is None else compiled[0]
+
+
+def compile_to_tangent_plane(model: Any) -> tuple[Evaluator, dict[int, np.ndarray]] | None:
+    """Compile a transform that ends on the sky, stopping before the sky.
+
+    Where the transform ends with ``Pix2Sky_TAN | RotateNative2Celestial``,
+    the compiled function returns the coordinates in that projection's
+    plane instead of longitude and latitude: the sky positions are those
+    points rotated by a matrix (:func:`plane_to_lon_lat`), and offsets
+    about another tangent point need no trigonometry at all
+    (:func:`plane_to_offsets`).
+
+    Parameters
+    ----------
+    model : astropy.modeling.Model
+
+    Returns
+    -------
+    (callable, dict) or None
+        The compiled function (as :func:`compile_transform`'s) and, for each
+        longitude output ``k`` it returns as plane ``x`` (output ``k + 1``
+        being plane ``y``), the 3 x 3 rotation matrix; None when the
+        transform cannot be compiled.
+    """
+    return _try_compile(model, stop_at_plane=True)
+
+
+def plane_to_lon_lat(matrix: np.ndarray, x: np.ndarray, y: np.ndarray):
+    """Longitude in [0, 360] and latitude (deg) of points of a TAN plane."""
+    return _to_degrees_lon_lat(*_plane_directions(matrix, x, y))
+
+
+def plane_to_offsets(
+    matrix: np.ndarray, x: np.ndarray, y: np.ndarray, lon0: float, lat0: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of one TAN plane projected on the TAN plane about (lon0, lat0).
+
+    The second plane is that of ``Pix2Sky_TAN() | RotateNative2Celestial(
+    lon0, lat0, 180)``: offsets in degrees, ``x`` towards increasing
+    longitude and ``y`` towards the north; NaN for points 90 deg or more
+    from (lon0, lat0).
+    """
+    to_native = native_to_celestial_matrix(lon0, lat0, 180.0).T
+    vx, vy, vz = _plane_directions(to_native @ matrix, x, y)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(vz > 0.0, _R0 / vz, np.nan)
+    return vy * scale, -vx * scale
+
+
+def _try_compile(model: Any, stop_at_plane: bool):
     if not isinstance(model, Model):
         return None
     try:
-        return _compile(model)
+        return _compile(model, stop_at_plane)
     except _Unsupported:
         return None
 
 
-def _compile(model: Model) -> Evaluator:
+def _compile(model: Model, stop_at_plane: bool = False) -> tuple[Evaluator, dict]:
+    """(evaluator, {output index: plane rotation matrix}) of a model."""
     if isinstance(model, CompoundModel):
-        return _compile_compound(model)
+        return _compile_compound(model, stop_at_plane)
     _check_plain(model)
     builder = _LEAVES.get(type(model))
     if builder is None:
         raise _Unsupported(type(model).__name__)
-    return builder(model)
+    return builder(model), {}
 
 
 def _check_plain(model: Model) -> None:
@@ -120,19 +173,24 @@ _ARITHMETIC = {
 }
 
 
-def _compile_compound(model: CompoundModel) -> Evaluator:
+def _compile_compound(model: CompoundModel, stop_at_plane: bool) -> tuple[Evaluator, dict]:
     if model.op == "|":
-        return _compile_chain(_chain_stages(model))
+        return _compile_chain(_chain_stages(model), stop_at_plane)
     if model.op == "&":
-        left, right = _compile(model.left), _compile(model.right)
+        (left, left_planes), (right, right_planes) = (
+            _compile(model.left, stop_at_plane),
+            _compile(model.right, stop_at_plane),
+        )
         n_left = model.left.n_inputs
+        planes = dict(left_planes)
+        planes.update({k + model.left.n_outputs: m for k, m in right_planes.items()})
 
         def join(*inputs):
             return left(*inputs[:n_left]) + right(*inputs[n_left:])
 
-        return join
+        return join, planes
     if model.op in _ARITHMETIC:
-        left, right = _compile(model.left), _compile(model.right)
+        (left, _), (right, _) = _compile(model.left), _compile(model.right)
         combine = _ARITHMETIC[model.op]
 
         def arithmetic(*inputs):
@@ -140,7 +198,7 @@ def _compile_compound(model: CompoundModel) -> Evaluator:
                 combine(a, b) for a, b in zip(left(*inputs), right(*inputs), strict=True)
             )
 
-        return arithmetic
+        return arithmetic, {}
     raise _Unsupported(f"operator {model.op!r}")
 
 
@@ -151,25 +209,33 @@ def _chain_stages(model: Model) -> list[Model]:
     return [model]
 
 
-def _compile_chain(stages: Sequence[Model]) -> Evaluator:
+def _compile_chain(stages: Sequence[Model], stop_at_plane: bool) -> tuple[Evaluator, dict]:
     steps: list[Evaluator] = []
+    planes: dict = {}
     k = 0
     while k < len(stages):
         pair = stages[k : k + 2]
+        last = k + len(pair) == len(stages)
         if len(pair) == 2 and _is_tan_then_rotation(*pair):
-            steps.append(_tan_to_celestial(pair[1]))
+            _check_plain(pair[1])
+            matrix = _rotation_matrix(pair[1])
+            if stop_at_plane and last:
+                planes = {0: matrix}  # the chain ends on the plane's points
+            else:
+                steps.append(_tan_to_celestial(matrix))
             k += 2
             continue
-        steps.append(_compile(stages[k]))
+        step, planes = _compile(stages[k], stop_at_plane and k == len(stages) - 1)
+        steps.append(step)
         k += 1
 
     def chain(*inputs):
         values = inputs
         for step in steps:
             values = step(*values)
-        return values
+        return tuple(values)
 
-    return chain
+    return chain, planes
 
 
 def _is_tan_then_rotation(first: Model, second: Model) -> bool:
@@ -322,24 +388,34 @@ def _tabular1d(model):
 
 
 def _rotation_matrix(rotation: Model) -> np.ndarray:
-    """The 3 x 3 matrix of a rotation of the sphere, taken from the model.
+    """The 3 x 3 matrix (Cartesian coordinates) of a sky rotation model."""
+    lon, lat, lon_pole = (_value(rotation, name) for name in ("lon", "lat", "lon_pole"))
+    to_sky = native_to_celestial_matrix(lon, lat, lon_pole)
+    return to_sky if type(rotation) is am.RotateNative2Celestial else to_sky.T
 
-    A rotation is linear in Cartesian coordinates, so its matrix's columns
-    are the images of the three axes (lon, lat = (0, 0), (90, 0), (0, 90));
-    this avoids restating astropy's Euler-angle conventions.
+
+def native_to_celestial_matrix(lon: float, lat: float, lon_pole: float) -> np.ndarray:
+    """Rotation from native to celestial Cartesian coordinates (FITS WCS paper II).
+
+    ``lon, lat``: celestial coordinates of the fiducial point (the native
+    pole of a zenithal projection such as TAN); ``lon_pole``: native
+    longitude of the celestial pole; all in degrees.  The celestial
+    direction ``(cos d cos a, cos d sin a, sin d)`` of native ``(phi,
+    theta)`` follows from Calabretta & Greisen (2002), eq. 2: a turn by
+    ``-lon_pole`` about the native z axis, the tilt that takes the native
+    pole to latitude ``lat``, and a turn by ``lon`` about the celestial z
+    axis.
     """
-    lon = np.array([0.0, 90.0, 0.0])
-    lat = np.array([0.0, 0.0, 90.0])
-    image_lon, image_lat = rotation(lon, lat)
-    image_lon, image_lat = np.deg2rad(image_lon), np.deg2rad(image_lat)
-    columns = np.array(
-        [
-            np.cos(image_lat) * np.cos(image_lon),
-            np.cos(image_lat) * np.sin(image_lon),
-            np.sin(image_lat),
-        ]
-    )
-    return columns  # row i: coordinate i of the images of the three axes
+    a, d, p = np.deg2rad(lon), np.deg2rad(lat), np.deg2rad(lon_pole)
+    sin_d, cos_d = np.sin(d), np.cos(d)
+    tilt = np.array([[-sin_d, 0.0, cos_d], [0.0, -1.0, 0.0], [cos_d, 0.0, sin_d]])
+    return _turn(a) @ tilt @ _turn(-p)
+
+
+def _turn(angle: float) -> np.ndarray:
+    """Rotation by ``angle`` (rad) about the z axis."""
+    c, s = np.cos(angle), np.sin(angle)
+    return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
 
 
 def _to_degrees_lon_lat(x, y, z):
@@ -400,24 +476,21 @@ def _sky2pix_tan(model):
     return sky2pix
 
 
-def _tan_to_celestial(rotation: Model) -> Evaluator:
-    """``Pix2Sky_TAN | rotation`` as one rotation of the native direction.
+def _plane_directions(matrix: np.ndarray, x, y):
+    """Sky directions (unnormalised) of points of a TAN plane whose native
+    sphere ``matrix`` rotates onto the sky: the native direction of (x, y)
+    is (-y, x, R0) up to its length, which the angles do not depend on."""
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = np.asarray(matrix).tolist()
+    return (
+        m01 * x - m00 * y + m02 * _R0,
+        m11 * x - m10 * y + m12 * _R0,
+        m21 * x - m20 * y + m22 * _R0,
+    )
 
-    The native direction of plane point (x, y) is (-y, x, R0) up to its
-    length, which the angles do not depend on.
-    """
-    _check_plain(rotation)
-    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = _rotation_matrix(rotation).tolist()
-    c0, c1, c2 = m02 * _R0, m12 * _R0, m22 * _R0
 
-    def tan_to_celestial(x, y):
-        return _to_degrees_lon_lat(
-            m01 * x - m00 * y + c0,
-            m11 * x - m10 * y + c1,
-            m21 * x - m20 * y + c2,
-        )
-
-    return tan_to_celestial
+def _tan_to_celestial(matrix: np.ndarray) -> Evaluator:
+    """``Pix2Sky_TAN | rotation`` as one rotation of the native direction."""
+    return lambda x, y: plane_to_lon_lat(matrix, x, y)
 
 
 _LEAVES: dict[type, Callable[[Model], Evaluator]] = {

@@ -434,11 +434,14 @@ class OutputGrid:
         if spatial is None or self._spectral is None:
             return self.world_to_pixel(*samples.on_array())
         if samples.tangent is not None and samples.tangent[0] == spatial.tangent_point:
-            k = spatial.inverse_from
-            along = (samples.tangent[1 + k] - spatial.intercepts[k]) / spatial.slopes[k]
-        else:
-            along = spatial.to_pixel(samples.world[0], samples.world[1])
-        spectral = self._spectral.to_pixel(samples.world[2])
+            offsets = samples.tangent[1:]
+        elif spatial.tangent_point is not None:
+            offsets = samples.sky_offsets(*spatial.tangent_point)
+        else:  # non-celestial: the world's own spatial coordinates
+            offsets = samples.values[:2]
+        k = spatial.inverse_from
+        along = (offsets[k] - spatial.intercepts[k]) / spatial.slopes[k]
+        spectral = self._spectral.to_pixel(samples.world_axis(2))
         pair = (spectral, along) if self.dispersion_axis == 1 else (along, spectral)
         return samples.to_array(pair)
 
@@ -586,6 +589,11 @@ def _dispersion_major(values: np.ndarray, dispersion_axis: int) -> np.ndarray:
     return values if dispersion_axis == 1 else values.T
 
 
+def _dispersion_column(index: int, dispersion_axis: int) -> tuple:
+    """Index of the line of pixels across the dispersion at dispersion index ``index``."""
+    return np.s_[:, index] if dispersion_axis == 1 else np.s_[index, :]
+
+
 def _sky_frames(with_slit_frame: bool):
     detector = cf.Frame2D(name="detector", axes_order=(0, 1))
     spectral = cf.SpectralFrame(
@@ -680,7 +688,7 @@ def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> li
     """
     per_input = []
     for sample in samples:
-        medians = np.sort(_column_medians(_dispersion_major(sample.world[2], dispersion_axis)))
+        medians = np.sort(_column_medians(_dispersion_major(sample.world_axis(2), dispersion_axis)))
         if medians.size == 0:
             raise ValueError(
                 f"{sample.label}: its WCS gives no finite wavelength on its "
@@ -728,13 +736,13 @@ def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
     x_min = y_min = math.inf
     x_max = y_max = -math.inf
     for sample in samples:
-        ra, dec = sample.world[0], sample.world[1]
-        good = np.isfinite(ra) & np.isfinite(dec)
+        # finite sky positions: where both coordinates (or plane points) are
+        good = np.isfinite(sample.values[0]) & np.isfinite(sample.values[1])
         if not good.any():
             raise ValueError(
                 f"{sample.label}: its WCS gives no finite sky position on its bounding box"
             )
-        x, y = tangent_offsets(ra, dec, ra0, dec0)
+        x, y = sample.sky_offsets(ra0, dec0)
         sample.tangent = ((ra0, dec0), x, y)
         x, y = x[good], y[good]
         x_min, x_max = min(x_min, float(np.min(x))), max(x_max, float(np.max(x)))
@@ -797,8 +805,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     n_disp = ref_samples.grid_shape[1 if disp == 1 else 0]
     central = int(np.mean(limits[disp - 1])) if limits is not None else (n_disp - 1) // 2
     central = _central_index(central, n_disp)
-    ra_line = _dispersion_major(ref_samples.world[0], disp)[:, central]
-    dec_line = _dispersion_major(ref_samples.world[1], disp)[:, central]
+    ra_line, dec_line = ref_samples.sky(_dispersion_column(central, disp))
     x_tan, y_tan = tangent_offsets(ra_line, dec_line, ra0, dec0)
     valid = ~(np.isnan(x_tan) | np.isnan(y_tan))
     if np.count_nonzero(valid) < 2:
@@ -903,8 +910,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     # spatial sampling and tangent point from the first input, at its central wavelength
     grid0 = samples[0]
     central = _central_dispersion_index(first.wcs, disp, grid0.grid_shape[1 if disp == 1 else 0])
-    ra_line = _dispersion_major(grid0.world[0], disp)[:, central]
-    dec_line = _dispersion_major(grid0.world[1], disp)[:, central]
+    ra_line, dec_line = grid0.sky(_dispersion_column(central, disp))
     ra_first, dec_first = _sky_centre(ra_line, dec_line, "mean")
     if not (math.isfinite(ra_first) and math.isfinite(dec_first)):
         raise ValueError(
@@ -924,7 +930,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     # wavelengths: the first input's medians, extended by values beyond the current range
     collected: list[np.ndarray] = []
     for sample in samples:
-        medians = _column_medians(_dispersion_major(sample.world[2], disp))
+        medians = _column_medians(_dispersion_major(sample.world_axis(2), disp))
         if medians.size == 0:
             raise ValueError(
                 f"{sample.label}: its WCS gives no finite wavelength on its "
@@ -955,7 +961,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
         # evaluates an input's WCS
         ra_parts, dec_parts = [], []
         for sample in samples:
-            ra, dec = sample.world[0], sample.world[1]
+            ra, dec = sample.sky()
             finite = np.isfinite(ra) & np.isfinite(dec)
             ra_parts.append(ra[finite])
             dec_parts.append(dec[finite])

@@ -241,3 +241,51 @@ def test_every_dataset_wcs(kind):
         inputs = (x, y) if transform.n_inputs == 2 else _astropy(transforms[1], x, y)
         celestial = (0, 1) if transform.n_outputs == 3 and kind != "lamp" else ()
         _assert_same(transform, *inputs, rtol=1e-13, atol=1e-13, angles=celestial)
+
+
+@given(
+    lon=angle, lat=st.floats(-89, 89), lon_pole=angle,
+    lon0=st.floats(-30, 30), lat0=st.floats(-20, 20), seed=st.integers(0, 2**16),
+)
+@settings(max_examples=60)
+def test_stopping_on_the_tangent_plane(lon, lat, lon_pole, lon0, lat0, seed):
+    """A WCS ending on TAN | rotation, compiled to its plane: the plane points
+    give the same sky (plane_to_lon_lat) and the same offsets about another
+    tangent point as the RA/Dec route (tangent_offsets)."""
+    from resamplespec.transforms import (
+        compile_to_tangent_plane,
+        native_to_celestial_matrix,
+        plane_to_lon_lat,
+        plane_to_offsets,
+    )
+    from resamplespec.wcs import tangent_offsets
+
+    x, y = _points(seed, scale=0.05)  # a few arcmin of TAN plane
+    to_sky = am.RotateNative2Celestial(lon, lat, lon_pole)
+    model = (am.Shift(0.01) & am.Scale(1.5) | am.Pix2Sky_TAN() | to_sky) & am.Scale(1e6)
+    evaluate, planes = compile_to_tangent_plane(model)
+    u, v, lam = evaluate(x, y, x)
+    np.testing.assert_array_equal(u, x + 0.01)  # stopped before the projection
+    assert set(planes) == {0}
+    np.testing.assert_allclose(planes[0], native_to_celestial_matrix(lon, lat, lon_pole))
+    ra, dec, _ = _astropy(model, x, y, x)
+    got = plane_to_lon_lat(planes[0], u, v)
+    chord = np.linalg.norm(_unit_vectors(*got) - _unit_vectors(ra, dec), axis=0)
+    assert np.max(np.rad2deg(chord)) < 1e-11
+    # offsets about a point near the data, both ways
+    centre_ra, centre_dec = lon + lon0 * 0.001, np.clip(lat + lat0 * 0.001, -89.9, 89.9)
+    expected = tangent_offsets(ra, dec, centre_ra, centre_dec)
+    offsets = plane_to_offsets(planes[0], u, v, centre_ra, centre_dec)
+    np.testing.assert_allclose(offsets, expected, rtol=0, atol=1e-12)
+    # the whole chain, without stopping, is unchanged
+    assert set(compile_to_tangent_plane(model[:-1] | am.Identity(2))[1]) == set()
+
+
+def test_offsets_behind_the_tangent_point_are_nan():
+    from resamplespec.transforms import native_to_celestial_matrix, plane_to_offsets
+
+    matrix = native_to_celestial_matrix(0.0, 0.0, 180.0)  # plane about (0, 0)
+    x, y = plane_to_offsets(matrix, np.array([0.0, 1.0]), np.array([0.0, 0.0]), 180.0, 0.0)
+    assert np.isnan(x).all() and np.isnan(y).all()
+    x, y = plane_to_offsets(matrix, np.array([0.0]), np.array([0.0]), 0.0, 0.0)
+    assert (x[0], y[0]) == (0.0, 0.0)
