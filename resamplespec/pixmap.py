@@ -388,17 +388,30 @@ def sample_inputs(
 _BLOCK_PIXELS = 16384
 
 
-def _evaluator(transform: Any, to_plane: bool = False) -> tuple[Any, dict]:
-    """(function, planes) of a transform: numpy arithmetic
-    (:mod:`resamplespec.transforms`) when it is made of models that module
-    knows, else the astropy model itself.  ``to_plane``: stop before a final
-    TAN projection onto the sky; ``planes`` maps the first of the two
-    outputs that are then plane points to the plane's rotation matrix."""
+def _steps(wcs: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
+    """(the transforms of a gwcs's steps from frame ``start`` to frame
+    ``end``, a function composing them with astropy); None: the first or
+    the last frame."""
+    frames = [getattr(frame, "name", frame) for frame in wcs.available_frames]
+    first = frames[0] if start is None else start
+    last = frames[-1] if end is None else end
+    steps = [step.transform for step in wcs.pipeline[frames.index(first) : frames.index(last)]]
+    return steps, lambda: wcs.get_transform(first, last)
+
+
+def _evaluator(steps: tuple[Any, Any], to_plane: bool = False) -> tuple[Any, dict]:
+    """(function, planes) of the ``steps`` of :func:`_steps`: numpy
+    arithmetic (:mod:`resamplespec.transforms`) when they are made of models
+    that module knows, else the composed astropy model.  ``to_plane``: stop
+    before a final TAN projection onto the sky; ``planes`` maps the first of
+    the two outputs that are then plane points to the plane's rotation
+    matrix."""
+    transforms, compose = steps
     if to_plane:
-        compiled = compile_to_tangent_plane(transform)
+        compiled = compile_to_tangent_plane(transforms)
         if compiled is not None:
             return compiled
-    return compile_transform(transform) or transform, {}
+    return compile_transform(transforms) or compose(), {}
 
 
 def _evaluate_block(x: np.ndarray, y: np.ndarray, transforms: tuple, slit_frame: bool):
@@ -427,12 +440,11 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     # bounding box, which is applied below: what ``wcs(x, y,
     # with_bounding_box=False)`` gives.
     if slit_frame:
-        frames = list(wcs.available_frames)
-        to_slit, _ = _evaluator(wcs.get_transform(frames[0], "slit_frame"))
-        from_slit, planes = _evaluator(wcs.get_transform("slit_frame", frames[-1]), True)
+        to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
+        from_slit, planes = _evaluator(_steps(wcs, "slit_frame", None), True)
         transforms = (to_slit, from_slit)
     else:
-        to_world, planes = _evaluator(wcs.forward_transform, True)
+        to_world, planes = _evaluator(_steps(wcs, None, None), True)
         transforms = (to_world,)
     outputs: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []

@@ -56,8 +56,10 @@ def compile_transform(model: Any) -> Evaluator | None:
 
     Parameters
     ----------
-    model : astropy.modeling.Model
-        A transform, e.g. ``wcs.forward_transform`` of a gwcs.
+    model : astropy.modeling.Model or sequence of them
+        A transform, e.g. ``wcs.forward_transform`` of a gwcs, or transforms
+        applied in turn (the steps of a gwcs pipeline: this spares astropy
+        composing them).
 
     Returns
     -------
@@ -96,7 +98,8 @@ def compile_to_tangent_plane(model: Any) -> tuple[Evaluator, dict[int, np.ndarra
 
     Parameters
     ----------
-    model : astropy.modeling.Model
+    model : astropy.modeling.Model or sequence of them
+        As for :func:`compile_transform`.
 
     Returns
     -------
@@ -132,10 +135,16 @@ def plane_to_offsets(
 
 
 def _try_compile(model: Any, stop_at_plane: bool):
-    if not isinstance(model, Model):
+    if isinstance(model, Model):
+        stages = [model]
+    elif isinstance(model, Sequence) and model and all(isinstance(m, Model) for m in model):
+        stages = list(model)
+    else:
         return None
     try:
-        return _compile(model, stop_at_plane)
+        if len(stages) == 1:
+            return _compile(stages[0], stop_at_plane)
+        return _compile_chain([s for m in stages for s in _chain_stages(m)], stop_at_plane)
     except _Unsupported:
         return None
 
@@ -303,7 +312,7 @@ def _horner(coefficients: Sequence[float], x: np.ndarray):
     """sum_k c_k x^k; a scalar when there is one coefficient."""
     result = coefficients[-1]
     for c in reversed(coefficients[:-1]):
-        result = c + result * x
+        result = result * x if c == 0.0 else c + result * x
     return result
 
 
@@ -357,8 +366,13 @@ def _rotation2d(model):
     return lambda x, y: (cos * x - sin * y, sin * x + cos * y)
 
 
+def _logarithmic1d(model):
+    amplitude, tau = _value(model, "amplitude"), _value(model, "tau")
+    return lambda x: (amplitude * np.log(x / tau),)
+
+
 def _tabular1d(model):
-    if model.method != "linear" or model.bounds_error or model.fill_value is None:
+    if model.method != "linear" or model.bounds_error:
         raise _Unsupported("Tabular1D other than linear, without bounds errors")
     (points,) = model.points
     points = np.asarray(getattr(points, "value", points), dtype=np.float64)
@@ -371,12 +385,21 @@ def _tabular1d(model):
         points, table = points[::-1], table[::-1]
     elif not np.all(steps > 0):
         raise _Unsupported("Tabular1D points not strictly monotonic")
-    fill = float(model.fill_value)
+    fill = None if model.fill_value is None else float(model.fill_value)
+    # fill_value None: linear extrapolation from the end intervals
+    slopes = (table[1] - table[0]) / (points[1] - points[0]), (table[-1] - table[-2]) / (
+        points[-1] - points[-2]
+    )
 
     def tabular(x):
         x = np.asarray(x, dtype=np.float64)
         values = np.interp(x, points, table)
-        values[(x < points[0]) | (x > points[-1])] = fill
+        below, above = x < points[0], x > points[-1]
+        if fill is None:
+            values[below] = table[0] + (x[below] - points[0]) * slopes[0]
+            values[above] = table[-1] + (x[above] - points[-1]) * slopes[1]
+        else:
+            values[below | above] = fill
         return (values,)
 
     return tabular
@@ -502,6 +525,7 @@ _LEAVES: dict[type, Callable[[Model], Evaluator]] = {
     am.Const1D: _const1d,
     am.Linear1D: _linear1d,
     am.Exponential1D: _exponential1d,
+    am.Logarithmic1D: _logarithmic1d,
     am.Polynomial1D: _polynomial1d,
     am.Polynomial2D: _polynomial2d,
     am.AffineTransformation2D: _affine2d,

@@ -63,6 +63,7 @@ from .dqflags import DEFAULT_GOOD_BITS, good_pixel_mask
 from .models import SpectralImage
 from .options import parse_output_shape
 from .pixmap import InputSamples, bounding_box_limits, sample_inputs
+from .transforms import compile_transform
 
 __all__ = [
     "GRID_KINDS",
@@ -589,6 +590,20 @@ def _dispersion_major(values: np.ndarray, dispersion_axis: int) -> np.ndarray:
     return values if dispersion_axis == 1 else values.T
 
 
+def _apply(transform: Any, *inputs: Any) -> tuple[np.ndarray, ...]:
+    """``transform(*inputs)`` as 1D float64 arrays, through numpy arithmetic
+    (:func:`resamplespec.transforms.compile_transform`) when the transform
+    allows: astropy's checks cost milliseconds per call even for one point."""
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, np.float64)) for v in inputs))
+    evaluate = compile_transform(transform)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        values = evaluate(*arrays) if evaluate is not None else transform(*arrays)
+    if not isinstance(values, tuple):
+        values = (values,)
+    return tuple(np.asarray(v, dtype=np.float64) for v in values)
+
+
 def _dispersion_column(index: int, dispersion_axis: int) -> tuple:
     """Index of the line of pixels across the dispersion at dispersion index ``index``."""
     return np.s_[:, index] if dispersion_axis == 1 else np.s_[index, :]
@@ -796,7 +811,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     if not (math.isfinite(source_slit_y) and math.isfinite(source_lam)):
         raise ValueError(f"{label}: its slit_frame gives no finite slit position or wavelength")
     slit_to_sky = reference.wcs.get_transform("slit_frame", sky_name)
-    ra0, dec0 = (float(v) for v in slit_to_sky(0.0, source_slit_y, source_lam)[:2])
+    ra0, dec0 = (float(v[0]) for v in _apply(slit_to_sky, 0.0, source_slit_y, source_lam)[:2])
     if not (math.isfinite(ra0) and math.isfinite(dec0)):
         raise ValueError(f"{label}: the source position in the slit maps to no sky position")
 
@@ -862,9 +877,9 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     )
     rows = np.arange(ny, dtype=np.float64)
     middle = np.full(ny, float(n_lam // 2))
-    world_mid = pix_to_world(middle, rows) if disp == 1 else pix_to_world(rows, middle)
+    world_mid = _apply(pix_to_world, *((middle, rows) if disp == 1 else (rows, middle)))
     try:
-        slit_y = np.asarray(reference.wcs.get_transform(sky_name, "slit_frame")(*world_mid)[1])
+        slit_y = _apply(reference.wcs.get_transform(sky_name, "slit_frame"), *world_mid)[1]
     except NotImplementedError:
         raise ValueError(
             f"{label}: its WCS has no world -> slit_frame inverse; the slit_frame "
