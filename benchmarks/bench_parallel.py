@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     if not args.no_dask:
         import distributed
 
-        import resamplespec.dask
+        from resamplespec import dask as rs_dask
 
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1,
                                            processes=True, dashboard_address=None)
@@ -104,13 +104,13 @@ def main(argv=None) -> None:
         for name, models in _cases().items():
             paths = _write(models, Path(folder) / name.split()[0])
             if client is not None:  # workers import and read once before the timing
-                resamplespec.dask.resample(paths, client=client, in_memory=False)
+                rs_dask.resample(paths, client=client, in_memory=False)
             one, two, remote = [], [], []
             for _ in range(args.repeat):
                 one.append(_best(lambda m=models: resamplespec.resample(m), 1))
                 two.append(_best(lambda m=models: resamplespec.resample(m, n_jobs=2), 1))
                 if client is not None:
-                    remote.append(_best(lambda p=paths: resamplespec.dask.resample(
+                    remote.append(_best(lambda p=paths: rs_dask.resample(
                         p, client=client, in_memory=False), 1))
             share = _kernel_share(models)
             t1, t2 = min(one), min(two)

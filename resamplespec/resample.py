@@ -18,12 +18,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import multiprocessing
 import os
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -124,11 +125,12 @@ def resample(
         Where ``single=True`` products go with ``in_memory=False`` (default:
         a new temporary folder, logged); ignored otherwise.
     n_jobs : int
-        Threads to use; -1: every core this process may use.  The slits of
-        a multi-slit set are resampled in parallel; one slit (or fewer
-        slits than threads) shares its threads by bands of output rows.
-        The results are identical, bit for bit, to ``n_jobs=1``.  For many
-        machines see :func:`resamplespec.dask.resample`.
+        Workers to use; -1: every core this process may use.  The slits of
+        a multi-slit set are resampled in parallel, in forked processes
+        where the platform forks and no other thread of this process runs
+        (else in threads); one slit shares its threads by bands of output
+        rows.  The results are identical, bit for bit, to ``n_jobs=1``.
+        For many machines see :func:`resamplespec.dask.resample`.
 
     Returns
     -------
@@ -150,11 +152,11 @@ def resample(
     Differences from the reference: see the Drizzler notes (edge pixels, NaN
     handling); 'exact' variance is an addition.
 
-    With ``n_jobs > 1`` the kernel runs in parallel (it releases the GIL),
-    but most of the Python chain (evaluating the gwcs transforms through
-    astropy.modeling, building the grid) holds the GIL, so the speed-up is
-    well below ``n_jobs``; processes (:mod:`resamplespec.dask`) scale
-    further.
+    With ``n_jobs > 1`` the slits of a multi-slit set run in separate
+    processes: most of a slit's time is Python building its output WCS with
+    astropy, which holds the GIL.  The children inherit the inputs (nothing
+    is pickled on the way in); the products come back pickled.  Within one
+    slit, threads share the kernel passes (which release the GIL).
     """
     options = ResampleOptions.validated(
         pixfrac=pixfrac,
@@ -248,7 +250,8 @@ def _map_groups(
     n_jobs: int,
 ) -> list[list[Any]]:
     """:func:`_resample_group` over every group, in the groups' order, on up to
-    ``n_jobs`` threads (the threads left over split each group's output rows)."""
+    ``n_jobs`` processes (:func:`_map_groups_in_processes`) or else threads
+    (the threads left over split each group's output rows)."""
     def run(key, images, bands):
         log.info("resampling %s %s from %d exposure(s)", *key, len(images))
         return _resample_group(images, options, tick=tick, writer=writer, n_jobs=bands)
@@ -259,6 +262,9 @@ def _map_groups(
         return [_resample_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
     if workers <= 1:
         return [run(key, images, n_jobs) for key, images in groups.items()]
+    if _can_fork():
+        return _map_groups_in_processes(list(groups.values()), options, tick=tick,
+                                        writer=writer, workers=workers)
     if tick is not None:
         tick = _locked(tick)
     # warnings.catch_warnings (used down the chain) is not thread-safe: the
@@ -275,6 +281,62 @@ def _map_groups(
             for future in futures:
                 future.cancel()
             raise
+
+
+#: The groups, options and writer the forked workers of
+#: :func:`_map_groups_in_processes` run on: set just before the fork and
+#: inherited by the children, so the inputs are never pickled.
+_FORKED_WORK: tuple[list[list[Any]], ResampleOptions, Any] | None = None
+
+
+def _can_fork() -> bool:
+    """Whether slit groups may run in forked processes: the platform forks,
+    and no other thread runs here (a fork copies only the calling thread,
+    and locks another thread holds would stay locked in the child).  tqdm's
+    monitor thread (of our progress bar or the caller's) is no obstacle: it
+    only touches tqdm's own lock, and the children draw no bars."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    from tqdm._monitor import TMonitor
+
+    others = [t for t in threading.enumerate() if t is not threading.current_thread()]
+    return all(isinstance(t, TMonitor) for t in others)
+
+
+def _run_forked_group(index: int) -> list[Any]:
+    groups, options, writer = _FORKED_WORK
+    return _resample_group(groups[index], options, writer=writer)
+
+
+def _map_groups_in_processes(
+    groups: list[list[Any]], options: ResampleOptions, *, tick, writer, workers: int
+) -> list[list[Any]]:
+    """:func:`_resample_group` over the groups in ``workers`` forked processes.
+
+    Most of a group's time is Python holding the GIL (building the output
+    WCS with astropy, the per-input bookkeeping), so threads overlap little
+    but the kernel; processes overlap everything.  The children inherit the
+    inputs; only the products (or, written by the children, their file
+    names) come back, pickled.  Each process runs the same code on the same
+    inputs as one thread would: the results are identical bit for bit.
+    """
+    global _FORKED_WORK
+    _FORKED_WORK = (groups, options, writer)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_run_forked_group, k): k for k in range(len(groups))}
+            try:
+                for future in as_completed(futures):
+                    future.result()  # the first failure, as soon as it happens
+                    if tick is not None:
+                        tick(len(groups[futures[future]]))
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+            return [future.result() for future in futures]
+    finally:
+        _FORKED_WORK = None
 
 
 def _locked(tick: Callable[[int], Any]) -> Callable[[int], Any]:

@@ -1,6 +1,8 @@
 """n_jobs: threads change the speed, never a bit of the results."""
 
 import importlib
+import multiprocessing
+import threading
 import warnings
 
 import numpy as np
@@ -257,3 +259,42 @@ def test_an_error_in_one_slit_is_raised_from_the_parallel_run(mos):
         exposure["slits"][3]["data"] = np.full_like(exposure["slits"][3]["data"], np.nan)
     with pytest.raises(ValueError, match="every data value is NaN"):
         resample(broken, n_jobs=2)
+
+
+@pytest.mark.parametrize("processes", [True, False])
+def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, processes,
+                                                           assert_identical):
+    """Slit groups run in forked processes where the platform forks and no
+    other thread runs, else in threads: the same products either way."""
+    if processes and "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    used = []
+    in_processes = resample_module._map_groups_in_processes
+
+    def spy(*args, **kwargs):
+        used.append(True)
+        return in_processes(*args, **kwargs)
+
+    monkeypatch.setattr(resample_module, "_can_fork", lambda: processes)
+    monkeypatch.setattr(resample_module, "_map_groups_in_processes", spy)
+    serial = resample(mos, propagate_dq=True)
+    parallel = resample(mos, n_jobs=2, propagate_dq=True)
+    assert used == ([True] if processes else [])
+    assert resample_module._FORKED_WORK is None  # nothing left behind
+    for a, b in zip(_slits(serial), _slits(parallel), strict=True):
+        assert_identical(a, b)
+
+
+def test_no_fork_while_another_thread_runs():
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    before = resample_module._can_fork()  # False if an earlier test left a thread
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not resample_module._can_fork()
+    finally:
+        release.set()
+        other.join()
+    assert resample_module._can_fork() == before
