@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -360,6 +361,7 @@ def sample_inputs(
     images: Sequence[Any],
     *,
     slit_frame_index: int | None = None,
+    n_jobs: int = 1,
 ) -> list[InputSamples]:
     """:func:`sample_input` for several inputs.
 
@@ -368,6 +370,9 @@ def sample_inputs(
     images : sequence of SpectralImage or dict
     slit_frame_index : int, optional
         The input whose ``slit_frame`` coordinates are kept too.
+    n_jobs : int
+        Threads evaluating the inputs (one input per thread at a time);
+        the samples do not depend on it.
 
     Returns
     -------
@@ -378,9 +383,17 @@ def sample_inputs(
     if isinstance(images, LazyImages):
         return _LazySamples(images, slit_frame_index)
     plans = [_plan(image) for image in images]
+
+    def evaluate(k: int) -> InputSamples:
+        return _evaluate(plans[k], k == slit_frame_index)
+
+    # the filters are process-wide: set once here, not in each thread
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return [_evaluate(plan, k == slit_frame_index) for k, plan in enumerate(plans)]
+        if n_jobs > 1 and len(plans) > 1:
+            with ThreadPoolExecutor(min(n_jobs, len(plans))) as pool:
+                return list(pool.map(evaluate, range(len(plans))))
+        return [evaluate(k) for k in range(len(plans))]
 
 
 #: Pixels evaluated at once: astropy's temporaries (a dozen arrays or more

@@ -426,6 +426,7 @@ def _resample_group(
             output_shape=options.output_shape,
             good_bits=options.good_bits,
             keep_samples=not deferred,
+            n_jobs=n_jobs,
         )
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
@@ -696,9 +697,15 @@ def _sky_on_pixel_centres(grid) -> tuple[np.ndarray, np.ndarray]:
             x, y = x[:, middle], y[:, middle]
         else:
             x, y = x[middle, :], y[middle, :]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ra, dec = (np.asarray(v, dtype=np.float64).ravel() for v in grid.wcs(x, y)[:2])
+        # a line of pixel centres of our own grid, inside its bounding box:
+        # numpy arithmetic, without astropy's per-call checks (milliseconds)
+        from .wcs import _apply
+
+        ra, dec = _apply(grid.wcs.forward_transform, x.ravel(), y.ravel())[:2]
+    else:
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            ra, dec = (np.asarray(v, dtype=np.float64).ravel() for v in grid.wcs(x, y)[:2])
     good = np.isfinite(ra) & np.isfinite(dec)
     return ra[good], dec[good]
 

@@ -1110,6 +1110,7 @@ def build_output_grid(
     output_shape: tuple[int, int] | str | None = None,
     good_bits: Any = DEFAULT_GOOD_BITS,
     keep_samples: bool = True,
+    n_jobs: int = 1,
 ) -> OutputGrid:
     """Build the output grid of one slit from its inputs, as the JWST pipeline does.
 
@@ -1140,6 +1141,9 @@ def build_output_grid(
         Keep each input's WCS evaluation on the grid so that
         :func:`resamplespec.pixmap.pixel_map` can reuse it (once) instead
         of evaluating the WCS again.
+    n_jobs : int
+        Threads that evaluate the inputs' WCSs (numpy releases the GIL in
+        that arithmetic); the grid does not depend on it.
 
     Returns
     -------
@@ -1223,10 +1227,10 @@ def build_output_grid(
 
     if kind == "nirspec":
         ref_index = _reference_input(images, good_bits)
-        samples = sample_inputs(images, slit_frame_index=ref_index)
+        samples = sample_inputs(images, slit_frame_index=ref_index, n_jobs=n_jobs)
         built = _build_nirspec(images, samples, ref_index, ratio)
     else:
-        samples = sample_inputs(images)
+        samples = sample_inputs(images, n_jobs=n_jobs)
         builder = _build_interpolated if kind == "interpolated" else _build_lamp
         built = builder(images, samples, ratio)
 

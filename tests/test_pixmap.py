@@ -181,3 +181,16 @@ def test_bounding_box_grid_beyond_the_array():
     assert world[0].shape == (12, 40) and np.isfinite(world[0]).all()
     grid = build_output_grid([image])
     assert np.isfinite(pixel_map(image, grid)).all()
+
+
+def test_inputs_sampled_in_threads_are_the_same():
+    from resamplespec.pixmap import sample_inputs
+
+    images = images_from(datasets.nirspec_fixed_slit(n_exposures=3, shape=(24, 64), seed=5))
+    serial = sample_inputs(images, slit_frame_index=1)
+    threaded = sample_inputs(images, slit_frame_index=1, n_jobs=3)
+    for a, b in zip(serial, threaded, strict=True):
+        assert a.label == b.label and (a.slit is None) == (b.slit is None)
+        for x, y in zip(a.values + (a.slit or ()), b.values + (b.slit or ()), strict=True):
+            assert x.tobytes() == y.tobytes()
+        np.testing.assert_array_equal(a.plane, b.plane)
