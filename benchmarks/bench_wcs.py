@@ -45,7 +45,7 @@ def run_ours(repeat: int) -> dict:
     import numpy as np
 
     from resamplespec import SpectralImage, datasets
-    from resamplespec.pixmap import pixel_map
+    from resamplespec.pixmap import pixel_map, sample_input
     from resamplespec.wcs import build_output_grid
     from resamplespec.weights import match_nans_and_flags
 
@@ -56,15 +56,22 @@ def run_ours(repeat: int) -> dict:
             match_nans_and_flags(image)
         groups.append(images)
     best = {"total": float("inf")}
-    floor = float("inf")
+    floor = astropy_floor = float("inf")
     for _ in range(repeat):
-        # the floor: one evaluation of every input WCS at every pixel, nothing else
+        # the floor: one evaluation of every input WCS at every pixel, nothing
+        # else -- as we evaluate them (resamplespec.transforms), and through
+        # astropy.modeling
         t0 = time.perf_counter()
+        for images in groups:
+            for image in images:
+                sample_input(image)
+        t1 = time.perf_counter()
         for images in groups:
             for image in images:
                 y, x = np.indices(image.shape, dtype=np.float64)
                 image.wcs(x, y, with_bounding_box=False)
-        floor = min(floor, time.perf_counter() - t0)
+        floor = min(floor, t1 - t0)
+        astropy_floor = min(astropy_floor, time.perf_counter() - t1)
     for _ in range(repeat):
         t_grid = t_map = 0.0
         shapes = []
@@ -81,6 +88,7 @@ def run_ours(repeat: int) -> dict:
         if t_grid + t_map < best["total"]:
             best = {"grid": t_grid, "pixmap": t_map, "total": t_grid + t_map, "shapes": shapes}
     best["floor"] = floor
+    best["astropy_floor"] = astropy_floor
     return best
 
 
@@ -169,9 +177,10 @@ def main(argv=None) -> None:
             f"{reference[key] / ours[key]:.1f}x |"
         )
     print(
-        f"\nFloor of ours: one evaluation of every input WCS at every pixel takes "
-        f"{ours['floor']:.3f} s, i.e. {reference['total'] / ours['floor']:.1f}x faster than "
-        "the reference's whole work at best."
+        f"\nFloor: one evaluation of every input WCS at every pixel takes "
+        f"{ours['floor']:.3f} s as we evaluate them ({reference['total'] / ours['floor']:.1f}x "
+        f"the reference's whole work) and {ours['astropy_floor']:.3f} s through astropy "
+        f"({reference['total'] / ours['astropy_floor']:.1f}x)."
     )
 
 

@@ -127,11 +127,25 @@ def plane_to_offsets(
     longitude and ``y`` towards the north; NaN for points 90 deg or more
     from (lon0, lat0).
     """
-    to_native = native_to_celestial_matrix(lon0, lat0, 180.0).T
-    vx, vy, vz = _plane_directions(to_native @ matrix, x, y)
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = (
+        native_to_celestial_matrix(lon0, lat0, 180.0).T @ matrix
+    ).tolist()
+    # the directions of _plane_directions, in place: this runs on every pixel
+    scale = m21 * x
+    scale -= m20 * y
+    scale += m22 * _R0
     with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(vz > 0.0, _R0 / vz, np.nan)
-    return vy * scale, -vx * scale
+        np.divide(_R0, scale, out=scale, where=scale > 0.0)
+    scale[~(scale > 0.0)] = np.nan  # behind the tangent point (or NaN)
+    east = m11 * x
+    east -= m10 * y
+    east += m12 * _R0
+    east *= scale
+    north = m00 * y
+    north -= m01 * x
+    north -= m02 * _R0
+    north *= scale
+    return east, north
 
 
 def _try_compile(model: Any, stop_at_plane: bool):

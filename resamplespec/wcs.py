@@ -709,37 +709,36 @@ def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> li
                 f"{sample.label}: its WCS gives no finite wavelength on its "
                 "bounding box; cannot sample the dispersion axis"
             )
-        per_input.append([float(v) for v in medians])
+        per_input.append(medians)
     table = per_input[0]
-    low, high = table[0], table[-1]
+    low, high = float(table[0]), float(table[-1])
     steps = np.diff(table)
     if steps.size:
         min_step = float(np.min(steps))
     else:  # one column: take the step from the others (the reference fails here)
         other = [np.min(np.diff(v)) for v in per_input[1:] if len(v) > 1]
         min_step = float(min(other)) if other else 0.0
-    remaining = [(values, values[0], values[-1]) for values in per_input[1:]]
+    remaining = [(values, float(values[0]), float(values[-1])) for values in per_input[1:]]
     while remaining:
         overlaps = [min(high, hi) - max(low, lo) for _, lo, hi in remaining]
         values, lo, hi = remaining.pop(int(np.argmax(overlaps)))
         if hi < low:
-            table = values + table
+            table = np.concatenate([values, table])
             low = lo
         elif lo > high:
-            table = table + values
+            table = np.concatenate([table, values])
             high = hi
         else:
             if lo < low:
-                table = [v for v in values if v < low] + table
-                low = table[0]
+                table = np.concatenate([values[values < low], table])
+                low = float(table[0])
             if hi > high:
-                table = table + [v for v in values if v > high]
-                high = table[-1]
+                table = np.concatenate([table, values[values > high]])
+                high = float(table[-1])
     tolerance = max(0.1 * min_step, 100.0 * np.finfo(np.float64).eps)
+    # of each pair of close neighbours, the first goes
     close = np.flatnonzero(np.abs(np.diff(table)) < tolerance)
-    for index in close[::-1]:
-        del table[index]
-    return table
+    return np.delete(table, close).tolist()
 
 
 def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
