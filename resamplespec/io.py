@@ -192,10 +192,14 @@ def read(path: str | os.PathLike) -> SpectralImage | MultiSlitImage:
         return slits[0]
 
 
-def open_product(path: str | os.PathLike, *, lazy_load: bool = True) -> Any:
+def open_product(
+    path: str | os.PathLike, *, lazy_load: bool = True, lazy_tree: bool = False
+) -> Any:
     """Open a resamplespec ASDF product (an ``AsdfFile``, to use in ``with``).
 
-    With ``lazy_load`` the arrays are read only when accessed.
+    With ``lazy_load`` the arrays are read only when accessed; with
+    ``lazy_tree`` the tree's objects (each slit's gwcs) are made only when
+    accessed, and its mappings and lists are asdf's lazy nodes.
 
     Raises
     ------
@@ -210,7 +214,7 @@ def open_product(path: str | os.PathLike, *, lazy_load: bool = True) -> Any:
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
     try:
-        handle = asdf.open(path, lazy_load=lazy_load, memmap=False)
+        handle = asdf.open(path, lazy_load=lazy_load, memmap=False, lazy_tree=lazy_tree)
     except Exception as exc:
         raise ValueError(f"{path} is not a readable ASDF file: {exc}") from None
     version = handle.tree.get("resamplespec_format")

@@ -171,7 +171,8 @@ class LazyImages(Sequence[SpectralImage]):
 def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
     from .io import _meta_from_tree, open_product
 
-    with open_product(path, lazy_load=True) as af:
+    # lazy tree: the slits' gwcs objects (a tenth of a second each) are not made
+    with open_product(path, lazy_load=True, lazy_tree=True) as af:
         slits = af.tree["slits"]
         metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
         arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
@@ -181,5 +182,6 @@ def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
     from .io import _image_from_tree, open_product
 
-    with open_product(path, lazy_load=True) as af:
+    # lazy tree: of a multi-slit file only this slit's gwcs is made
+    with open_product(path, lazy_load=True, lazy_tree=True) as af:
         return _image_from_tree(dict(af.tree["slits"][index]))

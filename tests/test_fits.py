@@ -279,3 +279,26 @@ def test_wavelength_extension_is_written_without_err_or_dq(fixed, tmp_path):
                                var_flat=None)
     with fits.open(write_fits(bare, tmp_path / "bare.fits")) as hdul:
         assert [h.name for h in hdul][:3] == ["PRIMARY", "SCI", "WAVELENGTH"]
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"single": True}, {"variance": "exact", "propagate_dq": True, "pixfrac": 0.5}]
+)
+def test_inputs_from_files_give_the_products_of_inputs_in_memory(options, tmp_path,
+                                                                 assert_identical):
+    """A multi-slit set written as ASDF or FITS and read back (eagerly or
+    lazily) resamples to the same bytes as the arrays it was written from."""
+    exposures = [MultiSlitImage([SpectralImage.from_dict(s) for s in slits])
+                 for slits in datasets.nirspec_mos(n_slits=3, n_exposures=2, nx=90, seed=8)]
+    expected = resample(exposures, **options)
+    expected = expected if isinstance(expected, list) else expected.slits
+    for suffix in (".asdf", ".fits"):
+        paths = [str(io.write(e, tmp_path / f"mos{k}{suffix}")) for k, e in enumerate(exposures)]
+        for in_memory in (True, False):
+            if options.get("single") and not in_memory:
+                continue  # written to files instead (tests of in_memory=False)
+            got = resample(paths, in_memory=in_memory, **options)
+            got = got if isinstance(got, list) else got.slits
+            assert len(got) == len(expected)
+            for a, b in zip(expected, got, strict=True):
+                assert_identical(a, b)
