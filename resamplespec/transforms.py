@@ -38,7 +38,13 @@ import numpy as np
 from astropy.modeling import CompoundModel, Model
 from astropy.modeling import models as am
 
-__all__ = ["compile_to_tangent_plane", "compile_transform", "plane_to_lon_lat", "plane_to_offsets"]
+__all__ = [
+    "compile_inverse",
+    "compile_to_tangent_plane",
+    "compile_transform",
+    "plane_to_lon_lat",
+    "plane_to_offsets",
+]
 
 #: A compiled transform: arrays in, tuple of arrays out.
 Evaluator = Callable[..., tuple[np.ndarray, ...]]
@@ -112,6 +118,146 @@ def compile_to_tangent_plane(model: Any) -> tuple[Evaluator, dict[int, np.ndarra
     return _try_compile(model, stop_at_plane=True)
 
 
+def compile_inverse(model: Any) -> Evaluator | None:
+    """Compile the inverse of a transform, without having astropy build it.
+
+    astropy makes an inverse by constructing a new model for every part of
+    the transform (milliseconds for a NIRSpec-like chain); here inverses
+    set by the user (``model.inverse = ...``) are compiled as they are, and
+    the inverses of the models :func:`compile_transform` knows are taken
+    from their parameters, as astropy would define them.
+
+    Parameters
+    ----------
+    model : astropy.modeling.Model or sequence of them
+        As for :func:`compile_transform` (a sequence: applied in turn, so
+        its inverse applies their inverses in reverse order).
+
+    Returns
+    -------
+    callable or None
+        The compiled inverse, or None when some part has no inverse here
+        (then ``model.inverse`` says whether astropy has one).
+    """
+    stages = _as_stages(model)
+    if stages is None:
+        return None
+    try:
+        steps = [_compile_inverse(stage) for stage in reversed(stages)]
+    except (_Unsupported, NotImplementedError):
+        return None
+    return _in_turn(steps)
+
+
+def _in_turn(steps: Sequence[Evaluator]) -> Evaluator:
+    def chain(*inputs):
+        values = inputs
+        for step in steps:
+            values = step(*values)
+        return tuple(values)
+
+    return chain
+
+
+def _compile_inverse(model: Model) -> Evaluator:
+    user_inverse = model._user_inverse
+    if user_inverse is not None:
+        return _compile(user_inverse)[0]
+    if isinstance(model, CompoundModel):
+        if model.op == "|":
+            return _compile_inverse_chain(_inverse_stages(model)[::-1])
+        if model.op == "&":
+            left, right = _compile_inverse(model.left), _compile_inverse(model.right)
+            n_left = model.left.n_outputs
+
+            def join(*inputs):
+                return left(*inputs[:n_left]) + right(*inputs[n_left:])
+
+            return join
+        raise _Unsupported(f"inverse of operator {model.op!r}")
+    _check_plain(model)
+    inverse = _INVERSES.get(type(model))
+    if inverse is not None:
+        return inverse(model)
+    return _compile(model.inverse)[0]  # astropy builds it (or raises NotImplementedError)
+
+
+def _inverse_stages(model: Model) -> list[Model]:
+    """The models of a ``|`` chain in forward order, not looking inside a
+    part that has an inverse of its own (``part.inverse = ...``)."""
+    if isinstance(model, CompoundModel) and model.op == "|" and model._user_inverse is None:
+        return _inverse_stages(model.left) + _inverse_stages(model.right)
+    return [model]
+
+
+def _compile_inverse_chain(stages: Sequence[Model]) -> Evaluator:
+    """The inverses of ``stages`` (in the order they are applied: the
+    forward chain reversed); a sky rotation back to a TAN projection's
+    native sphere followed by that projection's inverse is one rotation of
+    directions, without the ill-conditioned detour through native angles."""
+    steps = []
+    k = 0
+    while k < len(stages):
+        pair = stages[k : k + 2]
+        if (
+            len(pair) == 2
+            and _is_tan_then_rotation(pair[1], pair[0])
+            and pair[0]._user_inverse is None
+            and pair[1]._user_inverse is None
+        ):
+            _check_plain(pair[0])
+            steps.append(_celestial_to_tan(_rotation_matrix(pair[0])))
+            k += 2
+            continue
+        steps.append(_compile_inverse(stages[k]))
+        k += 1
+    return _in_turn(steps)
+
+
+def _celestial_to_tan(matrix: np.ndarray) -> Evaluator:
+    """Sky (lon, lat) to the points of the TAN plane whose native sphere
+    ``matrix`` rotates onto the sky; NaN on the far hemisphere."""
+    (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = matrix.T.tolist()
+
+    def celestial_to_tan(lon, lat):
+        lon, lat = np.deg2rad(lon), np.deg2rad(lat)
+        cos_lat = np.cos(lat)
+        x, y, z = cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
+        native_z = m20 * x + m21 * y + m22 * z
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scale = np.where(native_z > 0.0, _R0 / native_z, np.nan)
+        return (m10 * x + m11 * y + m12 * z) * scale, -(m00 * x + m01 * y + m02 * z) * scale
+
+    return celestial_to_tan
+
+
+def _inverse_mapping(model):
+    try:
+        order = tuple(model.mapping.index(k) for k in range(model.n_inputs))
+    except ValueError:
+        raise NotImplementedError("a mapping that drops inputs has no inverse") from None
+    return lambda *inputs: tuple(inputs[k] for k in order)
+
+
+def _inverse_linear1d(model):
+    slope, intercept = _value(model, "slope"), _value(model, "intercept")
+    return _linear_evaluator(slope**-1, -intercept / slope)
+
+
+def _inverse_affine2d(model):
+    matrix = np.linalg.inv(np.asarray(model.matrix.value, dtype=np.float64))
+    translation = -np.dot(matrix, np.asarray(model.translation.value, dtype=np.float64))
+    (a, b), (c, d) = matrix.tolist()
+    tx, ty = translation.tolist()
+    return lambda x, y: (a * x + b * y + tx, c * x + d * y + ty)
+
+
+def _inverse_sky_rotation(model):
+    lon, lat, lon_pole = (_value(model, name) for name in ("lon", "lat", "lon_pole"))
+    matrix = native_to_celestial_matrix(lon, lat, lon_pole)
+    return _sky_rotation_evaluator(matrix.T if type(model) is am.RotateNative2Celestial else matrix)
+
+
 def plane_to_lon_lat(matrix: np.ndarray, x: np.ndarray, y: np.ndarray):
     """Longitude in [0, 360] and latitude (deg) of points of a TAN plane."""
     return _to_degrees_lon_lat(*_plane_directions(matrix, x, y))
@@ -148,12 +294,18 @@ def plane_to_offsets(
     return east, north
 
 
-def _try_compile(model: Any, stop_at_plane: bool):
+def _as_stages(model: Any) -> list[Model] | None:
+    """A model, or a sequence of models applied in turn, as a list; None if neither."""
     if isinstance(model, Model):
-        stages = [model]
-    elif isinstance(model, Sequence) and model and all(isinstance(m, Model) for m in model):
-        stages = list(model)
-    else:
+        return [model]
+    if isinstance(model, Sequence) and model and all(isinstance(m, Model) for m in model):
+        return list(model)
+    return None
+
+
+def _try_compile(model: Any, stop_at_plane: bool):
+    stages = _as_stages(model)
+    if stages is None:
         return None
     try:
         if len(stages) == 1:
@@ -279,12 +431,18 @@ def _value(model: Model, name: str) -> float:
 
 
 def _shift(model):
-    offset = _value(model, "offset")
+    return _shift_by(_value(model, "offset"))
+
+
+def _shift_by(offset: float) -> Evaluator:
     return lambda x: (x + offset,)
 
 
 def _scale(model):
-    factor = _value(model, "factor")
+    return _scale_by(_value(model, "factor"))
+
+
+def _scale_by(factor: float) -> Evaluator:
     return lambda x: (factor * x,)
 
 
@@ -303,12 +461,18 @@ def _const1d(model):
 
 
 def _linear1d(model):
-    slope, intercept = _value(model, "slope"), _value(model, "intercept")
+    return _linear_evaluator(_value(model, "slope"), _value(model, "intercept"))
+
+
+def _linear_evaluator(slope: float, intercept: float) -> Evaluator:
     return lambda x: (slope * x + intercept,)
 
 
 def _exponential1d(model):
-    amplitude, tau = _value(model, "amplitude"), _value(model, "tau")
+    return _exponential_evaluator(_value(model, "amplitude"), _value(model, "tau"))
+
+
+def _exponential_evaluator(amplitude: float, tau: float) -> Evaluator:
     return lambda x: (amplitude * np.exp(x / tau),)
 
 
@@ -375,13 +539,20 @@ def _affine2d(model):
 
 
 def _rotation2d(model):
-    angle = np.deg2rad(_value(model, "angle"))
+    return _rotation_by(_value(model, "angle"))
+
+
+def _rotation_by(angle_deg: float) -> Evaluator:
+    angle = np.deg2rad(angle_deg)
     cos, sin = float(np.cos(angle)), float(np.sin(angle))
     return lambda x, y: (cos * x - sin * y, sin * x + cos * y)
 
 
 def _logarithmic1d(model):
-    amplitude, tau = _value(model, "amplitude"), _value(model, "tau")
+    return _logarithmic_evaluator(_value(model, "amplitude"), _value(model, "tau"))
+
+
+def _logarithmic_evaluator(amplitude: float, tau: float) -> Evaluator:
     return lambda x: (amplitude * np.log(x / tau),)
 
 
@@ -473,8 +644,10 @@ def _rotate(matrix: np.ndarray, x, y, z):
 
 
 def _sky_rotation(model):
-    matrix = _rotation_matrix(model)
+    return _sky_rotation_evaluator(_rotation_matrix(model))
 
+
+def _sky_rotation_evaluator(matrix: np.ndarray) -> Evaluator:
     def rotation(lon, lat):
         lon, lat = np.deg2rad(lon), np.deg2rad(lat)
         cos_lat = np.cos(lat)
@@ -549,4 +722,23 @@ _LEAVES: dict[type, Callable[[Model], Evaluator]] = {
     am.Sky2Pix_Gnomonic: _sky2pix_tan,
     am.RotateNative2Celestial: _sky_rotation,
     am.RotateCelestial2Native: _sky_rotation,
+}
+
+#: Inverses taken from the parameters of the forward model, as astropy
+#: defines them (``Scale(f).inverse`` multiplies by ``1 / f``, ...).
+_INVERSES: dict[type, Callable[[Model], Evaluator]] = {
+    am.Shift: lambda m: _shift_by(-_value(m, "offset")),
+    am.Scale: lambda m: _scale_by(1.0 / _value(m, "factor")),
+    am.Multiply: lambda m: _scale_by(1.0 / _value(m, "factor")),
+    am.Identity: _identity,
+    am.Mapping: _inverse_mapping,
+    am.Linear1D: _inverse_linear1d,
+    am.Exponential1D: lambda m: _logarithmic_evaluator(_value(m, "tau"), _value(m, "amplitude")),
+    am.Logarithmic1D: lambda m: _exponential_evaluator(_value(m, "tau"), _value(m, "amplitude")),
+    am.AffineTransformation2D: _inverse_affine2d,
+    am.Rotation2D: lambda m: _rotation_by(-_value(m, "angle")),
+    am.Pix2Sky_Gnomonic: _sky2pix_tan,
+    am.Sky2Pix_Gnomonic: _pix2sky_tan,
+    am.RotateNative2Celestial: _inverse_sky_rotation,
+    am.RotateCelestial2Native: _inverse_sky_rotation,
 }

@@ -63,7 +63,8 @@ from .dqflags import DEFAULT_GOOD_BITS, good_pixel_mask
 from .models import SpectralImage
 from .options import parse_output_shape
 from .pixmap import InputSamples, bounding_box_limits, sample_inputs
-from .transforms import compile_transform
+from .pixmap import _steps as _pipeline_steps
+from .transforms import compile_inverse, compile_transform
 
 __all__ = [
     "GRID_KINDS",
@@ -604,6 +605,26 @@ def _apply(transform: Any, *inputs: Any) -> tuple[np.ndarray, ...]:
     return tuple(np.asarray(v, dtype=np.float64) for v in values)
 
 
+def _apply_inverse(wcs: Any, start: str, end: str, *inputs: Any) -> tuple[np.ndarray, ...]:
+    """The inverse of ``wcs``'s transform from frame ``start`` to frame ``end``
+    applied to ``inputs``: compiled from the forward steps where they allow
+    (astropy builds an inverse model by model, milliseconds), else gwcs's.
+
+    Raises
+    ------
+    NotImplementedError
+        The transform has no inverse.
+    """
+    steps, _ = _pipeline_steps(wcs, start, end)
+    inverse = compile_inverse(steps)
+    if inverse is None:
+        return _apply(wcs.get_transform(end, start), *inputs)
+    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, np.float64)) for v in inputs))
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return tuple(np.asarray(v, dtype=np.float64) for v in inverse(*arrays))
+
+
 def _dispersion_column(index: int, dispersion_axis: int) -> tuple:
     """Index of the line of pixels across the dispersion at dispersion index ``index``."""
     return np.s_[:, index] if dispersion_axis == 1 else np.s_[index, :]
@@ -878,7 +899,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     middle = np.full(ny, float(n_lam // 2))
     world_mid = _apply(pix_to_world, *((middle, rows) if disp == 1 else (rows, middle)))
     try:
-        slit_y = _apply(reference.wcs.get_transform(sky_name, "slit_frame"), *world_mid)[1]
+        slit_y = _apply_inverse(reference.wcs, "slit_frame", sky_name, *world_mid)[1]
     except NotImplementedError:
         raise ValueError(
             f"{label}: its WCS has no world -> slit_frame inverse; the slit_frame "

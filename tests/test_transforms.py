@@ -293,3 +293,59 @@ def test_offsets_behind_the_tangent_point_are_nan():
     assert np.isnan(x).all() and np.isnan(y).all()
     x, y = plane_to_offsets(matrix, np.array([0.0]), np.array([0.0]), 0.0, 0.0)
     assert (x[0], y[0]) == (0.0, 0.0)
+
+
+def _inverse_models(lon, lat, lon_pole):
+    poly = am.Polynomial1D(1, c0=0.5, c1=2.0)
+    poly.inverse = am.Polynomial1D(1, c0=-0.25, c1=0.5)  # a user-set inverse
+    return [
+        am.Shift(1.5) & am.Scale(0.25),
+        am.Multiply(3.0) & am.Linear1D(slope=2.0, intercept=-1.0),
+        am.Mapping((1, 0)) | am.Rotation2D(33.0) | am.Identity(2),
+        am.AffineTransformation2D(matrix=[[1.0, 0.2], [-0.1, 0.9]], translation=[0.3, -0.2]),
+        am.Exponential1D(amplitude=2.0, tau=30.0) & poly,
+        am.Logarithmic1D(amplitude=2.0, tau=0.5) & am.Shift(-3.0),
+        am.Scale(1e-3) & am.Scale(1e-3) | am.Pix2Sky_TAN()
+        | am.RotateNative2Celestial(lon, lat, lon_pole),
+        am.Tabular1D([0.0, 1.0, 2.0, 4.0], [1.0, 2.0, 4.0, 8.0], bounds_error=False) & am.Shift(1),
+    ]
+
+
+@given(lon=angle, lat=st.floats(-89, 89), lon_pole=angle, seed=st.integers(0, 2**16))
+@settings(max_examples=40)
+def test_compiled_inverses_undo_the_transforms(lon, lat, lon_pole, seed):
+    """compile_inverse(model)(model(x)) == x, and == astropy's inverse, for
+    every kind of model it inverts (the sky pair as one rotation)."""
+    from resamplespec.transforms import compile_inverse
+
+    x, y = _points(seed, scale=3.0)
+    x, y = np.abs(x) + 0.1, np.abs(y) + 0.1  # inside the table, positive logs
+    for model in _inverse_models(lon, lat, lon_pole):
+        inverse = compile_inverse(model)
+        assert inverse is not None, model
+        inputs = (x, y)[: model.n_inputs]
+        outputs = _astropy(model, *inputs)
+        back = inverse(*outputs)
+        np.testing.assert_allclose(back, inputs, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(back, _astropy(model.inverse, *outputs),
+                                   rtol=1e-9, atol=1e-9)
+    # a sequence of steps is undone in reverse order
+    steps = [am.Shift(1.0) & am.Shift(2.0), am.Mapping((1, 0))]
+    np.testing.assert_allclose(compile_inverse(steps)(y + 2.0, x + 1.0), (x, y), rtol=1e-15)
+
+
+def test_a_transform_without_inverse_is_left_to_astropy():
+    from resamplespec.transforms import compile_inverse
+
+    assert compile_inverse(am.Shift(1.0) & am.Polynomial1D(2, c2=1.0)) is None
+    assert compile_inverse(am.Mapping((0,), n_inputs=2)) is None  # drops an input
+    assert compile_inverse(am.Shift(1.0) + am.Shift(2.0)) is None
+    assert compile_inverse("no model") is None
+    # a part with an inverse of its own is not looked into
+    inner = am.Const1D(0.0) & am.Polynomial1D(2, c2=1.0)
+    inner.inverse = am.Mapping((1, 1)) | am.Shift(-5.0) & am.Shift(-7.0)
+    model = inner | am.Mapping((0,), n_inputs=2)
+    model_inverse = compile_inverse(inner)
+    assert model_inverse is not None
+    assert [v.tolist() for v in model_inverse(np.array([0.0]), np.array([7.0]))] == [[2.0], [0.0]]
+    assert compile_inverse(model) is None  # the mapping drops an output of inner
