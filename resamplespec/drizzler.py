@@ -37,15 +37,10 @@ _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
 
-# Row bands (n_jobs > 1).  Each band drizzles onto private accumulators over
-# its own rows plus this margin on both sides and keeps only its own rows.
-# The margin makes every overlap of the band's own rows come out of the same
-# arithmetic as in one pass over the whole output: a footprint that the
-# kernel's small-box path handles spans at most 3 rows, so with 2 rows of
-# margin it is never clipped by the band; a larger one is walked row by row
-# from the first row of the band, and only that first row's overlap differs
-# (it is computed afresh instead of carried from the row below).
-_BAND_MARGIN = 2
+# Row bands (n_jobs > 1): each thread's kernel call writes only its own band
+# of output rows of the shared accumulators, and the kernel computes every
+# overlap from the whole output, never from the band (src_c/rsp_kernel.h),
+# so any split of the rows gives the one-pass sums bit for bit.
 # Fewest output rows worth a band of their own.
 _MIN_BAND_ROWS = 4
 
@@ -125,11 +120,10 @@ class Drizzler:
     A Drizzler is not thread-safe, but separate Drizzlers may run in
     separate threads: the kernel releases the GIL.
 
-    With ``n_jobs > 1`` each band keeps private accumulators over its rows
-    and two more on each side (see ``_BAND_MARGIN``), and drizzles only the
-    input pixels whose footprints can reach its rows; :meth:`finish` copies
-    every band's own rows into the result.  Input pixels near a band edge
-    are mapped by both bands, so the work grows by a few rows per band.
+    With ``n_jobs > 1`` the threads share the accumulators: each kernel
+    call writes only its own band of output rows and drizzles only the
+    input pixels whose footprints can reach them.  Input pixels near a band
+    edge are mapped by both bands, so the work grows by a few rows per band.
 
     Examples
     --------
@@ -196,21 +190,9 @@ class Drizzler:
         self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
         self.n_jobs = validate_n_jobs(n_jobs)
-        # (own rows, computed rows, the band's Drizzler) for n_jobs > 1, laid
-        # out at the first add(), when the rows the inputs fall on are known
-        self._bands: list[tuple[tuple[int, int], tuple[int, int], Drizzler]] = []
-
-    def _make_bands(self, pixmap: np.ndarray) -> None:
-        """Split the output rows into bands holding about equal shares of the
-        pixel centres of ``pixmap`` (the first input's)."""
-        fillval = self.fillval
-        for own, computed in _row_bands(self.out_shape[0], self.n_jobs, pixmap):
-            band = Drizzler(self.out_shape, kernel=self.kernel, pixfrac=self.pixfrac,
-                            fillval=fillval, n_variances=self.n_variances,
-                            variance_mode=self.variance_mode,
-                            propagate_dq=self.propagate_dq, context=self.context)
-            band.n_inputs = self.n_inputs
-            self._bands.append((own, computed, band))
+        # the (first, stop) output rows of each band for n_jobs > 1, laid out
+        # at the first add(), when the rows the inputs fall on are known
+        self._bands: list[tuple[int, int]] = []
 
     def add(
         self,
@@ -301,32 +283,31 @@ class Drizzler:
             )
 
         if self.n_jobs > 1 and self.n_inputs == 0:
-            self._make_bands(pixmap)
+            self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
+        call = self._begin_pass(data, pixmap, weights, variances, dq, iscale)
         if not self._bands:
-            drawn, skipped = self._kernel_pass(
-                data, pixmap, weights, variances, dq, iscale, section, variance_weight,
-                (0, self.out_shape[0]),
-            )
-            return AddCounts(drawn, skipped)
-        sections = _band_sections(pixmap, section, [own for own, _, _ in self._bands],
-                                  point=self.kernel == "point")
+            drawn, skipped = call(section, (0, self.out_shape[0]))
+        else:
+            sections = _band_sections(pixmap, section, self._bands,
+                                      point=self.kernel == "point")
 
-        def run(band, band_section, rows):
-            if band_section is None:  # no footprint reaches the band: keep its count
-                band.n_inputs += 1
-                return 0, 0
-            return band._kernel_pass(data, pixmap, weights, variances, dq, iscale,
-                                     band_section, variance_weight, rows)
+            def run(band_section, rows):
+                if band_section is None:  # no footprint reaches the band
+                    return 0, 0
+                return call(band_section, rows)
 
-        with ThreadPoolExecutor(len(self._bands), thread_name_prefix="drizzle-band") as pool:
-            counts = list(pool.map(run, [band for _, _, band in self._bands], sections,
-                                   [computed for _, computed, _ in self._bands]))
-        self.n_inputs += 1
-        return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
+            with ThreadPoolExecutor(len(self._bands),
+                                    thread_name_prefix="drizzle-band") as pool:
+                counts = list(pool.map(run, sections, self._bands))
+            drawn, skipped = sum(c[0] for c in counts), sum(c[1] for c in counts)
+        self._end_pass(variance_weight)
+        return AddCounts(drawn, skipped)
 
-    def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section,
-                     variance_weight, rows):
-        """One kernel call on output rows ``rows`` = (first, stop) of checked arrays."""
+    def _begin_pass(self, data, pixmap, weights, variances, dq, iscale):
+        """Get the accumulators ready for one input (fold the previous input's
+        variances, make its context plane); returns the kernel call on an
+        input section and a band of output rows ``(first, stop)``, which
+        threads owning disjoint bands may make at the same time."""
         plane, bit = divmod(self.n_inputs, _CONTEXT_BITS)
         context_plane = None
         if self.context:
@@ -339,31 +320,40 @@ class Drizzler:
 
         if per_input:
             self._fold_pending_input()
-        drawn, skipped = _kernel.drizzle_add(
-            data,
-            pixmap,
-            weights,
-            variances,
-            dq,
-            iscale,
-            section,
-            _KERNEL_CODES[self.kernel],
-            _VARIANCE_MODES.index(self.variance_mode),
-            self.pixfrac,
-            self._sum_wd,
-            self._sum_w,
-            self._input_var if per_input else self._sum_var,
-            self._input_w if per_input else None,
-            context_plane,
-            context_bit,
-            self._dq if dq is not None else None,
-            rows,
-        )
+
+        def call(section, rows):
+            drawn, skipped = _kernel.drizzle_add(
+                data,
+                pixmap,
+                weights,
+                variances,
+                dq,
+                iscale,
+                section,
+                _KERNEL_CODES[self.kernel],
+                _VARIANCE_MODES.index(self.variance_mode),
+                self.pixfrac,
+                self._sum_wd,
+                self._sum_w,
+                self._input_var if per_input else self._sum_var,
+                self._input_w if per_input else None,
+                context_plane,
+                context_bit,
+                self._dq if dq is not None else None,
+                rows,
+            )
+            return int(drawn), int(skipped)
+
+        return call
+
+    def _end_pass(self, variance_weight):
+        """After an input's kernel calls: count it; in reference mode its
+        variances wait to be folded (when the next input comes, or at
+        :meth:`finish`)."""
         self.n_inputs += 1
-        if per_input:
+        if self.variance_mode == "reference" and self.n_variances > 0:
             self._has_pending = True
             self._pending_weight = variance_weight
-        return int(drawn), int(skipped)
 
     def _fold_pending_input(self):
         """Fold the last input's resampled variances into the cross-input
@@ -377,29 +367,6 @@ class Drizzler:
         self._has_pending = False
         self._has_folded = True
 
-    def _gather_bands(self):
-        """Copy every band's own rows of its accumulators into this Drizzler's."""
-        for (first, stop), _, band in self._bands:
-            # the band's last input is folded now (the same arithmetic as
-            # finish() applies to a pending input), so its sums are complete
-            band._fold_pending_input()
-            if band._has_folded:
-                self._has_folded = True
-                self._pending_weight = band._pending_weight
-            rows = slice(first, stop)
-            pairs = [(self._sum_wd, band._sum_wd), (self._sum_w, band._sum_w)]
-            pairs += list(zip(self._sum_var, band._sum_var, strict=True))
-            pairs += list(zip(self._var_wt, band._var_wt, strict=True))
-            if self._dq is not None:
-                pairs.append((self._dq, band._dq))
-            while len(self._context_planes) < len(band._context_planes):
-                self._context_planes.append(np.zeros(self.out_shape, dtype=np.int32))
-            # a band no input reached has fewer planes: its rows stay 0
-            pairs += [(self._context_planes[k], plane)
-                      for k, plane in enumerate(band._context_planes)]
-            for whole, part in pairs:
-                whole[rows] = part[rows]
-
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.
 
@@ -408,7 +375,6 @@ class Drizzler:
         May be called any number of times; later :meth:`add` calls continue
         the same accumulation.
         """
-        self._gather_bands()
         # 'INDEF' keeps an output pixel's initial value, and a fresh grid
         # starts as NaN (as in drizzle): the same as 'NAN' here.
         fill = np.nan if self._fill is None else self._fill
@@ -589,11 +555,10 @@ def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
     )
 
 
-def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray
-               ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Up to ``n_jobs`` bands of output rows, (own rows, rows computed) as
-    (first, stop) pairs, with about equal numbers of the pixel centres of
-    ``pixmap`` in their own rows; none when one band would do."""
+def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray) -> list[tuple[int, int]]:
+    """Up to ``n_jobs`` bands of output rows as (first, stop) pairs, with about
+    equal numbers of the pixel centres of ``pixmap`` in each; none when one
+    band would do."""
     n_bands = min(n_jobs, n_rows // _MIN_BAND_ROWS)
     if n_bands < 2:
         return []
@@ -610,10 +575,7 @@ def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray
         high = n_rows - (n_bands - k) * _MIN_BAND_ROWS
         edges.append(min(max(edge, low), high))
     edges.append(n_rows)
-    return [
-        ((first, stop), (max(0, first - _BAND_MARGIN), min(n_rows, stop + _BAND_MARGIN)))
-        for first, stop in zip(edges[:-1], edges[1:], strict=True)
-    ]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def _band_sections(pixmap, section, bands, *, point):

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
-from resamplespec import drizzler as drizzler_module
 from resamplespec.options import available_cores, validate_n_jobs
 
 resample_module = importlib.import_module("resamplespec.resample")
@@ -27,7 +26,7 @@ def _accumulators(drizzler):
     one unit in the last place here is usually invisible after finish()."""
     drizzler.finish()
     # the last input's variances are folded into the sums when the next
-    # input comes, or for bands when they are gathered: fold it here too
+    # input comes: fold it here too
     drizzler._fold_pending_input()
     arrays = [drizzler._sum_wd, drizzler._sum_w, *drizzler._sum_var, *drizzler._var_wt,
               *drizzler._context_planes]
@@ -108,19 +107,20 @@ def test_row_bands_give_the_same_sums_bit_for_bit(
     assert drawn_banded >= drawn_serial
 
 
-def test_bands_are_exact_even_without_the_margin(monkeypatch):
-    """The kernel picks a footprint's overlap path from the whole output,
-    never from the band (src_c), so even bands without the margin rows give
-    the same sums; the margin is kept as a second guard."""
-    monkeypatch.setattr(drizzler_module, "_BAND_MARGIN", 0)
+def test_bands_write_their_rows_of_one_set_of_accumulators():
+    """The threads of a banded add share the Drizzler's arrays, each kernel
+    call writing only its own rows (src_c/rsp_kernel.h): the same sums as
+    one pass, and no private copies."""
     for seed in range(6):
         pixmaps, inputs, out_shape = _case(seed, 12, 30, 2, 1.3, 0.3, 0.0)
         options = dict(kernel="square", pixfrac=1.0, variance_mode="exact",
                        out_shape=out_shape)
         serial, _ = _drizzle(pixmaps, inputs, 1, **options)
         banded, _ = _drizzle(pixmaps, inputs, 3, **options)
-        assert banded._bands
-        banded.finish()  # gathers the bands' rows
+        assert len(banded._bands) == 3
+        assert all(isinstance(first, int) and isinstance(stop, int)
+                   for first, stop in banded._bands)
+        assert [stop for _, stop in banded._bands][-1] == out_shape[0]
         assert np.array_equal(serial._sum_w, banded._sum_w)
         assert np.array_equal(serial._sum_wd, banded._sum_wd)
 
