@@ -186,8 +186,14 @@ def resample(
 
 def _slit_groups(models: Any, options: ResampleOptions) -> tuple[bool, dict[Any, list[Any]]]:
     """Whether the inputs are multi-slit, and their groups (one per output slit):
-    the images of each, read or (``in_memory=False``) deferred."""
-    exposures = as_spectral_inputs(models, defer_paths=not options.in_memory)
+    the images of each, read or (``in_memory=False``) deferred.
+
+    The images share the caller's arrays: :func:`_resample_group` copies a
+    group's images when it starts on them, so that copies of every input of
+    a multi-slit set are never in memory at once.
+    """
+    exposures = as_spectral_inputs(models, defer_paths=not options.in_memory,
+                                   copy_arrays=False)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
     groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
     return multi_slit, groups
@@ -335,14 +341,17 @@ def _resample_group(
 
     The whole chain for one slit, self-contained: what a thread of
     :func:`resample` or a task of :func:`resamplespec.dask.resample` runs.
-    ``images``: SpectralImage or DeferredImage (read here); ``writer``: where
-    single products go (else they are returned); ``n_jobs``: threads that
-    share the kernel passes by bands of output rows.
+    ``images``: SpectralImage (copied here before anything changes them) or
+    DeferredImage (read here); ``writer``: where single products go (else
+    they are returned); ``n_jobs``: threads that share the kernel passes by
+    bands of output rows.
     """
     from .lazy import DeferredImage, LazyImages
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
 
+    images = [image if isinstance(image, DeferredImage) else image.copy(share_wcs=True)
+              for image in images]
     deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:

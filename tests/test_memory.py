@@ -1,0 +1,93 @@
+"""Memory: what resample() keeps alive, measured with tracemalloc.
+
+numpy reports its array buffers to tracemalloc, so the traced peak counts
+every array the chain holds at once.  These tests compare two runs that
+differ only in the number of something (slit groups, inputs) and check that
+the memory of the arrays is not multiplied by it: exact properties of what
+is kept alive, not timings or thresholds tuned to a machine.
+"""
+
+import gc
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+
+import resamplespec
+from resamplespec import MultiSlitImage, SpectralImage, datasets
+
+warnings.filterwarnings("ignore", category=UserWarning)
+
+_ARRAYS = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
+
+
+def _traced(run):
+    """(peak, retained) bytes traced over ``run()``: the highest total while it
+    ran and what is still allocated once it returned (its result held)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        result = run()
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    del result
+    return peak - base, retained - base
+
+
+@pytest.fixture(scope="module")
+def one_mos_slit():
+    """One MOS slit in 3 exposures (its slit dicts, exposure by exposure)."""
+    return [exposure[0] for exposure in
+            datasets.nirspec_mos(n_slits=1, n_exposures=3, nx=240, seed=4)]
+
+
+def _mos_set(slit_per_exposure, n_groups):
+    """3 multi-slit exposures holding ``n_groups`` copies of the same slit under
+    different source names: groups of identical size (arrays shared)."""
+    exposures = []
+    for slit in slit_per_exposure:
+        copies = []
+        for k in range(n_groups):
+            meta = dict(slit["meta"], slit_name=f"S{k}", source_name=f"src{k}",
+                        source_id=1000 + k)
+            copies.append({**slit, "meta": meta})
+        exposures.append({"slits": copies})
+    return exposures
+
+
+def test_working_memory_of_a_multi_slit_set_does_not_grow_with_its_slits(one_mos_slit):
+    # Beyond the products it returns, resample() needs the memory of one slit
+    # group at a time: its inputs are copied when the group starts and
+    # released with it.  Copying every input up front would add the arrays
+    # of every further group to the peak.
+    group_bytes = sum(slit[name].nbytes for slit in one_mos_slit for name in _ARRAYS)
+    resamplespec.resample(_mos_set(one_mos_slit, 2))  # first-call caches, imports
+    transient = {}
+    for n_groups in (2, 8):
+        peak, retained = _traced(lambda n=n_groups: resamplespec.resample(
+            _mos_set(one_mos_slit, n)))
+        transient[n_groups] = peak - retained
+    # 6 more groups would hold 6 * group_bytes of copies at once
+    assert transient[8] - transient[2] < group_bytes / 2, (transient, group_bytes)
+
+
+@pytest.mark.parametrize("wrap", ["dict", "SpectralImage", "MultiSlitImage"])
+def test_multi_slit_inputs_are_never_modified(wrap, one_mos_slit):
+    exposures = _mos_set(one_mos_slit, 2)
+    if wrap != "dict":
+        exposures = [MultiSlitImage([SpectralImage.from_dict(s) for s in e["slits"]])
+                     for e in exposures]
+    slits = [s for e in exposures for s in (e["slits"] if wrap == "dict" else e.slits)]
+
+    def arrays(slit):
+        return {name: (slit[name] if wrap == "dict" else getattr(slit, name)) for name in _ARRAYS}
+
+    before = [{k: v.copy() for k, v in arrays(slit).items()} for slit in slits]
+    resamplespec.resample(exposures if wrap != "SpectralImage" else
+                          [e.slits for e in exposures], propagate_dq=True)
+    for original, slit in zip(before, slits, strict=True):
+        for name, values in arrays(slit).items():
+            np.testing.assert_array_equal(values, original[name], err_msg=name)
