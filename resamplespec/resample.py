@@ -438,6 +438,8 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
             **_input_section(image),
         )
         drawn += counts.drawn
+        # this input's arrays go before the next one's are made
+        del image, pixmap, weights, variances
         if tick is not None:
             tick(1)
     if drawn == 0:

@@ -91,3 +91,24 @@ def test_multi_slit_inputs_are_never_modified(wrap, one_mos_slit):
     for original, slit in zip(before, slits, strict=True):
         for name, values in arrays(slit).items():
             np.testing.assert_array_equal(values, original[name], err_msg=name)
+
+
+def test_the_grid_builder_keeps_only_the_pixel_maps_of_its_inputs():
+    # build_output_grid evaluates every input's WCS (3 world arrays, the
+    # tangent-plane offsets, the slit frame of the reference input); what it
+    # keeps for pixel_map is each input's map, 2 float64 values per pixel.
+    from resamplespec.pixmap import pixel_map
+    from resamplespec.wcs import build_output_grid
+
+    images = [SpectralImage.from_dict(nod) for nod in
+              datasets.nirspec_fixed_slit(n_exposures=2, shape=(40, 1024), seed=3)]
+    build_output_grid(images)  # first-call caches
+    n_pixels = sum(image.data.size for image in images)
+    _, retained = _traced(lambda: build_output_grid(images))
+    maps = 2 * 8 * n_pixels
+    # the grid itself (gwcs, wavelength table) is small beside one more
+    # float64 value per input pixel
+    assert maps <= retained < maps + 8 * n_pixels, (retained, maps)
+    grid = build_output_grid(images)
+    kept = pixel_map(images[0], grid)
+    np.testing.assert_array_equal(kept, pixel_map(images[0], grid))  # re-evaluated: same
