@@ -112,3 +112,40 @@ def test_the_grid_builder_keeps_only_the_pixel_maps_of_its_inputs():
     grid = build_output_grid(images)
     kept = pixel_map(images[0], grid)
     np.testing.assert_array_equal(kept, pixel_map(images[0], grid))  # re-evaluated: same
+
+
+def _product_bytes(image):
+    arrays = [getattr(image, name) for name in _ARRAYS + ("wht", "con")]
+    return sum(a.nbytes for a in arrays if a is not None)
+
+
+def test_only_the_products_are_alive_when_the_output_is_assembled(monkeypatch):
+    # Once a group is drawn, its inputs' copies, pixel maps and the kernel's
+    # double-precision accumulators (about 100 bytes per output pixel) are
+    # released before the products' metadata is made: what is traced then,
+    # beyond the products, is small Python objects (the output gwcs, the
+    # metadata), well under one float64 value per output pixel.
+    from resamplespec import resample as resample_function
+
+    resample_module = resample_function.__globals__
+    nods = datasets.nirspec_fixed_slit(n_exposures=3, shape=(40, 1024), seed=2)
+    resamplespec.resample(nods)  # first-call caches
+    seen = []
+    output_meta = resample_module["_output_meta"]
+
+    def recording_output_meta(*args, **kwargs):
+        seen.append(tracemalloc.get_traced_memory()[0])
+        return output_meta(*args, **kwargs)
+
+    monkeypatch.setitem(resample_module, "_output_meta", recording_output_meta)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        result = resamplespec.resample(nods)
+    finally:
+        tracemalloc.stop()
+    (alive,) = seen
+    products = _product_bytes(result)
+    n_out = result.data.size
+    assert products <= alive - base < products + 8 * n_out, (alive - base, products, n_out)
