@@ -243,6 +243,15 @@ def _array_or_none(value: Any, *, copy_arrays: bool) -> np.ndarray | None:
     return np.array(value, copy=True) if copy_arrays else np.asarray(value)
 
 
+class _OwnedImage(SpectralImage):
+    """An image whose arrays resamplespec made itself (read from a file), so
+    that the chain may change them in place without copying them first."""
+
+    @classmethod
+    def of(cls, image: SpectralImage) -> _OwnedImage:
+        return cls(**{f.name: getattr(image, f.name) for f in dataclasses.fields(image)})
+
+
 class MultiSlitImage:
     """An ordered set of named spectral images (one MOS exposure or a result).
 
@@ -470,7 +479,11 @@ def _one_exposure(item: Any, label: str, copy_arrays: bool = True
     if isinstance(item, (str, os.PathLike)):
         from .io import read  # deferred: io depends on this module
 
-        return _one_exposure(read(item), label, copy_arrays)
+        # arrays just read belong to no caller: not copied again
+        exposure = _one_exposure(read(item), label, copy_arrays=False)
+        if isinstance(exposure, list):
+            return [_OwnedImage.of(slit) for slit in exposure]
+        return _OwnedImage.of(exposure)
     if isinstance(item, (list, tuple)) and item and all(
         isinstance(s, (SpectralImage, Mapping)) for s in item
     ):

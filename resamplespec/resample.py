@@ -38,6 +38,7 @@ from .models import (
     ResampleRecord,
     SlitInfo,
     SpectralImage,
+    _OwnedImage,
     as_spectral_inputs,
 )
 from .options import ResampleOptions, validate_flag, validate_n_jobs
@@ -356,8 +357,9 @@ def _resample_group(
 
     The whole chain for one slit, self-contained: what a thread of
     :func:`resample` or a task of :func:`resamplespec.dask.resample` runs.
-    ``images``: SpectralImage (copied here before anything changes them) or
-    DeferredImage (read here); ``writer``: where single products go (else
+    ``images``: SpectralImage (copied here before anything changes them,
+    unless resamplespec read it from a file itself) or DeferredImage (read
+    here); ``writer``: where single products go (else
     they are returned); ``n_jobs``: threads that share the kernel passes by
     bands of output rows.
     """
@@ -365,8 +367,8 @@ def _resample_group(
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
 
-    images = [image if isinstance(image, DeferredImage) else image.copy(share_wcs=True)
-              for image in images]
+    images = [image if isinstance(image, (DeferredImage, _OwnedImage))
+              else image.copy(share_wcs=True) for image in images]
     deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:
