@@ -37,15 +37,11 @@ _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
 
-# Row bands (n_jobs > 1).  Each band drizzles onto private accumulators over
-# its own rows plus this margin on both sides and keeps only its own rows.
-# The margin makes every overlap of the band's own rows come out of the same
-# arithmetic as in one pass over the whole output: a footprint that the
-# kernel's small-box path handles spans at most 3 rows, so with 2 rows of
-# margin it is never clipped by the band; a larger one is walked row by row
-# from the first row of the band, and only that first row's overlap differs
-# (it is computed afresh instead of carried from the row below).
-_BAND_MARGIN = 2
+# Row bands (n_jobs > 1).  The bands share this Drizzler's accumulators:
+# each kernel call writes only its own rows (the C core guards every
+# deposit by the row band), so threads never write the same pixel, and the
+# kernel picks a footprint's overlap path from the whole output, never from
+# the band, so every pixel gets the same arithmetic as in one pass.
 # Fewest output rows worth a band of their own.
 _MIN_BAND_ROWS = 4
 
@@ -125,11 +121,10 @@ class Drizzler:
     A Drizzler is not thread-safe, but separate Drizzlers may run in
     separate threads: the kernel releases the GIL.
 
-    With ``n_jobs > 1`` each band keeps private accumulators over its rows
-    and two more on each side (see ``_BAND_MARGIN``), and drizzles only the
-    input pixels whose footprints can reach its rows; :meth:`finish` copies
-    every band's own rows into the result.  Input pixels near a band edge
-    are mapped by both bands, so the work grows by a few rows per band.
+    With ``n_jobs > 1`` every band writes its own rows of the same
+    accumulators (no memory per band), and drizzles only the input pixels
+    whose footprints can reach its rows.  Input pixels near a band edge are
+    mapped by both bands, so the work grows by a few rows per band.
 
     Examples
     --------
@@ -196,21 +191,9 @@ class Drizzler:
         self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
         self.n_jobs = validate_n_jobs(n_jobs)
-        # (own rows, computed rows, the band's Drizzler) for n_jobs > 1, laid
-        # out at the first add(), when the rows the inputs fall on are known
-        self._bands: list[tuple[tuple[int, int], tuple[int, int], Drizzler]] = []
-
-    def _make_bands(self, pixmap: np.ndarray) -> None:
-        """Split the output rows into bands holding about equal shares of the
-        pixel centres of ``pixmap`` (the first input's)."""
-        fillval = self.fillval
-        for own, computed in _row_bands(self.out_shape[0], self.n_jobs, pixmap):
-            band = Drizzler(self.out_shape, kernel=self.kernel, pixfrac=self.pixfrac,
-                            fillval=fillval, n_variances=self.n_variances,
-                            variance_mode=self.variance_mode,
-                            propagate_dq=self.propagate_dq, context=self.context)
-            band.n_inputs = self.n_inputs
-            self._bands.append((own, computed, band))
+        # the (first, stop) output rows of each band for n_jobs > 1, laid out
+        # at the first add(), when the rows the inputs fall on are known
+        self._bands: list[tuple[int, int]] = []
 
     def add(
         self,
@@ -301,32 +284,32 @@ class Drizzler:
             )
 
         if self.n_jobs > 1 and self.n_inputs == 0:
-            self._make_bands(pixmap)
-        if not self._bands:
-            drawn, skipped = self._kernel_pass(
-                data, pixmap, weights, variances, dq, iscale, section, variance_weight,
-                (0, self.out_shape[0]),
-            )
-            return AddCounts(drawn, skipped)
-        sections = _band_sections(pixmap, section, [own for own, _, _ in self._bands],
-                                  point=self.kernel == "point")
+            self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
+        context = self._begin_input()
 
-        def run(band, band_section, rows):
-            if band_section is None:  # no footprint reaches the band: keep its count
-                band.n_inputs += 1
+        def run(band_section, rows):
+            if band_section is None:  # no footprint reaches the band
                 return 0, 0
-            return band._kernel_pass(data, pixmap, weights, variances, dq, iscale,
-                                     band_section, variance_weight, rows)
+            return self._kernel_pass(data, pixmap, weights, variances, dq, iscale,
+                                     band_section, context, rows)
 
-        with ThreadPoolExecutor(len(self._bands), thread_name_prefix="drizzle-band") as pool:
-            counts = list(pool.map(run, [band for _, _, band in self._bands], sections,
-                                   [computed for _, computed, _ in self._bands]))
+        if not self._bands:
+            counts = [run(section, (0, self.out_shape[0]))]
+        else:
+            sections = _band_sections(pixmap, section, self._bands,
+                                      point=self.kernel == "point")
+            with ThreadPoolExecutor(len(self._bands),
+                                    thread_name_prefix="drizzle-band") as pool:
+                counts = list(pool.map(run, sections, self._bands))
         self.n_inputs += 1
+        if self.variance_mode == "reference" and self.n_variances > 0:
+            self._has_pending = True
+            self._pending_weight = variance_weight
         return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
 
-    def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section,
-                     variance_weight, rows):
-        """One kernel call on output rows ``rows`` = (first, stop) of checked arrays."""
+    def _begin_input(self):
+        """Ready the accumulators for the next input: fold the last input's
+        variances (reference mode); returns its (context plane, bit)."""
         plane, bit = divmod(self.n_inputs, _CONTEXT_BITS)
         context_plane = None
         if self.context:
@@ -335,10 +318,16 @@ class Drizzler:
             context_plane = self._context_planes[plane]
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
-        per_input = self.variance_mode == "reference" and self.n_variances > 0
-
-        if per_input:
+        if self.variance_mode == "reference" and self.n_variances > 0:
             self._fold_pending_input()
+        return context_plane, context_bit
+
+    def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section, context,
+                     rows):
+        """One kernel call on output rows ``rows`` = (first, stop) of checked
+        arrays; ``context``: the (plane, bit) of :meth:`_begin_input`."""
+        context_plane, context_bit = context
+        per_input = self.variance_mode == "reference" and self.n_variances > 0
         drawn, skipped = _kernel.drizzle_add(
             data,
             pixmap,
@@ -359,10 +348,6 @@ class Drizzler:
             self._dq if dq is not None else None,
             rows,
         )
-        self.n_inputs += 1
-        if per_input:
-            self._has_pending = True
-            self._pending_weight = variance_weight
         return int(drawn), int(skipped)
 
     def _fold_pending_input(self):
@@ -377,29 +362,6 @@ class Drizzler:
         self._has_pending = False
         self._has_folded = True
 
-    def _gather_bands(self):
-        """Copy every band's own rows of its accumulators into this Drizzler's."""
-        for (first, stop), _, band in self._bands:
-            # the band's last input is folded now (the same arithmetic as
-            # finish() applies to a pending input), so its sums are complete
-            band._fold_pending_input()
-            if band._has_folded:
-                self._has_folded = True
-                self._pending_weight = band._pending_weight
-            rows = slice(first, stop)
-            pairs = [(self._sum_wd, band._sum_wd), (self._sum_w, band._sum_w)]
-            pairs += list(zip(self._sum_var, band._sum_var, strict=True))
-            pairs += list(zip(self._var_wt, band._var_wt, strict=True))
-            if self._dq is not None:
-                pairs.append((self._dq, band._dq))
-            while len(self._context_planes) < len(band._context_planes):
-                self._context_planes.append(np.zeros(self.out_shape, dtype=np.int32))
-            # a band no input reached has fewer planes: its rows stay 0
-            pairs += [(self._context_planes[k], plane)
-                      for k, plane in enumerate(band._context_planes)]
-            for whole, part in pairs:
-                whole[rows] = part[rows]
-
     def finish(self) -> DrizzleResult:
         """Weighted means, weights, variances and context of what was added so far.
 
@@ -408,7 +370,6 @@ class Drizzler:
         May be called any number of times; later :meth:`add` calls continue
         the same accumulation.
         """
-        self._gather_bands()
         # 'INDEF' keeps an output pixel's initial value, and a fresh grid
         # starts as NaN (as in drizzle): the same as 'NAN' here.
         fill = np.nan if self._fill is None else self._fill
@@ -589,11 +550,10 @@ def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
     )
 
 
-def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray
-               ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Up to ``n_jobs`` bands of output rows, (own rows, rows computed) as
-    (first, stop) pairs, with about equal numbers of the pixel centres of
-    ``pixmap`` in their own rows; none when one band would do."""
+def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray) -> list[tuple[int, int]]:
+    """Up to ``n_jobs`` bands of output rows as (first, stop) pairs, with
+    about equal numbers of the pixel centres of ``pixmap`` in each; none when
+    one band would do."""
     n_bands = min(n_jobs, n_rows // _MIN_BAND_ROWS)
     if n_bands < 2:
         return []
@@ -610,10 +570,7 @@ def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray
         high = n_rows - (n_bands - k) * _MIN_BAND_ROWS
         edges.append(min(max(edge, low), high))
     edges.append(n_rows)
-    return [
-        ((first, stop), (max(0, first - _BAND_MARGIN), min(n_rows, stop + _BAND_MARGIN)))
-        for first, stop in zip(edges[:-1], edges[1:], strict=True)
-    ]
+    return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def _band_sections(pixmap, section, bands, *, point):

@@ -149,3 +149,32 @@ def test_only_the_products_are_alive_when_the_output_is_assembled(monkeypatch):
     products = _product_bytes(result)
     n_out = result.data.size
     assert products <= alive - base < products + 8 * n_out, (alive - base, products, n_out)
+
+
+def test_row_bands_add_no_accumulators():
+    # n_jobs > 1 splits each kernel pass into bands of output rows that
+    # write their own rows of the same accumulators: the memory is that of
+    # one pass, not one set of double-precision sums per band.
+    from resamplespec import Drizzler
+
+    rng = np.random.default_rng(8)
+    y, x = np.indices((120, 90), dtype=np.float64)
+    pixmap = np.dstack([x + 0.3 * np.sin(y / 9.0), 1.1 * y + 2.0])
+    data = rng.uniform(0, 1, (120, 90)).astype(np.float32)
+    variances = tuple(rng.uniform(0.5, 1, (120, 90)).astype(np.float32) for _ in range(3))
+    out_shape = (140, 95)
+
+    def run(n_jobs):
+        drizzler = Drizzler(out_shape, n_variances=3, n_jobs=n_jobs)
+        for _ in range(2):
+            drizzler.add(data, pixmap, variances=variances)
+        return drizzler
+
+    run(3)  # thread pool start-up
+    peaks = {n_jobs: _traced(lambda n=n_jobs: run(n))[0] for n_jobs in (1, 3)}
+    # What bands add: which input pixels reach which band, found from the
+    # 3 x 3 range of the pixel map (about ten float64 temporaries of the
+    # input's size), far less than the 12 float64 sums per output pixel
+    # that a private set per band would cost.
+    n_out, n_in = out_shape[0] * out_shape[1], data.size
+    assert peaks[3] < peaks[1] + 8 * n_out + 80 * n_in, (peaks, n_out, n_in)
