@@ -37,10 +37,11 @@ _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
 
-# Row bands (n_jobs > 1): each thread's kernel call writes only its own band
-# of output rows of the shared accumulators, and the kernel computes every
-# overlap from the whole output, never from the band (src_c/rsp_kernel.h),
-# so any split of the rows gives the one-pass sums bit for bit.
+# Row bands (n_jobs > 1).  The bands share this Drizzler's accumulators:
+# each kernel call writes only its own rows (the C core guards every
+# deposit by the row band), so threads never write the same pixel, and the
+# kernel picks a footprint's overlap path from the whole output, never from
+# the band, so every pixel gets the same arithmetic as in one pass.
 # Fewest output rows worth a band of their own.
 _MIN_BAND_ROWS = 4
 
@@ -120,10 +121,10 @@ class Drizzler:
     A Drizzler is not thread-safe, but separate Drizzlers may run in
     separate threads: the kernel releases the GIL.
 
-    With ``n_jobs > 1`` the threads share the accumulators: each kernel
-    call writes only its own band of output rows and drizzles only the
-    input pixels whose footprints can reach them.  Input pixels near a band
-    edge are mapped by both bands, so the work grows by a few rows per band.
+    With ``n_jobs > 1`` every band writes its own rows of the same
+    accumulators (no memory per band), and drizzles only the input pixels
+    whose footprints can reach its rows.  Input pixels near a band edge are
+    mapped by both bands, so the work grows by a few rows per band.
 
     Examples
     --------
@@ -284,30 +285,31 @@ class Drizzler:
 
         if self.n_jobs > 1 and self.n_inputs == 0:
             self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
-        call = self._begin_pass(data, pixmap, weights, variances, dq, iscale)
+        context = self._begin_input()
+
+        def run(band_section, rows):
+            if band_section is None:  # no footprint reaches the band
+                return 0, 0
+            return self._kernel_pass(data, pixmap, weights, variances, dq, iscale,
+                                     band_section, context, rows)
+
         if not self._bands:
-            drawn, skipped = call(section, (0, self.out_shape[0]))
+            counts = [run(section, (0, self.out_shape[0]))]
         else:
             sections = _band_sections(pixmap, section, self._bands,
                                       point=self.kernel == "point")
-
-            def run(band_section, rows):
-                if band_section is None:  # no footprint reaches the band
-                    return 0, 0
-                return call(band_section, rows)
-
             with ThreadPoolExecutor(len(self._bands),
                                     thread_name_prefix="drizzle-band") as pool:
                 counts = list(pool.map(run, sections, self._bands))
-            drawn, skipped = sum(c[0] for c in counts), sum(c[1] for c in counts)
-        self._end_pass(variance_weight)
-        return AddCounts(drawn, skipped)
+        self.n_inputs += 1
+        if self.variance_mode == "reference" and self.n_variances > 0:
+            self._has_pending = True
+            self._pending_weight = variance_weight
+        return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
 
-    def _begin_pass(self, data, pixmap, weights, variances, dq, iscale):
-        """Get the accumulators ready for one input (fold the previous input's
-        variances, make its context plane); returns the kernel call on an
-        input section and a band of output rows ``(first, stop)``, which
-        threads owning disjoint bands may make at the same time."""
+    def _begin_input(self):
+        """Ready the accumulators for the next input: fold the last input's
+        variances (reference mode); returns its (context plane, bit)."""
         plane, bit = divmod(self.n_inputs, _CONTEXT_BITS)
         context_plane = None
         if self.context:
@@ -316,44 +318,37 @@ class Drizzler:
             context_plane = self._context_planes[plane]
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
-        per_input = self.variance_mode == "reference" and self.n_variances > 0
-
-        if per_input:
-            self._fold_pending_input()
-
-        def call(section, rows):
-            drawn, skipped = _kernel.drizzle_add(
-                data,
-                pixmap,
-                weights,
-                variances,
-                dq,
-                iscale,
-                section,
-                _KERNEL_CODES[self.kernel],
-                _VARIANCE_MODES.index(self.variance_mode),
-                self.pixfrac,
-                self._sum_wd,
-                self._sum_w,
-                self._input_var if per_input else self._sum_var,
-                self._input_w if per_input else None,
-                context_plane,
-                context_bit,
-                self._dq if dq is not None else None,
-                rows,
-            )
-            return int(drawn), int(skipped)
-
-        return call
-
-    def _end_pass(self, variance_weight):
-        """After an input's kernel calls: count it; in reference mode its
-        variances wait to be folded (when the next input comes, or at
-        :meth:`finish`)."""
-        self.n_inputs += 1
         if self.variance_mode == "reference" and self.n_variances > 0:
-            self._has_pending = True
-            self._pending_weight = variance_weight
+            self._fold_pending_input()
+        return context_plane, context_bit
+
+    def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section, context,
+                     rows):
+        """One kernel call on output rows ``rows`` = (first, stop) of checked
+        arrays; ``context``: the (plane, bit) of :meth:`_begin_input`."""
+        context_plane, context_bit = context
+        per_input = self.variance_mode == "reference" and self.n_variances > 0
+        drawn, skipped = _kernel.drizzle_add(
+            data,
+            pixmap,
+            weights,
+            variances,
+            dq,
+            iscale,
+            section,
+            _KERNEL_CODES[self.kernel],
+            _VARIANCE_MODES.index(self.variance_mode),
+            self.pixfrac,
+            self._sum_wd,
+            self._sum_w,
+            self._input_var if per_input else self._sum_var,
+            self._input_w if per_input else None,
+            context_plane,
+            context_bit,
+            self._dq if dq is not None else None,
+            rows,
+        )
+        return int(drawn), int(skipped)
 
     def _fold_pending_input(self):
         """Fold the last input's resampled variances into the cross-input
@@ -556,9 +551,9 @@ def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
 
 
 def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray) -> list[tuple[int, int]]:
-    """Up to ``n_jobs`` bands of output rows as (first, stop) pairs, with about
-    equal numbers of the pixel centres of ``pixmap`` in each; none when one
-    band would do."""
+    """Up to ``n_jobs`` bands of output rows as (first, stop) pairs, with
+    about equal numbers of the pixel centres of ``pixmap`` in each; none when
+    one band would do."""
     n_bands = min(n_jobs, n_rows // _MIN_BAND_ROWS)
     if n_bands < 2:
         return []

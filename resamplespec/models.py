@@ -213,19 +213,43 @@ class SpectralImage:
         ``meta`` keys are ignored.  Arrays are copied; the WCS is deep-copied
         unless ``share_wcs``.
         """
-        if "data" not in values or "wcs" not in values:
-            raise ValueError("a spectral image dict needs at least 'data' and 'wcs' keys")
-        meta = values.get("meta", {}) or {}
-        if isinstance(meta, SpectralMeta):
-            spectral_meta = meta
-        elif isinstance(meta, Mapping):
-            spectral_meta = _meta_from_flat_dict(meta)
-        else:
-            raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
-        arrays = {k: values.get(k) for k in _ARRAY_NAMES + ("wht", "con")}
-        arrays = {k: (None if v is None else np.array(v, copy=True)) for k, v in arrays.items()}
-        wcs = values["wcs"] if share_wcs else copy.deepcopy(values["wcs"])
-        return cls(wcs=wcs, meta=spectral_meta, **arrays)
+        image = _image_from_dict(values, copy_arrays=True, kind=cls)
+        if not share_wcs:
+            image.wcs = copy.deepcopy(image.wcs)
+        return image
+
+
+def _image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
+                     kind: type[SpectralImage] | None = None) -> SpectralImage:
+    """:meth:`SpectralImage.from_dict` with the WCS shared and the arrays
+    copied only if ``copy_arrays`` (else shared with ``values``)."""
+    if "data" not in values or "wcs" not in values:
+        raise ValueError("a spectral image dict needs at least 'data' and 'wcs' keys")
+    meta = values.get("meta", {}) or {}
+    if isinstance(meta, SpectralMeta):
+        spectral_meta = meta
+    elif isinstance(meta, Mapping):
+        spectral_meta = _meta_from_flat_dict(meta)
+    else:
+        raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
+    arrays = {k: _array_or_none(values.get(k), copy_arrays=copy_arrays)
+              for k in _ARRAY_NAMES + ("wht", "con")}
+    return (kind or SpectralImage)(wcs=values["wcs"], meta=spectral_meta, **arrays)
+
+
+def _array_or_none(value: Any, *, copy_arrays: bool) -> np.ndarray | None:
+    if value is None:
+        return None
+    return np.array(value, copy=True) if copy_arrays else np.asarray(value)
+
+
+class _OwnedImage(SpectralImage):
+    """An image whose arrays resamplespec made itself (read from a file), so
+    that the chain may change them in place without copying them first."""
+
+    @classmethod
+    def of(cls, image: SpectralImage) -> _OwnedImage:
+        return cls(**{f.name: getattr(image, f.name) for f in dataclasses.fields(image)})
 
 
 class MultiSlitImage:
@@ -354,7 +378,7 @@ def _jwst_meta(model: Any, slit: Any = None) -> SpectralMeta:
     )
 
 
-def _jwst_image(model: Any, slit: Any = None) -> SpectralImage:
+def _jwst_image(model: Any, slit: Any = None, *, copy_arrays: bool = True) -> SpectralImage:
     source = slit if slit is not None else model
     wcs = _get(source, "meta.wcs")
     if wcs is None:
@@ -367,20 +391,21 @@ def _jwst_image(model: Any, slit: Any = None) -> SpectralImage:
     for name in _ARRAY_NAMES:
         value = getattr(source, name, None)
         if value is not None and np.size(value) > 0:
-            arrays[name] = np.array(value, copy=True)
+            arrays[name] = _array_or_none(value, copy_arrays=copy_arrays)
     # the WCS is shared: nothing downstream modifies it (see as_spectral_inputs)
     return SpectralImage(wcs=wcs, meta=_jwst_meta(model, slit), **arrays)
 
 
-def _from_jwst_model(model: Any) -> list[SpectralImage] | SpectralImage:
+def _from_jwst_model(model: Any, *, copy_arrays: bool = True
+                     ) -> list[SpectralImage] | SpectralImage:
     slits = getattr(model, "slits", None)
     if slits is not None and not isinstance(model, MultiSlitImage):
-        return [_jwst_image(model, slit) for slit in slits]
-    return _jwst_image(model)
+        return [_jwst_image(model, slit, copy_arrays=copy_arrays) for slit in slits]
+    return _jwst_image(model, copy_arrays=copy_arrays)
 
 
 def as_spectral_inputs(
-    models: Any, *, defer_paths: bool = False
+    models: Any, *, defer_paths: bool = False, copy_arrays: bool = True
 ) -> list[SpectralImage | list[SpectralImage]]:
     """Normalise ``models`` to a list of exposures.
 
@@ -390,7 +415,10 @@ def as_spectral_inputs(
     resamplespec modifies an input WCS, and deep-copying a gwcs costs more
     than resampling a small slit).  With ``defer_paths``, inputs given as paths
     become :class:`resamplespec.lazy.DeferredImage` (metadata read, arrays
-    read when needed).
+    read when needed).  With ``copy_arrays=False`` the images share the
+    caller's arrays: for a caller that copies each image before changing it
+    (:func:`resamplespec.resample` copies one slit group at a time, so that
+    the copies of all the inputs are never in memory at once).
 
     Raises
     ------
@@ -423,7 +451,7 @@ def as_spectral_inputs(
 
             exposures.append(deferred_exposure(item))
         else:
-            exposures.append(_one_exposure(item, f"models[{k}]"))
+            exposures.append(_one_exposure(item, f"models[{k}]", copy_arrays))
     return exposures
 
 
@@ -433,26 +461,35 @@ def _is_container(obj: Any) -> bool:
     return hasattr(obj, "__iter__") and not (hasattr(obj, "data") or hasattr(obj, "slits"))
 
 
-def _one_exposure(item: Any, label: str) -> SpectralImage | list[SpectralImage]:
+def _one_exposure(item: Any, label: str, copy_arrays: bool = True
+                  ) -> SpectralImage | list[SpectralImage]:
+    def one(image: SpectralImage | Mapping) -> SpectralImage:
+        if isinstance(image, Mapping):
+            return _image_from_dict(image, copy_arrays=copy_arrays)
+        return image.copy(share_wcs=True) if copy_arrays else image
+
     if isinstance(item, SpectralImage):
-        return item.copy(share_wcs=True)
+        return one(item)
     if isinstance(item, MultiSlitImage):
-        return [slit.copy(share_wcs=True) for slit in item.slits]
+        return [one(slit) for slit in item.slits]
     if isinstance(item, Mapping):
         if "slits" in item:
-            return [SpectralImage.from_dict(s, share_wcs=True) for s in item["slits"]]
-        return SpectralImage.from_dict(item, share_wcs=True)
+            return [one(s) for s in item["slits"]]
+        return one(item)
     if isinstance(item, (str, os.PathLike)):
         from .io import read  # deferred: io depends on this module
 
-        return _one_exposure(read(item), label)
+        # arrays just read belong to no caller: not copied again
+        exposure = _one_exposure(read(item), label, copy_arrays=False)
+        if isinstance(exposure, list):
+            return [_OwnedImage.of(slit) for slit in exposure]
+        return _OwnedImage.of(exposure)
     if isinstance(item, (list, tuple)) and item and all(
         isinstance(s, (SpectralImage, Mapping)) for s in item
     ):
-        return [s.copy(share_wcs=True) if isinstance(s, SpectralImage)
-                else SpectralImage.from_dict(s, share_wcs=True) for s in item]
+        return [one(s) for s in item]
     if _looks_like_datamodel(item):
-        return _from_jwst_model(item)
+        return _from_jwst_model(item, copy_arrays=copy_arrays)
     raise TypeError(
         f"{label}: cannot read a {type(item).__name__} as a spectral image; expected a "
         "SpectralImage, MultiSlitImage, dict, JWST datamodel or ASDF path"

@@ -8,7 +8,8 @@ The reference (jwst 3.0, ``stcal.resample.utils.calc_pixmap`` with
 keeping the input bounding box (pixels outside it get NaN), and inverts the
 output gwcs with its bounding box switched off.  Here the input WCS is
 evaluated the same way, once per input (:func:`world_coordinates`; the
-output grid builder keeps those samples and :func:`pixel_map` reuses them),
+output grid builder makes each input's pixel map from those samples, and
+:func:`pixel_map` hands it out),
 and the grids built by :func:`resamplespec.wcs.build_output_grid` are
 inverted in closed form (:meth:`resamplespec.wcs.OutputGrid.world_to_pixel`).
 """
@@ -83,9 +84,9 @@ def pixel_map(
         :func:`resamplespec.wcs.load_output_wcs`).
     world : sequence of ndarray, optional
         The input's world coordinates from :func:`world_coordinates`, to
-        avoid evaluating its WCS again.  When omitted, the samples kept by
-        the grid builder for this very image (same object, same WCS) are
-        used -- once -- else the WCS is evaluated here.
+        avoid evaluating its WCS again.  When omitted, the pixel map the
+        grid builder made for this very image (same object, same WCS) is
+        returned -- once -- else the WCS is evaluated here.
 
     Returns
     -------
@@ -114,24 +115,21 @@ def pixel_map(
     >>> pixel_map(image, grid).shape
     (12, 40, 2)
     """
+    from .wcs import _stacked_pixel_map
+
     wcs, shape = _wcs_and_shape(image)
     if world is None:
-        samples = grid._take_samples(image)
-        if samples is None:
-            samples = sample_input(image)
-        x_out, y_out = grid._pixels_from_samples(samples)
-    else:
-        world = tuple(np.asarray(values, dtype=np.float64) for values in world)
-        if any(values.shape != shape for values in world):
-            raise ValueError(
-                f"world: arrays of shape {[v.shape for v in world]} do not match the image "
-                f"shape {shape}; pass the output of world_coordinates(image)"
-            )
-        x_out, y_out = grid.world_to_pixel(*world)
-    pixmap = np.empty(shape + (2,), dtype=np.float64)
-    pixmap[..., 0] = x_out
-    pixmap[..., 1] = y_out
-    return pixmap
+        pixmap = grid._take_pixel_map(image)
+        if pixmap is None:
+            pixmap = grid._pixel_map_from_samples(sample_input(image))
+        return pixmap
+    world = tuple(np.asarray(values, dtype=np.float64) for values in world)
+    if any(values.shape != shape for values in world):
+        raise ValueError(
+            f"world: arrays of shape {[v.shape for v in world]} do not match the image "
+            f"shape {shape}; pass the output of world_coordinates(image)"
+        )
+    return _stacked_pixel_map(*grid.world_to_pixel(*world))
 
 
 # ---------------------------------------------------------------------------
@@ -204,14 +202,17 @@ class InputSamples:
             return self.values[0][index], self.values[1][index]
         return plane_to_lon_lat(self.plane, self.values[0][index], self.values[1][index])
 
-    def sky_offsets(self, lon0: float, lat0: float) -> tuple[np.ndarray, np.ndarray]:
-        """Offsets (deg) of the grid pixels in the TAN plane about (lon0, lat0),
-        as :func:`resamplespec.wcs.tangent_offsets` gives them."""
+    def sky_offsets(
+        self, lon0: float, lat0: float, index: Any = ...
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Offsets (deg) of the grid pixels ``[index]`` in the TAN plane about
+        (lon0, lat0), as :func:`resamplespec.wcs.tangent_offsets` gives them."""
+        first, second = self.values[0][index], self.values[1][index]
         if self.plane is None:
             from .wcs import tangent_offsets
 
-            return tangent_offsets(self.values[0], self.values[1], lon0, lat0)
-        return plane_to_offsets(self.plane, self.values[0], self.values[1], lon0, lat0)
+            return tangent_offsets(first, second, lon0, lat0)
+        return plane_to_offsets(self.plane, first, second, lon0, lat0)
 
     def _overlap(self) -> tuple[slice, slice, slice, slice] | None:
         """(array rows, array cols, grid rows, grid cols) where grid and array overlap."""

@@ -39,6 +39,7 @@ from .models import (
     ResampleRecord,
     SlitInfo,
     SpectralImage,
+    _OwnedImage,
     as_spectral_inputs,
 )
 from .options import ResampleOptions, validate_flag, validate_n_jobs
@@ -188,8 +189,14 @@ def resample(
 
 def _slit_groups(models: Any, options: ResampleOptions) -> tuple[bool, dict[Any, list[Any]]]:
     """Whether the inputs are multi-slit, and their groups (one per output slit):
-    the images of each, read or (``in_memory=False``) deferred."""
-    exposures = as_spectral_inputs(models, defer_paths=not options.in_memory)
+    the images of each, read or (``in_memory=False``) deferred.
+
+    The images share the caller's arrays: :func:`_resample_group` copies a
+    group's images when it starts on them, so that copies of every input of
+    a multi-slit set are never in memory at once.
+    """
+    exposures = as_spectral_inputs(models, defer_paths=not options.in_memory,
+                                   copy_arrays=False)
     multi_slit = any(isinstance(exposure, list) for exposure in exposures)
     groups = _group_by_slit(exposures) if multi_slit else {("input", "all"): list(exposures)}
     return multi_slit, groups
@@ -234,11 +241,26 @@ class _SingleWriter:
 
 
 def _progress(enabled: bool, total: int):
-    """A tqdm bar over the inputs drawn (disabled: a no-op with the same API)."""
+    """A tqdm bar over the inputs drawn (disabled: a no-op with the same API,
+    without importing tqdm, whose modules cost 1.5 MB on first use)."""
+    if not enabled:
+        return _NoProgress()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="input", desc="resampling", leave=False,
-                disable=None if enabled else True)
+    return tqdm(total=total, unit="input", desc="resampling", leave=False, disable=None)
+
+
+class _NoProgress:
+    """The progress bar when it is off."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def update(self, steps: int) -> None:
+        pass
 
 
 def _map_groups(
@@ -397,14 +419,18 @@ def _resample_group(
 
     The whole chain for one slit, self-contained: what a thread of
     :func:`resample` or a task of :func:`resamplespec.dask.resample` runs.
-    ``images``: SpectralImage or DeferredImage (read here); ``writer``: where
-    single products go (else they are returned); ``n_jobs``: threads that
-    share the kernel passes by bands of output rows.
+    ``images``: SpectralImage (copied here before anything changes them,
+    unless resamplespec read it from a file itself) or DeferredImage (read
+    here); ``writer``: where single products go (else
+    they are returned); ``n_jobs``: threads that share the kernel passes by
+    bands of output rows.
     """
     from .lazy import DeferredImage, LazyImages
     from .pixmap import pixel_map
     from .wcs import build_output_grid, load_output_wcs
 
+    images = [image if isinstance(image, (DeferredImage, _OwnedImage))
+              else image.copy(share_wcs=True) for image in images]
     deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:
@@ -415,6 +441,8 @@ def _resample_group(
         _check_inputs(images)
         for image in images:
             match_nans_and_flags(image)
+    # no name here may hold an input: _drizzle releases each once drawn
+    image = None
 
     if options.output_wcs is not None:
         grid = load_output_wcs(options.output_wcs, options.output_shape, images=images)
@@ -445,15 +473,36 @@ def _resample_group(
             if writer is not None:
                 source = images._deferred[k] if isinstance(images, LazyImages) else image
                 product = writer(product, source)
+            if isinstance(images, list):
+                images[k] = _DrawnInput.of(image)
+            del image
             outputs.append(product)
         return outputs
-    drizzler = _drizzle(images, grid, options, variance_names, pixel_map, single=False,
-                        tick=tick, n_jobs=n_jobs)
-    return [_finish(drizzler, images, grid, options, variance_names, single=False)]
+    # no reference kept here: _finish releases the accumulators once finished
+    return [_finish(_drizzle(images, grid, options, variance_names, pixel_map, single=False,
+                             tick=tick, n_jobs=n_jobs),
+                    images, grid, options, variance_names, single=False)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _DrawnInput:
+    """What is left of an input once drawn: the metadata and WCS that the
+    output's metadata needs, without its arrays (released right away, so
+    that a group's inputs do not outlive their kernel pass)."""
+
+    meta: Any
+    wcs: Any
+
+    @classmethod
+    def of(cls, image: SpectralImage) -> _DrawnInput:
+        return cls(image.meta, image.wcs)
 
 
 def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None,
              n_jobs=1):
+    """The Drizzler holding ``images`` drawn onto ``grid``.  The inputs of a
+    list (copies owned here) are replaced in it by :class:`_DrawnInput` as
+    they are drawn."""
     if single and options.variance == "reference":
         # The reference drizzles the error array like data for single outputs
         # (and no variances); err**2 through the per-input variance path is
@@ -473,7 +522,8 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
         n_jobs=n_jobs,
     )
     drawn = 0
-    for image in images:
+    for k in range(len(images)):
+        image = images[k]
         pixmap = pixel_map(image, grid)
         weights = pixel_weights(image, options.weight_type, options.good_bits)
         iscale = intensity_scale(image, grid.pixel_scale_ratio)
@@ -492,6 +542,10 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
             **_input_section(image),
         )
         drawn += counts.drawn
+        # this input's arrays go before the next one's are made
+        if isinstance(images, list):
+            images[k] = _DrawnInput.of(image)
+        del image, pixmap, weights, variances
         if tick is not None:
             tick(1)
     if drawn == 0:
@@ -528,7 +582,11 @@ def _input_section(image: SpectralImage) -> dict[str, int]:
 
 
 def _finish(drizzler, images, grid, options, variance_names, *, single) -> SpectralImage:
+    """The output image from a Drizzler that nothing else holds: its
+    double-precision accumulators are released once finished, before the
+    errors are computed."""
     result = drizzler.finish()
+    del drizzler
     ratio = grid.pixel_scale_ratio
     arrays: dict[str, np.ndarray | None] = {name: None for name in VARIANCE_NAMES}
     err = None
@@ -541,13 +599,10 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
         # ratio; exact variances are already those of the output values.
         scale = ratio if options.variance == "reference" else 1.0
         for name, values in zip(variance_names, result.variances, strict=True):
-            arrays[name] = (values * np.float32(scale)).astype(np.float32)
-        components = [arrays[name] for name in variance_names]
-        if components:
-            stacked = np.stack(components)
-            all_nan = np.isnan(stacked).all(axis=0)
-            err = np.sqrt(np.nansum(stacked, axis=0)).astype(np.float32)
-            err[all_nan] = np.nan
+            # in place: the float32 product of values * float32(scale), no copy
+            arrays[name] = np.multiply(values, np.float32(scale), out=values)
+        if variance_names:
+            err = _error_from_variances([arrays[name] for name in variance_names])
     return SpectralImage(
         data=result.data,
         wcs=grid.wcs,
@@ -558,6 +613,16 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
         con=result.con,
         **arrays,
     )
+
+
+def _error_from_variances(variances: list[np.ndarray]) -> np.ndarray:
+    """sqrt of the sum of the variances, NaN ignored; NaN where all are NaN.
+    (A function of its own so that its temporaries go on return.)"""
+    stacked = np.stack(variances)
+    all_nan = np.isnan(stacked).all(axis=0)
+    err = np.sqrt(np.nansum(stacked, axis=0)).astype(np.float32)
+    err[all_nan] = np.nan
+    return err
 
 
 def _metas(images) -> list:
@@ -606,7 +671,7 @@ def _blend_exposure(images: list[SpectralImage]) -> ExposureTimes:
 
 
 def _output_meta(images, grid, options):
-    first = images[0].meta
+    first = _metas(images)[0]
     record = ResampleRecord(
         pixfrac=options.pixfrac,
         kernel=options.kernel,
@@ -622,7 +687,7 @@ def _output_meta(images, grid, options):
         exposure=_blend_exposure(images) if options.blendheaders else first.exposure,
         # Slit attributes (source position...) are the first input's, as in
         # the reference, whose step means to take the last but does not.
-        slit=_output_slit_info(images[0], grid),
+        slit=_output_slit_info(images, grid),
         pixel_area_sr=grid.pixel_area_sr,
         pixel_area_arcsec2=grid.pixel_area_arcsec2,
         dispersion_direction=grid.dispersion_axis,
@@ -632,18 +697,20 @@ def _output_meta(images, grid, options):
     )
 
 
-def _output_slit_info(image: SpectralImage, grid) -> SlitInfo:
+def _output_slit_info(images, grid) -> SlitInfo:
     """The first input's slit attributes; for MIRI LRS, whose source position
     is in detector pixels, that position moved onto the output grid (the
     reference does this only for a single input model; here always)."""
-    info = image.meta.slit
-    if (image.meta.exp_type or "").upper() != "MIR_LRS-FIXEDSLIT" or (
+    meta = _metas(images)[0]
+    info = meta.slit
+    if (meta.exp_type or "").upper() != "MIR_LRS-FIXEDSLIT" or (
         info.source_xpos is None or info.source_ypos is None
     ):
         return info
+    wcs = images[0].wcs  # reads a deferred input again: MIRI LRS only
     with np.errstate(invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        world = image.wcs(float(info.source_xpos), float(info.source_ypos))
+        world = wcs(float(info.source_xpos), float(info.source_ypos))
         x, y = grid.world_to_pixel(*(np.atleast_1d(v) for v in world))
     x, y = float(np.asarray(x).ravel()[0]), float(np.asarray(y).ravel()[0])
     if not (math.isfinite(x) and math.isfinite(y)):
@@ -664,7 +731,7 @@ def _output_s_region(grid, images) -> str | None:
     ra, dec = _sky_on_pixel_centres(grid)
     if ra.size == 0:
         return None
-    first = images[0].meta
+    first = _metas(images)[0]
     if (first.exp_type or "").upper() == "MIR_LRS-FIXEDSLIT":
         corners = _slit_corners(first.s_region)
         if corners is not None:

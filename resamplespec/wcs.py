@@ -91,6 +91,9 @@ _CLIP_SIGMA = 100.0
 _CLIP_MAX_ITERATIONS = 5
 #: RA spans wider than this (deg) make a mean of RA meaningless (pole, wrap)
 _WIDE_RA_SPAN_DEG = 10.0
+#: Input pixels mapped onto the output grid at once (pixel maps from WCS
+#: samples): the temporaries of the tangent-plane projection stay small.
+_MAP_BLOCK_PIXELS = 16384
 
 
 class GridWarning(UserWarning):
@@ -426,38 +429,83 @@ class OutputGrid:
                 ) from None
         return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
-    def _pixels_from_samples(self, samples: InputSamples) -> tuple[np.ndarray, np.ndarray]:
-        """Output (x, y) of an input's pixels, from its WCS samples, on its data array.
+    def _pixel_map_from_samples(self, samples: InputSamples) -> np.ndarray:
+        """The pixel map ``(ny, nx, 2)`` of an input from its WCS samples
+        (see :func:`resamplespec.pixmap.pixel_map`); NaN off its grid.
 
-        Reuses the tangent-plane offsets the builder computed for the same
-        tangent point; otherwise the same as :meth:`world_to_pixel`.
+        Grids built here map the samples block by block of rows, straight
+        into the map: no full-size temporaries (the arithmetic is per pixel,
+        so the numbers do not depend on the blocks).  The tangent-plane
+        offsets the builder computed for the same tangent point are reused.
         """
-        spatial = self._spatial
-        if spatial is None or self._spectral is None:
-            return self.world_to_pixel(*samples.on_array())
-        if samples.tangent is not None and samples.tangent[0] == spatial.tangent_point:
-            offsets = samples.tangent[1:]
-        elif spatial.tangent_point is not None:
-            offsets = samples.sky_offsets(*spatial.tangent_point)
-        else:  # non-celestial: the world's own spatial coordinates
-            offsets = samples.values[:2]
-        k = spatial.inverse_from
-        along = (offsets[k] - spatial.intercepts[k]) / spatial.slopes[k]
-        spectral = self._spectral.to_pixel(samples.world_axis(2))
-        pair = (spectral, along) if self.dispersion_axis == 1 else (along, spectral)
-        return samples.to_array(pair)
+        if self._spatial is None or self._spectral is None:
+            return _stacked_pixel_map(*self.world_to_pixel(*samples.on_array()))
+        pixmap = np.empty(samples.shape + (2,), dtype=np.float64)
+        if samples.grid_shape != samples.shape or (samples.x0, samples.y0) != (0, 0):
+            pixmap.fill(np.nan)
+        overlap = samples._overlap()
+        if overlap is None:
+            return pixmap
+        rows, cols, grid_rows, grid_cols = overlap
+        step = max(1, _MAP_BLOCK_PIXELS // (grid_cols.stop - grid_cols.start))
+        for first in range(grid_rows.start, grid_rows.stop, step):
+            block = slice(first, min(first + step, grid_rows.stop))
+            target = slice(rows.start + first - grid_rows.start,
+                           rows.start + block.stop - grid_rows.start)
+            x, y = self._grid_pixels(samples, block, grid_cols)
+            pixmap[target, cols, 0] = x
+            pixmap[target, cols, 1] = y
+        return pixmap
 
-    def _take_samples(self, image: Any) -> InputSamples | None:
-        """The input samples kept by the builder for ``image`` (once), if any."""
-        samples = self._samples.pop(id(image), None)
-        if samples is None:
+    def _grid_pixels(self, samples: InputSamples, rows: slice, cols: slice
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Output (x, y) of the samples' grid pixels ``[rows, cols]`` (built grids)."""
+        spatial = self._spatial
+        k = spatial.inverse_from
+        if samples.tangent is not None and samples.tangent[0] == spatial.tangent_point:
+            along = samples.tangent[1 + k][rows, cols]
+        elif spatial.tangent_point is not None:
+            along = samples.sky_offsets(*spatial.tangent_point, index=(rows, cols))[k]
+        else:  # non-celestial: the world's own spatial coordinates
+            along = samples.values[k][rows, cols]
+        along = (along - spatial.intercepts[k]) / spatial.slopes[k]
+        spectral = self._spectral.to_pixel(samples.world_axis(2)[rows, cols])
+        return (spectral, along) if self.dispersion_axis == 1 else (along, spectral)
+
+    def _keep_pixel_map(self, image: Any, samples: InputSamples) -> None:
+        """Keep the pixel map of ``image`` for :meth:`_take_pixel_map`."""
+        self._samples[id(image)] = _KeptPixelMap(
+            samples.wcs, samples.shape, self._pixel_map_from_samples(samples))
+
+    def _take_pixel_map(self, image: Any) -> np.ndarray | None:
+        """The pixel map kept by the builder for ``image`` (once), if any."""
+        kept = self._samples.pop(id(image), None)
+        if kept is None:
             return None
         wcs = image.get("wcs") if isinstance(image, Mapping) else getattr(image, "wcs", None)
-        if samples.wcs is not wcs or samples.shape != tuple(
+        if kept.wcs is not wcs or kept.shape != tuple(
             np.shape(image["data"] if isinstance(image, Mapping) else image.data)
         ):
             return None
-        return samples
+        return kept.pixmap
+
+
+@dataclass(frozen=True)
+class _KeptPixelMap:
+    """An input's pixel map made by the grid builder from its WCS samples,
+    with the WCS and data shape it was made for."""
+
+    wcs: Any
+    shape: tuple[int, int]
+    pixmap: np.ndarray
+
+
+def _stacked_pixel_map(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(ny, nx, 2)`` float64 pixel map from the output x and y arrays."""
+    pixmap = np.empty(np.shape(x) + (2,), dtype=np.float64)
+    pixmap[..., 0] = x
+    pixmap[..., 1] = y
+    return pixmap
 
 
 # ---------------------------------------------------------------------------
@@ -1158,9 +1206,9 @@ def build_output_grid(
         DQ bits that count as good when choosing the NIRSpec reference
         input (the reference's fixed ``'~DO_NOT_USE+NON_SCIENCE'``).
     keep_samples : bool
-        Keep each input's WCS evaluation on the grid so that
-        :func:`resamplespec.pixmap.pixel_map` can reuse it (once) instead
-        of evaluating the WCS again.
+        Keep each input's pixel map, made from the WCS evaluation the
+        builder needs anyway, so that :func:`resamplespec.pixmap.pixel_map`
+        hands it out (once) instead of evaluating the WCS again.
     n_jobs : int
         Threads that evaluate the inputs' WCSs (numpy releases the GIL in
         that arithmetic); the grid does not depend on it.
@@ -1279,8 +1327,13 @@ def build_output_grid(
         _spectral=built.spectral,
     )
     if keep_samples and isinstance(samples, list):
-        for image, sample in zip(images, samples, strict=True):
-            grid._samples[id(image)] = sample
+        # Of each input only its pixel map (2 arrays) is kept, not its world,
+        # slit and tangent-plane samples (5 to 7 arrays): each sample is
+        # dropped as soon as its map is made.
+        for k, image in enumerate(images):
+            sample, samples[k] = samples[k], None
+            grid._keep_pixel_map(image, sample)
+            del sample
     return grid
 
 
