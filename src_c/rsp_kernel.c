@@ -11,6 +11,10 @@
 
 /* Largest footprint extent, in output pixels, that the square kernel draws. */
 #define RSP_MAX_FOOTPRINT 1e8
+/* Footprints with a smaller area / bounding-box area, or a smaller area in
+ * output pixels, are skipped: slivers and specks whose area is round-off. */
+#define RSP_MIN_AREA_FRACTION 1e-9
+#define RSP_MIN_AREA 1e-12
 
 /* Per-pixel values of an input pixel that are the same for every output
  * pixel it touches; computed once per input pixel. */
@@ -354,6 +358,15 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
         xhi = x[c] > xhi ? x[c] : xhi;
         ylo = y[c] < ylo ? y[c] : ylo;
         yhi = y[c] > yhi ? y[c] : yhi;
+    }
+    /* A sliver whose area is below 1e-9 of its bounding box, or a speck
+     * below 1e-12 output pixels, has an area made of round-off, not
+     * geometry (hostile maps: corners 1e-300 apart): the overlaps' own
+     * round-off times weight / area would overflow the float32 outputs.
+     * No pixel footprint is that thin or that small (a pixel-scale ratio
+     * of a million). */
+    if (!(size > RSP_MIN_AREA && size > RSP_MIN_AREA_FRACTION * (xhi - xlo) * (yhi - ylo))) {
+        return 0;
     }
     int hit = 0;
     if (draw_four_cells(in, par, out, x, y, area, xlo, xhi, ylo, yhi, weight, v, &hit)) {
