@@ -42,6 +42,12 @@ _CONTEXT_BITS = 32
 # deposit by the row band), so threads never write the same pixel, and the
 # kernel picks a footprint's overlap path from the whole output, never from
 # the band, so every pixel gets the same arithmetic as in one pass.
+# Bands are used only if the input section of the largest band holds at
+# most this share of the first input's pixels: on a strongly curved or
+# tilted trace every band needs almost every input row, and banded passes
+# would then cost more than one pass (each band computes the footprints of
+# the pixels it needs, wherever they land).
+_BAND_SHARE_LIMIT = 0.75
 # Fewest output rows worth a band of their own.
 _MIN_BAND_ROWS = 4
 
@@ -283,8 +289,14 @@ class Drizzler:
                 data, pixmap, weights, variances, dq
             )
 
+        sections = None
         if self.n_jobs > 1 and self.n_inputs == 0:
             self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
+            if self._bands:
+                sections = _band_sections(pixmap, section, self._bands,
+                                          point=self.kernel == "point")
+                if not _bands_pay(sections, section):
+                    self._bands = []  # one pass, for this and every later input
         context = self._begin_input()
 
         def run(band_section, rows):
@@ -296,8 +308,9 @@ class Drizzler:
         if not self._bands:
             counts = [run(section, (0, self.out_shape[0]))]
         else:
-            sections = _band_sections(pixmap, section, self._bands,
-                                      point=self.kernel == "point")
+            if sections is None:
+                sections = _band_sections(pixmap, section, self._bands,
+                                          point=self.kernel == "point")
             with ThreadPoolExecutor(len(self._bands),
                                     thread_name_prefix="drizzle-band") as pool:
                 counts = list(pool.map(run, sections, self._bands))
@@ -571,6 +584,17 @@ def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray) -> list[tuple[int, 
         edges.append(min(max(edge, low), high))
     edges.append(n_rows)
     return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _bands_pay(sections, section) -> bool:
+    """Whether the largest band's input section is a small enough share of
+    ``section`` (see ``_BAND_SHARE_LIMIT``)."""
+    def size(part):
+        xmin, xmax, ymin, ymax = part
+        return (xmax - xmin + 1) * (ymax - ymin + 1)
+
+    largest = max((size(part) for part in sections if part is not None), default=0)
+    return largest <= _BAND_SHARE_LIMIT * size(section)
 
 
 def _band_sections(pixmap, section, bands, *, point):

@@ -1,9 +1,11 @@
 """n_jobs: threads change the speed, never a bit of the results."""
 
 import importlib
+import math
 import multiprocessing
 import threading
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
+from resamplespec import drizzler as drizzler_module
 from resamplespec.options import available_cores, validate_n_jobs
 
 resample_module = importlib.import_module("resamplespec.resample")
@@ -36,15 +39,19 @@ def _accumulators(drizzler):
 
 
 def _drizzle(pixmaps, inputs, n_jobs, *, kernel, pixfrac, variance_mode, out_shape):
+    """Drizzle the inputs; with n_jobs > 1 always in bands (even where one
+    pass would be faster, see test_bands_only_where_they_pay): the bands
+    are what these tests check."""
     drizzler = Drizzler(out_shape, kernel=kernel, pixfrac=pixfrac, n_variances=2,
                         variance_mode=variance_mode, propagate_dq=True, n_jobs=n_jobs)
     drawn = 0
-    for pixmap, (data, weights, variances, dq) in zip(pixmaps, inputs, strict=True):
-        counts = drizzler.add(
-            data, pixmap, weights=weights, variances=variances, dq=dq,
-            variance_weight="ivm" if variance_mode == "reference" else None,
-        )
-        drawn += counts.drawn
+    with mock.patch.object(drizzler_module, "_BAND_SHARE_LIMIT", math.inf):
+        for pixmap, (data, weights, variances, dq) in zip(pixmaps, inputs, strict=True):
+            counts = drizzler.add(
+                data, pixmap, weights=weights, variances=variances, dq=dq,
+                variance_weight="ivm" if variance_mode == "reference" else None,
+            )
+            drawn += counts.drawn
     return drizzler, drawn
 
 
@@ -299,3 +306,24 @@ def test_no_fork_while_another_thread_runs():
         release.set()
         other.join()
     assert resample_module._can_fork() == before
+
+
+def test_bands_only_where_they_pay():
+    """Bands are kept when each needs a fraction of the input (a straight
+    trace), and dropped for one pass when every band would need nearly all
+    of it (a trace bowed by as much as the slit is long): the same sums
+    either way."""
+    y, x = np.indices((40, 200), dtype=np.float64)
+    data = np.ones((40, 200), dtype=np.float32)
+    straight = np.dstack([x + 0.3, y + 0.2])
+    bowed = np.dstack([x + 0.3, y + 0.004 * (x - 100.0) ** 2 + 0.2])
+    for pixmap, banded in ((straight, True), (bowed, False)):
+        serial = Drizzler((130, 210))
+        serial.add(data, pixmap)
+        parallel = Drizzler((130, 210), n_jobs=2)
+        parallel.add(data, pixmap)
+        parallel.add(data, pixmap)  # the choice holds for later inputs
+        serial.add(data, pixmap)
+        assert bool(parallel._bands) is banded
+        assert serial._sum_w.tobytes() == parallel._sum_w.tobytes()
+        assert serial._sum_wd.tobytes() == parallel._sum_wd.tobytes()
