@@ -197,13 +197,18 @@ def test_grid_matches_the_reference(name, group):
 def test_pixel_area_and_ratio_match_the_reference(name, group):
     gold, prefix = golden(name), f"{group}/"
     _, grid = our_case(name, group)
-    assert grid.pixel_scale_ratio == pytest.approx(float(gold[prefix + "ratio"]), rel=1e-12)
+    # With pixel_scale, the ratio comes from a 0.1-arcsec pixel step differenced
+    # from float64 degrees (spatial_pixel_scale): known to ~1e-10 relative, and
+    # astropy releases move the reference's own value by that much (seen:
+    # 0.550000000062624 when the golden was made, 0.5499999999892061 now).
+    rel = 2e-9 if CASES[name].get("options", {}).get("pixel_scale") else 1e-12
+    assert grid.pixel_scale_ratio == pytest.approx(float(gold[prefix + "ratio"]), rel=rel)
     for ours, key in ((grid.pixel_area_sr, "pixar_sr"), (grid.pixel_area_arcsec2, "pixar_a2")):
         reference = float(gold[prefix + key])
         if math.isnan(reference):
             assert ours is None
         else:
-            assert ours == pytest.approx(reference, rel=1e-12)
+            assert ours == pytest.approx(reference, rel=rel)
 
 
 def test_output_shape_sets_the_size_and_keeps_the_transform():
