@@ -289,14 +289,13 @@ class Drizzler:
                 data, pixmap, weights, variances, dq
             )
 
-        sections = None
         if self.n_jobs > 1 and self.n_inputs == 0:
             self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
-            if self._bands:
-                sections = _band_sections(pixmap, section, self._bands,
-                                          point=self.kernel == "point")
-                if not _bands_pay(sections, section):
-                    self._bands = []  # one pass, for this and every later input
+        if self._bands:
+            sections = _band_sections(pixmap, section, self._bands,
+                                      point=self.kernel == "point")
+            if self.n_inputs == 0 and not _bands_pay(sections, section):
+                self._bands = []  # one pass, for this and every later input
         context = self._begin_input()
 
         def run(band_section, rows):
@@ -308,17 +307,20 @@ class Drizzler:
         if not self._bands:
             counts = [run(section, (0, self.out_shape[0]))]
         else:
-            if sections is None:
-                sections = _band_sections(pixmap, section, self._bands,
-                                          point=self.kernel == "point")
             with ThreadPoolExecutor(len(self._bands),
                                     thread_name_prefix="drizzle-band") as pool:
                 counts = list(pool.map(run, sections, self._bands))
         self.n_inputs += 1
-        if self.variance_mode == "reference" and self.n_variances > 0:
+        if self._per_input_variances:
             self._has_pending = True
             self._pending_weight = variance_weight
         return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
+
+    @property
+    def _per_input_variances(self) -> bool:
+        """Reference mode: each input's variances are resampled on their own
+        (``_input_var``) and folded into the cross-input sums afterwards."""
+        return self.variance_mode == "reference" and self.n_variances > 0
 
     def _begin_input(self):
         """Ready the accumulators for the next input: fold the last input's
@@ -331,7 +333,7 @@ class Drizzler:
             context_plane = self._context_planes[plane]
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
-        if self.variance_mode == "reference" and self.n_variances > 0:
+        if self._per_input_variances:
             self._fold_pending_input()
         return context_plane, context_bit
 
@@ -340,7 +342,7 @@ class Drizzler:
         """One kernel call on output rows ``rows`` = (first, stop) of checked
         arrays; ``context``: the (plane, bit) of :meth:`_begin_input`."""
         context_plane, context_bit = context
-        per_input = self.variance_mode == "reference" and self.n_variances > 0
+        per_input = self._per_input_variances
         drawn, skipped = _kernel.drizzle_add(
             data,
             pixmap,

@@ -198,10 +198,8 @@ class SpectralImage:
         """A copy: arrays copied, metadata shared (frozen), the WCS deep-copied
         unless ``share_wcs`` (for read-only use: deep-copying a gwcs costs
         more than resampling a small slit)."""
-        arrays = {
-            k: (None if getattr(self, k) is None else np.array(getattr(self, k), copy=True))
-            for k in _ARRAY_NAMES + ("wht", "con")
-        }
+        arrays = {k: _array_or_none(getattr(self, k), copy_arrays=True)
+                  for k in _ARRAY_NAMES + ("wht", "con")}
         wcs = self.wcs if share_wcs else copy.deepcopy(self.wcs)
         return SpectralImage(wcs=wcs, meta=self.meta, **arrays)
 

@@ -397,8 +397,8 @@ def sample_inputs(
         return [evaluate(k) for k in range(len(plans))]
 
 
-#: Pixels evaluated at once: astropy's temporaries (a dozen arrays or more
-#: for a compound transform) stay small whatever the size of the input.
+#: Pixels evaluated at once: the temporaries of a compound transform (a
+#: dozen arrays or more) stay small whatever the size of the input.
 _BLOCK_PIXELS = 16384
 
 
@@ -423,9 +423,11 @@ def _evaluator(steps: tuple[Any, Any], to_plane: bool = False) -> tuple[Any, dic
     transforms, compose = steps
     if to_plane:
         compiled = compile_to_tangent_plane(transforms)
-        if compiled is not None:
-            return compiled
-    return compile_transform(transforms) or compose(), {}
+    else:
+        evaluate = compile_transform(transforms)
+        compiled = None if evaluate is None else (evaluate, {})
+    # a transform that does not compile one way does not compile the other
+    return compiled if compiled is not None else (compose(), {})
 
 
 def _evaluate_block(x: np.ndarray, y: np.ndarray, transforms: tuple, slit_frame: bool):

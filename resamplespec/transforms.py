@@ -220,9 +220,7 @@ def _celestial_to_tan(matrix: np.ndarray) -> Evaluator:
     (m00, m01, m02), (m10, m11, m12), (m20, m21, m22) = matrix.T.tolist()
 
     def celestial_to_tan(lon, lat):
-        lon, lat = np.deg2rad(lon), np.deg2rad(lat)
-        cos_lat = np.cos(lat)
-        x, y, z = cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
+        x, y, z = _unit_vector(lon, lat)
         native_z = m20 * x + m21 * y + m22 * z
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where(native_z > 0.0, _R0 / native_z, np.nan)
@@ -253,9 +251,7 @@ def _inverse_affine2d(model):
 
 
 def _inverse_sky_rotation(model):
-    lon, lat, lon_pole = (_value(model, name) for name in ("lon", "lat", "lon_pole"))
-    matrix = native_to_celestial_matrix(lon, lat, lon_pole)
-    return _sky_rotation_evaluator(matrix.T if type(model) is am.RotateNative2Celestial else matrix)
+    return _sky_rotation_evaluator(_rotation_matrix(model).T)
 
 
 def plane_to_lon_lat(matrix: np.ndarray, x: np.ndarray, y: np.ndarray):
@@ -308,8 +304,6 @@ def _try_compile(model: Any, stop_at_plane: bool):
     if stages is None:
         return None
     try:
-        if len(stages) == 1:
-            return _compile(stages[0], stop_at_plane)
         return _compile_chain([s for m in stages for s in _chain_stages(m)], stop_at_plane)
     except _Unsupported:
         return None
@@ -403,14 +397,7 @@ def _compile_chain(stages: Sequence[Model], stop_at_plane: bool) -> tuple[Evalua
         step, planes = _compile(stages[k], stop_at_plane and k == len(stages) - 1)
         steps.append(step)
         k += 1
-
-    def chain(*inputs):
-        values = inputs
-        for step in steps:
-            values = step(*values)
-        return tuple(values)
-
-    return chain, planes
+    return _in_turn(steps), planes
 
 
 def _is_tan_then_rotation(first: Model, second: Model) -> bool:
@@ -627,7 +614,8 @@ def _turn(angle: float) -> np.ndarray:
 
 
 def _to_degrees_lon_lat(x, y, z):
-    """(lon in [0, 360), lat) in degrees of a (not necessarily unit) vector."""
+    """(lon in [0, 360], lat) in degrees of a (not necessarily unit) vector;
+    a tiny negative longitude becomes 360.0 when 360 is added, as in astropy."""
     lon = np.rad2deg(np.arctan2(y, x))
     lon[lon < 0] += 360.0
     lat = np.rad2deg(np.arctan2(z, np.hypot(x, y)))
@@ -648,13 +636,14 @@ def _sky_rotation(model):
 
 
 def _sky_rotation_evaluator(matrix: np.ndarray) -> Evaluator:
-    def rotation(lon, lat):
-        lon, lat = np.deg2rad(lon), np.deg2rad(lat)
-        cos_lat = np.cos(lat)
-        vector = (cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat))
-        return _to_degrees_lon_lat(*_rotate(matrix, *vector))
+    return lambda lon, lat: _to_degrees_lon_lat(*_rotate(matrix, *_unit_vector(lon, lat)))
 
-    return rotation
+
+def _unit_vector(lon, lat):
+    """Cartesian unit vector of (lon, lat) in degrees."""
+    lon, lat = np.deg2rad(lon), np.deg2rad(lat)
+    cos_lat = np.cos(lat)
+    return cos_lat * np.cos(lon), cos_lat * np.sin(lon), np.sin(lat)
 
 
 def _native_vector(x, y):

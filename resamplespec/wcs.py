@@ -61,7 +61,7 @@ from gwcs import coordinate_frames as cf
 
 from .dqflags import DEFAULT_GOOD_BITS, good_pixel_mask
 from .models import SpectralImage
-from .options import parse_output_shape
+from .options import parse_output_shape, validate_n_jobs
 from .pixmap import InputSamples, bounding_box_limits, sample_inputs
 from .pixmap import _steps as _pipeline_steps
 from .transforms import compile_inverse, compile_transform
@@ -643,14 +643,7 @@ def _apply(transform: Any, *inputs: Any) -> tuple[np.ndarray, ...]:
     """``transform(*inputs)`` as 1D float64 arrays, through numpy arithmetic
     (:func:`resamplespec.transforms.compile_transform`) when the transform
     allows: astropy's checks cost milliseconds per call even for one point."""
-    arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, np.float64)) for v in inputs))
-    evaluate = compile_transform(transform)
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = evaluate(*arrays) if evaluate is not None else transform(*arrays)
-    if not isinstance(values, tuple):
-        values = (values,)
-    return tuple(np.asarray(v, dtype=np.float64) for v in values)
+    return _call(compile_transform(transform) or transform, inputs)
 
 
 def _apply_inverse(wcs: Any, start: str, end: str, *inputs: Any) -> tuple[np.ndarray, ...]:
@@ -663,14 +656,19 @@ def _apply_inverse(wcs: Any, start: str, end: str, *inputs: Any) -> tuple[np.nda
     NotImplementedError
         The transform has no inverse.
     """
-    steps, _ = _pipeline_steps(wcs, start, end)
-    inverse = compile_inverse(steps)
-    if inverse is None:
-        return _apply(wcs.get_transform(end, start), *inputs)
+    inverse = compile_inverse(_pipeline_steps(wcs, start, end)[0])
+    return _call(inverse or wcs.get_transform(end, start), inputs)
+
+
+def _call(function: Any, inputs: Sequence[Any]) -> tuple[np.ndarray, ...]:
+    """``function(*inputs)`` on 1D float64 arrays, quietly, as a tuple of arrays."""
     arrays = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, np.float64)) for v in inputs))
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        return tuple(np.asarray(v, dtype=np.float64) for v in inverse(*arrays))
+        values = function(*arrays)
+    if not isinstance(values, tuple):
+        values = (values,)
+    return tuple(np.asarray(v, dtype=np.float64) for v in values)
 
 
 def _dispersion_column(index: int, dispersion_axis: int) -> tuple:
@@ -1211,7 +1209,7 @@ def build_output_grid(
         hands it out (once) instead of evaluating the WCS again.
     n_jobs : int
         Threads that evaluate the inputs' WCSs (numpy releases the GIL in
-        that arithmetic); the grid does not depend on it.
+        that arithmetic), -1 for every core; the grid does not depend on it.
 
     Returns
     -------
@@ -1286,6 +1284,7 @@ def build_output_grid(
     if pixel_scale is not None:
         pixel_scale = _positive("pixel_scale", pixel_scale)
     size = parse_output_shape(output_shape)
+    n_jobs = validate_n_jobs(n_jobs)
     images = _as_images(images)
     first = images[0]
     label = _name(first, 0)

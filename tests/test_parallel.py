@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
 from resamplespec import drizzler as drizzler_module
 from resamplespec.options import available_cores, validate_n_jobs
+from resamplespec.wcs import build_output_grid
 
 resample_module = importlib.import_module("resamplespec.resample")
 
@@ -166,6 +167,8 @@ def test_n_jobs_below_one_is_refused(bad):
         resample(datasets.lamp(shape=(8, 20)), n_jobs=bad)
     with pytest.raises(ValueError, match="n_jobs"):
         Drizzler((4, 4), n_jobs=bad)
+    with pytest.raises(ValueError, match="n_jobs"):
+        build_output_grid(datasets.lamp(shape=(8, 20)), n_jobs=bad)
 
 
 @pytest.mark.parametrize("bad", [True, False, 1.5, 2.0, "2", None])
@@ -174,6 +177,8 @@ def test_n_jobs_that_is_no_integer_is_refused(bad):
         validate_n_jobs(bad)
     with pytest.raises(TypeError, match="n_jobs"):
         resample(datasets.lamp(shape=(8, 20)), n_jobs=bad)
+    with pytest.raises(TypeError, match="n_jobs"):
+        build_output_grid(datasets.lamp(shape=(8, 20)), n_jobs=bad)
 
 
 def test_minus_one_means_every_core_this_process_may_use():
