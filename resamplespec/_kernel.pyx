@@ -27,7 +27,8 @@ cdef extern from "rsp_kernel.h" nogil:
 
     ctypedef struct rsp_output:
         int64_t nx, ny
-        int64_t row_min, row_max
+        int64_t row_min, row_max, col_min, col_max
+        int64_t origin_row, origin_col, stride
         double *sum_wd
         double *sum_w
         double *sum_var[8]
@@ -68,7 +69,7 @@ MAX_VARIANCES = RSP_MAX_VARIANCES
 
 _STATUS_MESSAGES = {
     1: "image dimensions are too small for the kernel",
-    2: "the input section or output row band lies outside the arrays",
+    2: "the input section or the output window lies outside the arrays",
     3: "invalid kernel, pixfrac, variance count or variance mode",
 }
 
@@ -91,14 +92,19 @@ def drizzle_add(
     int32_t[:, ::1] context,
     int32_t context_bit,
     uint32_t[:, ::1] dq_out,
-    tuple row_band,
+    tuple out_shape,
+    tuple window,
+    tuple origin,
     bint per_pixel_corners=False,
 ):
     """Drizzle one image onto the accumulators; returns (drawn, skipped).
 
     ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
-    ``row_band`` is (row_min, row_max), the output rows written.
+    ``out_shape`` (ny, nx) the whole output grid; ``window`` (row_min,
+    row_max, col_min, col_max) the output pixels written; ``origin`` (row,
+    col) the grid pixel held by element [0, 0] of every accumulator, all of
+    one shape (the whole grid, or part of it that holds the window).
     ``per_pixel_corners`` maps the footprint corners of every pixel on its own
     instead of sharing them between neighbours (pixfrac = 1): same numbers,
     slower; for tests.
@@ -138,9 +144,14 @@ def drizzle_add(
     inp.iscale = iscale
     inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
 
-    out.nx = sum_wd.shape[1]
-    out.ny = sum_wd.shape[0]
-    out.row_min, out.row_max = row_band
+    out.ny, out.nx = out_shape
+    out.row_min, out.row_max, out.col_min, out.col_max = window
+    out.origin_row, out.origin_col = origin
+    out.stride = sum_wd.shape[1]
+    # the C core checks the window against the grid and the storage's start
+    # and width; its height is checked here
+    if out.origin_row + sum_wd.shape[0] < out.row_max:
+        raise ValueError("the accumulators do not hold the output window")
     out.sum_wd = &sum_wd[0, 0]
     out.sum_w = &sum_w[0, 0]
     for m in range(inp.n_variances):
@@ -148,7 +159,7 @@ def drizzle_add(
         acc_view = sum_var[m]
         if var_view.shape[0] != inp.ny or var_view.shape[1] != inp.nx:
             raise ValueError("a variance array does not match data")
-        if acc_view.shape[0] != out.ny or acc_view.shape[1] != out.nx:
+        if acc_view.shape[0] != sum_wd.shape[0] or acc_view.shape[1] != sum_wd.shape[1]:
             raise ValueError("a variance accumulator does not match the output")
         keep.append(var_view)
         keep.append(acc_view)
@@ -156,18 +167,18 @@ def drizzle_add(
         out.sum_var[m] = &acc_view[0, 0]
     out.sum_w_input = NULL
     if sum_w_input is not None:
-        if sum_w_input.shape[0] != out.ny or sum_w_input.shape[1] != out.nx:
+        if sum_w_input.shape[0] != sum_wd.shape[0] or sum_w_input.shape[1] != sum_wd.shape[1]:
             raise ValueError("per-input weight accumulator does not match the output")
         out.sum_w_input = &sum_w_input[0, 0]
     out.context = NULL
     out.context_bit = context_bit
     if context is not None:
-        if context.shape[0] != out.ny or context.shape[1] != out.nx:
+        if context.shape[0] != sum_wd.shape[0] or context.shape[1] != sum_wd.shape[1]:
             raise ValueError("context plane does not match the output")
         out.context = &context[0, 0]
     out.dq = NULL
     if dq_out is not None:
-        if dq_out.shape[0] != out.ny or dq_out.shape[1] != out.nx:
+        if dq_out.shape[0] != sum_wd.shape[0] or dq_out.shape[1] != sum_wd.shape[1]:
             raise ValueError("output dq does not match the output")
         out.dq = &dq_out[0, 0]
 

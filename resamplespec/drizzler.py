@@ -37,18 +37,21 @@ _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
 
-# Row bands (n_jobs > 1).  The bands share this Drizzler's accumulators:
-# each kernel call writes only its own rows (the C core guards every
-# deposit by the row band), so threads never write the same pixel, and the
-# kernel picks a footprint's overlap path from the whole output, never from
-# the band, so every pixel gets the same arithmetic as in one pass.
-# Bands are used only if the input section of the largest band holds at
-# most this share of the first input's pixels: on a strongly curved or
-# tilted trace every band needs almost every input row, and banded passes
-# would then cost more than one pass (each band computes the footprints of
-# the pixels it needs, wherever they land).
+# Bands (n_jobs > 1): the window split into bands of output rows or of
+# output columns.  The bands share this Drizzler's accumulators: each kernel
+# call writes only its own band (the C core guards every deposit by its
+# window), so threads never write the same pixel, and the kernel picks a
+# footprint's overlap path from the whole output, never from the band, so
+# every pixel gets the same arithmetic as in one pass.  Of the two
+# directions the one whose largest band needs the smaller input section is
+# taken (on a slit, across the dispersion: columns of wavelength), and bands
+# are used only if that section holds at most this share of the first
+# input's pixels: on a strongly curved or tilted trace every band needs
+# almost every input pixel, and banded passes would then cost more than one
+# pass (each band computes the footprints of the pixels it needs, wherever
+# they land).
 _BAND_SHARE_LIMIT = 0.75
-# Fewest output rows worth a band of their own.
+# Fewest output rows (or columns) worth a band of their own.
 _MIN_BAND_ROWS = 4
 
 
@@ -64,7 +67,7 @@ class AddCounts(NamedTuple):
 
 @dataclass(frozen=True)
 class DrizzleResult:
-    """The resampled arrays, all of shape ``out_shape`` (``con``: planes first)."""
+    """The resampled arrays, all of the Drizzler's ``shape`` (``con``: planes first)."""
 
     data: np.ndarray
     wht: np.ndarray
@@ -109,10 +112,19 @@ class Drizzler:
         Keep the context image: bit ``k % 32`` of plane ``k // 32`` marks the
         output pixels input ``k`` contributed to.
     n_jobs : int
-        Threads that share each :meth:`add`: the output rows are split into
-        up to ``n_jobs`` bands (at least 4 rows each) drizzled in parallel;
-        -1 uses every core.  The results are identical, bit for bit, to
-        ``n_jobs=1``.
+        Threads that share each :meth:`add`: the output rows or columns are
+        split into up to ``n_jobs`` bands (at least 4 rows or columns each)
+        drizzled in parallel; -1 uses every core.  The results are
+        identical, bit for bit, to ``n_jobs=1``.
+    window : (row_start, row_stop, col_start, col_stop), optional
+        Drizzle only the output pixels of rows ``row_start:row_stop`` and
+        columns ``col_start:col_stop`` of the ``out_shape`` grid: the
+        accumulators and the results hold only that window (``shape``), and
+        their values are those of the same pixels of a Drizzler of the
+        whole grid, bit for bit.  A grid too large for memory can so be
+        drizzled window by window; inputs are best given with the section
+        (``xmin``...) of the pixels that reach the window.  Default: the
+        whole grid.
 
     Notes
     -----
@@ -127,10 +139,10 @@ class Drizzler:
     A Drizzler is not thread-safe, but separate Drizzlers may run in
     separate threads: the kernel releases the GIL.
 
-    With ``n_jobs > 1`` every band writes its own rows of the same
-    accumulators (no memory per band), and drizzles only the input pixels
-    whose footprints can reach its rows.  Input pixels near a band edge are
-    mapped by both bands, so the work grows by a few rows per band.
+    With ``n_jobs > 1`` every band writes its own rows (or columns) of the
+    same accumulators (no memory per band), and drizzles only the input
+    pixels whose footprints can reach it.  Input pixels near a band edge
+    are mapped by both bands, so the work grows by a few pixels per band.
 
     Examples
     --------
@@ -158,8 +170,14 @@ class Drizzler:
         propagate_dq: bool = False,
         context: bool = True,
         n_jobs: int = 1,
+        window: tuple[int, int, int, int] | None = None,
     ) -> None:
         self.out_shape = _validate_shape(out_shape)
+        #: the output pixels drawn: (row_start, row_stop, col_start, col_stop)
+        self.window = _validate_window(window, self.out_shape)
+        row_start, row_stop, col_start, col_stop = self.window
+        #: shape of the accumulators and of every result: the window's
+        self.shape = (row_stop - row_start, col_stop - col_start)
         self.kernel = validate_kernel(kernel)
         self.pixfrac = validate_pixfrac(pixfrac)
         self.fillval = fillval
@@ -169,10 +187,10 @@ class Drizzler:
         self.propagate_dq = validate_flag("propagate_dq", propagate_dq)
         self.context = validate_flag("context", context)
 
-        self._sum_wd = np.zeros(self.out_shape, dtype=np.float64)
-        self._sum_w = np.zeros(self.out_shape, dtype=np.float64)
+        self._sum_wd = np.zeros(self.shape, dtype=np.float64)
+        self._sum_w = np.zeros(self.shape, dtype=np.float64)
         self._sum_var = tuple(
-            np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
+            np.zeros(self.shape, dtype=np.float64) for _ in range(self.n_variances)
         )
         self._var_wt: tuple[np.ndarray, ...] = ()
         if self.variance_mode == "reference" and self.n_variances:
@@ -180,11 +198,11 @@ class Drizzler:
             # sums of W**2 var and W, one W sum per variance as the mask of
             # valid values differs between them.
             self._input_var = tuple(
-                np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
+                np.zeros(self.shape, dtype=np.float64) for _ in range(self.n_variances)
             )
-            self._input_w = np.zeros(self.out_shape, dtype=np.float64)
+            self._input_w = np.zeros(self.shape, dtype=np.float64)
             self._var_wt = tuple(
-                np.zeros(self.out_shape, dtype=np.float64) for _ in range(self.n_variances)
+                np.zeros(self.shape, dtype=np.float64) for _ in range(self.n_variances)
             )
         # Reference mode folds an input's variances into the cross-input sums
         # only when the next input arrives; finish() counts a pending input
@@ -194,12 +212,12 @@ class Drizzler:
         self._has_pending = False
         self._has_folded = False
         self._context_planes: list[np.ndarray] = []
-        self._dq = np.zeros(self.out_shape, dtype=np.uint32) if self.propagate_dq else None
+        self._dq = np.zeros(self.shape, dtype=np.uint32) if self.propagate_dq else None
         self.n_inputs = 0
         self.n_jobs = validate_n_jobs(n_jobs)
-        # the (first, stop) output rows of each band for n_jobs > 1, laid out
-        # at the first add(), when the rows the inputs fall on are known
-        self._bands: list[tuple[int, int]] = []
+        # the windows of the bands for n_jobs > 1, laid out at the first
+        # add(), when the pixels the inputs fall on are known
+        self._bands: list[tuple[int, int, int, int]] = []
 
     def add(
         self,
@@ -289,23 +307,23 @@ class Drizzler:
                 data, pixmap, weights, variances, dq
             )
 
+        point = self.kernel == "point"
         if self.n_jobs > 1 and self.n_inputs == 0:
-            self._bands = _row_bands(self.out_shape[0], self.n_jobs, pixmap)
-        if self._bands:
-            sections = _band_sections(pixmap, section, self._bands,
-                                      point=self.kernel == "point")
-            if self.n_inputs == 0 and not _bands_pay(sections, section):
-                self._bands = []  # one pass, for this and every later input
+            self._bands, sections = _best_bands(self.window, self.n_jobs, pixmap, section,
+                                                point=point, out_shape=self.out_shape)
+        elif self._bands:
+            sections = window_sections(pixmap, section, self._bands, point=point,
+                                       out_shape=self.out_shape)
         context = self._begin_input()
 
-        def run(band_section, rows):
+        def run(band_section, band):
             if band_section is None:  # no footprint reaches the band
                 return 0, 0
             return self._kernel_pass(data, pixmap, weights, variances, dq, iscale,
-                                     band_section, context, rows)
+                                     band_section, context, band)
 
         if not self._bands:
-            counts = [run(section, (0, self.out_shape[0]))]
+            counts = [run(section, self.window)]
         else:
             with ThreadPoolExecutor(len(self._bands),
                                     thread_name_prefix="drizzle-band") as pool:
@@ -329,7 +347,7 @@ class Drizzler:
         context_plane = None
         if self.context:
             if plane == len(self._context_planes):
-                self._context_planes.append(np.zeros(self.out_shape, dtype=np.int32))
+                self._context_planes.append(np.zeros(self.shape, dtype=np.int32))
             context_plane = self._context_planes[plane]
         # Bit 31 is the sign bit of int32: wrap it as the reference does.
         context_bit = int(np.uint32(1 << bit).view(np.int32))
@@ -338,9 +356,10 @@ class Drizzler:
         return context_plane, context_bit
 
     def _kernel_pass(self, data, pixmap, weights, variances, dq, iscale, section, context,
-                     rows):
-        """One kernel call on output rows ``rows`` = (first, stop) of checked
-        arrays; ``context``: the (plane, bit) of :meth:`_begin_input`."""
+                     band):
+        """One kernel call writing the output pixels of ``band`` (a window
+        inside this Drizzler's), of checked arrays; ``context``: the (plane,
+        bit) of :meth:`_begin_input`."""
         context_plane, context_bit = context
         per_input = self._per_input_variances
         drawn, skipped = _kernel.drizzle_add(
@@ -361,7 +380,9 @@ class Drizzler:
             context_plane,
             context_bit,
             self._dq if dq is not None else None,
-            rows,
+            self.out_shape,
+            band,
+            (self.window[0], self.window[2]),
         )
         return int(drawn), int(skipped)
 
@@ -405,13 +426,13 @@ class Drizzler:
                 self._input_w if self._has_pending else None,
                 ivm,
                 constant,
-                self.out_shape,
+                self.shape,
             )
         else:
             variances = ()
         con = None
         if self.context:
-            planes = self._context_planes or [np.zeros(self.out_shape, dtype=np.int32)]
+            planes = self._context_planes or [np.zeros(self.shape, dtype=np.int32)]
             con = np.stack(planes)
         dq = self._dq.copy() if self._dq is not None else None
         return DrizzleResult(data=data, wht=wht, con=con, variances=variances, dq=dq)
@@ -436,6 +457,26 @@ def _validate_shape(out_shape):
         raise ValueError(f"out_shape must be a pair of positive integers (ny, nx), "
                          f"got {out_shape!r}")
     return int(dims[0]), int(dims[1])
+
+
+def _validate_window(window, out_shape):
+    ny, nx = out_shape
+    if window is None:
+        return (0, ny, 0, nx)
+    try:
+        bounds = tuple(window)
+    except TypeError:
+        bounds = ()
+    if len(bounds) != 4 or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in bounds
+    ):
+        raise TypeError(f"window must be four integers (row_start, row_stop, col_start, "
+                        f"col_stop), got {window!r}")
+    row_start, row_stop, col_start, col_stop = (int(n) for n in bounds)
+    if not (0 <= row_start < row_stop <= ny and 0 <= col_start < col_stop <= nx):
+        raise ValueError(f"window={window!r} is not a non-empty part of the {ny} x {nx} "
+                         f"output grid (rows 0 to {ny}, columns 0 to {nx})")
+    return row_start, row_stop, col_start, col_stop
 
 
 def _check_numeric(name, array):
@@ -565,69 +606,109 @@ def _pad_thin_arrays(data, pixmap, weights, variances, dq, ny, nx):
     )
 
 
-def _row_bands(n_rows: int, n_jobs: int, pixmap: np.ndarray) -> list[tuple[int, int]]:
-    """Up to ``n_jobs`` bands of output rows as (first, stop) pairs, with
-    about equal numbers of the pixel centres of ``pixmap`` in each; none when
-    one band would do."""
-    n_bands = min(n_jobs, n_rows // _MIN_BAND_ROWS)
+def _best_bands(window, n_jobs, pixmap, section, *, point, out_shape):
+    """The bands of ``window`` for ``n_jobs`` threads and the input section
+    of each: bands of rows or of columns, whichever needs the smaller input
+    section for its largest band; none when one pass pays better (see
+    ``_BAND_SHARE_LIMIT``)."""
+    best = None
+    for axis in (0, 1):
+        bands = _bands_along(window, axis, n_jobs, pixmap)
+        if not bands:
+            continue
+        sections = window_sections(pixmap, section, bands, point=point, out_shape=out_shape)
+        largest = max((_section_size(part) for part in sections if part is not None),
+                      default=0)
+        if best is None or largest < best[0]:
+            best = (largest, bands, sections)
+    if best is None or best[0] > _BAND_SHARE_LIMIT * _section_size(section):
+        return [], None
+    return best[1], best[2]
+
+
+def _section_size(section) -> int:
+    xmin, xmax, ymin, ymax = section
+    return (xmax - xmin + 1) * (ymax - ymin + 1)
+
+
+def _bands_along(window, axis, n_jobs, pixmap):
+    """Up to ``n_jobs`` bands of ``window``, split along ``axis`` (0: rows,
+    1: columns), as windows, with about equal numbers of the pixel centres
+    of ``pixmap`` in each; none when one band would do."""
+    first, stop = window[2 * axis], window[2 * axis + 1]
+    n_lines = stop - first
+    n_bands = min(n_jobs, n_lines // _MIN_BAND_ROWS)
     if n_bands < 2:
         return []
     with np.errstate(invalid="ignore"):
-        y = np.floor(pixmap[..., 1].ravel() + 0.5)
-        y = y[(y >= 0) & (y < n_rows)]  # NaN compares False: dropped
-    counts = np.bincount(y.astype(np.intp), minlength=n_rows)
+        # pixmap holds (x, y): columns are its component 0, rows component 1
+        line = np.floor(pixmap[..., 1 - axis].ravel() + 0.5) - first
+        line = line[(line >= 0) & (line < n_lines)]  # NaN compares False: dropped
+    counts = np.bincount(line.astype(np.intp), minlength=n_lines)
     cumulative = np.cumsum(counts)
     edges = [0]
     for k in range(1, n_bands):
         edge = int(np.searchsorted(cumulative, k * cumulative[-1] / n_bands)) + 1
-        # every band keeps at least _MIN_BAND_ROWS rows
+        # every band keeps at least _MIN_BAND_ROWS lines
         low = edges[-1] + _MIN_BAND_ROWS
-        high = n_rows - (n_bands - k) * _MIN_BAND_ROWS
+        high = n_lines - (n_bands - k) * _MIN_BAND_ROWS
         edges.append(min(max(edge, low), high))
-    edges.append(n_rows)
-    return list(zip(edges[:-1], edges[1:], strict=True))
+    edges.append(n_lines)
+    bands = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        band = list(window)
+        band[2 * axis], band[2 * axis + 1] = first + lo, first + hi
+        bands.append(tuple(band))
+    return bands
 
 
-def _bands_pay(sections, section) -> bool:
-    """Whether the largest band's input section is a small enough share of
-    ``section`` (see ``_BAND_SHARE_LIMIT``)."""
-    def size(part):
-        xmin, xmax, ymin, ymax = part
-        return (xmax - xmin + 1) * (ymax - ymin + 1)
-
-    largest = max((size(part) for part in sections if part is not None), default=0)
-    return largest <= _BAND_SHARE_LIMIT * size(section)
-
-
-def _band_sections(pixmap, section, bands, *, point):
-    """For each band of output rows, the input section holding every pixel
-    whose footprint may reach those rows (None: no pixel does).
+def window_sections(pixmap, section, windows, *, point, out_shape=None):
+    """For each output window (row_start, row_stop, col_start, col_stop),
+    the part of input ``section`` (xmin, xmax, ymin, ymax) holding every
+    pixel whose footprint may reach the window (None: no pixel does).
+    ``out_shape``: the output grid, when known: a direction in which no
+    window is narrower than the grid then costs nothing.
 
     The bound is generous, never tight: an interior footprint corner is a
     convex combination of the pixel map over the pixel's 3 x 3 neighbourhood
     (clipped at the image edge), and an edge pixel's corners are extrapolated
     from the same values by at most 1.75 times their spread, so every corner
-    lies within the neighbourhood's range widened by twice its spread; a row
-    of slack is added on each side.  A neighbourhood holding a non-finite
-    value gives a footprint the kernel skips, so those pixels are left out.
+    lies within the neighbourhood's range widened by twice its spread; a
+    pixel of slack is added on each side.  A neighbourhood holding a
+    non-finite value gives a footprint the kernel skips, so those pixels are
+    left out.  The point kernel needs only each pixel's own centre.
     """
     xmin, xmax, ymin, ymax = section
-    y = pixmap[ymin:ymax + 1, xmin:xmax + 1, 1]
+    limits = (0, np.inf, 0, np.inf) if out_shape is None else (0, out_shape[0], 0, out_shape[1])
+    reach = []  # per output axis (rows, columns): first and last line reached
     # Pixel maps come from the caller: inf - inf and the like mean "unusable".
     with np.errstate(invalid="ignore", over="ignore"):
-        if point:
-            low = high = y
-        else:
-            low, high = _neighbourhood_range(pixmap[..., 1], section)
-            spread = high - low
-            low, high = low - 2.0 * spread, high + 2.0 * spread
-        usable = np.isfinite(low) & np.isfinite(high)
-        # Output row k spans [k - 0.5, k + 0.5).
-        first_row = np.floor(np.where(usable, low, 0.0) + 0.5)
-        last_row = np.floor(np.where(usable, high, -1.0) + 0.5)
+        for axis, component in ((0, 1), (1, 0)):  # rows: y; columns: x
+            if all(w[2 * axis] <= limits[2 * axis] and w[2 * axis + 1] >= limits[2 * axis + 1]
+                   for w in windows):
+                reach.append(None)  # every window spans the grid this way
+                continue
+            if point:
+                low = high = pixmap[ymin:ymax + 1, xmin:xmax + 1, component]
+            else:
+                low, high = _neighbourhood_range(pixmap[..., component], section)
+                spread = high - low
+                low, high = low - 2.0 * spread, high + 2.0 * spread
+            usable = np.isfinite(low) & np.isfinite(high)
+            # Output line k spans [k - 0.5, k + 0.5).
+            reach.append((usable,
+                          np.floor(np.where(usable, low, 0.0) + 0.5),
+                          np.floor(np.where(usable, high, -1.0) + 0.5)))
+    if reach == [None, None]:  # whole-grid windows: the whole section
+        return [tuple(section) for _ in windows]
+    usable = np.logical_and.reduce([part[0] for part in reach if part is not None])
     sections = []
-    for first, stop in bands:
-        reaches = usable & (last_row >= first - 1) & (first_row <= stop)
+    for window in windows:
+        reaches = usable
+        for axis, part in enumerate(reach):
+            if part is not None:
+                start, stop = window[2 * axis], window[2 * axis + 1]
+                reaches = reaches & (part[2] >= start - 1) & (part[1] <= stop)
         rows = np.flatnonzero(reaches.any(axis=1))
         if rows.size == 0:
             sections.append(None)

@@ -97,6 +97,17 @@ static inline void deposit(rsp_output *out, int n_variances, int variance_mode,
     }
 }
 
+/* Element of output pixel (ix, iy) in the accumulators (see rsp_output). */
+static inline int64_t out_index(const rsp_output *out, int64_t ix, int64_t iy)
+{
+    return (iy - out->origin_row) * out->stride + (ix - out->origin_col);
+}
+
+static inline int in_window(const rsp_output *out, int64_t ix, int64_t iy)
+{
+    return iy >= out->row_min && iy < out->row_max && ix >= out->col_min && ix < out->col_max;
+}
+
 /*
  * Output indices of the pixels meeting [lo, hi] (pixel k spans
  * [k - 0.5, k + 0.5)), clamped to [first, last]; returns 0 when none.  The
@@ -258,8 +269,9 @@ static inline void pixel_corners(const rsp_input *in, double h, int64_t i, int64
  * The common case, tried first: the footprint lies inside the output,
  * meets exactly 2 x 2 output pixels and has one corner in each
  * (four_cell_areas).  The choice of path looks at the whole output, never
- * at the row band, so that a pixel's overlaps are the same numbers whatever
- * the bands: a band only decides which of them it writes.  Returns 1 if it did and the pixel was drawn,
+ * at the window, so that a pixel's overlaps are the same numbers whatever
+ * the windows: a window only decides which of them it writes.  Returns 1 if
+ * it did and the pixel was drawn,
  * setting *hit; 0 to hand the footprint to the general path.  The bounding
  * box is already known to be finite.
  */
@@ -306,13 +318,14 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
             w_cell[((right >> c) & 1) | (((above >> c) & 1) << 1)] = w;
         }
     }
-    const int64_t k0 = iy * out->nx + ix;
-    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max) {
-        /* Data and weight only, both rows in the band: straight sums.  A
-         * pixel left at weight 0 gets + 0.0, which changes no sum (they
-         * start at +0.0 and never become -0.0). */
+    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max && ix >= out->col_min &&
+        ix + 1 < out->col_max) {
+        /* Data and weight only, all four pixels in the window: straight
+         * sums.  A pixel left at weight 0 gets + 0.0, which changes no sum
+         * (they start at +0.0 and never become -0.0). */
+        const int64_t k0 = out_index(out, ix, iy);
         double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
-        const int64_t up = out->nx;
+        const int64_t up = out->stride;
         wd[0] += w_cell[0] * v->d;
         wd[1] += w_cell[1] * v->d;
         wd[up] += w_cell[2] * v->d;
@@ -325,9 +338,9 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
         return 1;
     }
     for (int c = 0; c < 4; ++c) {
-        const int64_t row = iy + (c >> 1);
-        if (w_cell[c] > 0.0 && row >= out->row_min && row < out->row_max) {
-            deposit(out, in->n_variances, par->variance_mode, k0 + (c >> 1) * out->nx + (c & 1),
+        const int64_t col = ix + (c & 1), row = iy + (c >> 1);
+        if (w_cell[c] > 0.0 && in_window(out, col, row)) {
+            deposit(out, in->n_variances, par->variance_mode, out_index(out, col, row),
                     w_cell[c], v);
             *hit = 1;
         }
@@ -343,7 +356,6 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
                           const double x[4], const double y[4], double weight,
                           const pixel_values *v)
 {
-    const int64_t last_col = out->nx - 1, last_row = out->row_max - 1;
     /* The area involves all eight coordinates, and a NaN or infinity in any
      * of them makes it NaN or infinite (inf - inf, inf * 0, or inf left
      * standing): a finite non-zero area proves the corners finite. */
@@ -379,16 +391,19 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
     if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
         return 0;
     }
-    /* Rows [iy0, iy1] meet the footprint inside the output; [band0, band1]
-     * of them lie in the row band and are written. */
+    /* Columns [ix0, ix1] and rows [iy0, iy1] meet the footprint inside the
+     * output; columns [col0, col1] and rows [row0, row1] of them lie in the
+     * window and are written. */
     int64_t ix0, ix1, iy0, iy1;
-    if (!index_range(xlo, xhi, 0, last_col, &ix0, &ix1) ||
+    if (!index_range(xlo, xhi, 0, out->nx - 1, &ix0, &ix1) ||
         !index_range(ylo, yhi, 0, out->ny - 1, &iy0, &iy1)) {
         return 0;
     }
-    const int64_t band0 = iy0 > out->row_min ? iy0 : out->row_min;
-    const int64_t band1 = iy1 < last_row ? iy1 : last_row;
-    if (band0 > band1) {
+    const int64_t col0 = ix0 > out->col_min ? ix0 : out->col_min;
+    const int64_t col1 = ix1 < out->col_max - 1 ? ix1 : out->col_max - 1;
+    const int64_t row0 = iy0 > out->row_min ? iy0 : out->row_min;
+    const int64_t row1 = iy1 < out->row_max - 1 ? iy1 : out->row_max - 1;
+    if (col0 > col1 || row0 > row1) {
         return 0;
     }
     if (!rsp_quad_usable(x, y, area)) {
@@ -426,13 +441,13 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
         } else {
             rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
         }
-        for (int64_t c = 0; c < ncols; ++c) {
-            for (int64_t r = band0 - iy0; r <= band1 - iy0; ++r) {
+        for (int64_t c = col0 - ix0; c <= col1 - ix0; ++c) {
+            for (int64_t r = row0 - iy0; r <= row1 - iy0; ++r) {
                 const double a = cells[c][r];
                 const double w = a * scale;
                 if (fabs(a) > tiny && w > 0.0) {
                     deposit(out, in->n_variances, par->variance_mode,
-                            (iy0 + r) * out->nx + ix0 + c, w, v);
+                            out_index(out, ix0 + c, iy0 + r), w, v);
                     hit = 1;
                 }
             }
@@ -441,7 +456,7 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
     }
     rsp_edge edges[4];
     rsp_quad_edges(x, y, edges);
-    for (int64_t ix = ix0; ix <= ix1; ++ix) {
+    for (int64_t ix = col0; ix <= col1; ++ix) {
         rsp_column_edge column[4];
         const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
         if (n_edges == 0) {
@@ -449,13 +464,13 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
         }
         /* Each row's overlap depends on its own boundaries only, not on
          * where the walk starts. */
-        double r = (double)band0 - 0.5;
+        double r = (double)row0 - 0.5;
         rsp_column_start(column, n_edges, r);
-        for (int64_t iy = band0; iy <= band1; ++iy, r += 1.0) {
+        for (int64_t iy = row0; iy <= row1; ++iy, r += 1.0) {
             const double a = rsp_column_next_row(column, n_edges, r);
             const double w = a * scale;
             if (fabs(a) > tiny && w > 0.0) {
-                deposit(out, in->n_variances, par->variance_mode, iy * out->nx + ix, w, v);
+                deposit(out, in->n_variances, par->variance_mode, out_index(out, ix, iy), w, v);
                 hit = 1;
             }
         }
@@ -521,7 +536,7 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
 static void add_point(const rsp_input *in, const rsp_params *par, rsp_output *out,
                       rsp_counts *counts)
 {
-    const int64_t last_col = out->nx - 1, last_row = out->row_max - 1;
+    const int64_t last_col = out->col_max - 1, last_row = out->row_max - 1;
     pixel_values v;
     double weight;
 
@@ -532,9 +547,9 @@ static void add_point(const rsp_input *in, const rsp_params *par, rsp_output *ou
             int64_t ix, iy, unused;
             /* index_range with lo == hi finds the pixel holding the centre. */
             if (read_pixel(in, par, idx, &v, &weight) && isfinite(p[0]) && isfinite(p[1]) &&
-                index_range(p[0], p[0], 0, last_col, &ix, &unused) &&
+                index_range(p[0], p[0], out->col_min, last_col, &ix, &unused) &&
                 index_range(p[1], p[1], out->row_min, last_row, &iy, &unused)) {
-                deposit(out, in->n_variances, par->variance_mode, iy * out->nx + ix,
+                deposit(out, in->n_variances, par->variance_mode, out_index(out, ix, iy),
                         weight, &v);
                 ++counts->drawn;
             } else {
@@ -559,7 +574,14 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         in->xmin > in->xmax || in->ymin > in->ymax) {
         return RSP_ERR_BOUNDS;
     }
-    if (out->row_min < 0 || out->row_max > out->ny || out->row_min >= out->row_max) {
+    if (out->row_min < 0 || out->row_max > out->ny || out->row_min >= out->row_max ||
+        out->col_min < 0 || out->col_max > out->nx || out->col_min >= out->col_max) {
+        return RSP_ERR_BOUNDS;
+    }
+    /* The storage must start at or before the window and be wide enough
+     * for it; the caller guarantees that it has rows down to row_max. */
+    if (out->origin_row < 0 || out->origin_col < 0 || out->origin_row > out->row_min ||
+        out->origin_col > out->col_min || out->stride < out->col_max - out->origin_col) {
         return RSP_ERR_BOUNDS;
     }
     if (!(par->pixfrac > 0.0 && par->pixfrac <= 1.0) || in->n_variances < 0 ||

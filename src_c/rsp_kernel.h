@@ -41,7 +41,8 @@ enum rsp_variance_mode { RSP_VARIANCE_REFERENCE = 0, RSP_VARIANCE_EXACT = 1 };
 enum rsp_status {
     RSP_OK = 0,
     RSP_ERR_SHAPE = 1,    /* an image dimension is < 1 (or < 2 for square) */
-    RSP_ERR_BOUNDS = 2,   /* the input section lies outside the input image */
+    RSP_ERR_BOUNDS = 2,   /* the input section lies outside the input image, or
+                             the window outside the grid or its storage */
     RSP_ERR_ARGUMENT = 3  /* pixfrac, kernel, variance count or mode invalid */
 };
 
@@ -58,13 +59,22 @@ typedef struct {
 } rsp_input;
 
 typedef struct {
-    int64_t nx, ny;              /* output image size */
-    /* Output rows [row_min, row_max) receive contributions; others are left
-     * alone.  Threads that own disjoint row bands can therefore share the
+    int64_t nx, ny;              /* output image size (the whole grid) */
+    /* The window written: output rows [row_min, row_max) and columns
+     * [col_min, col_max) receive contributions; other pixels are left
+     * alone.  Threads that own disjoint windows can therefore share the
      * arrays without locks, and the values written do not depend on the
-     * band: any split of the rows gives the whole-output result bit for
-     * bit. */
-    int64_t row_min, row_max;
+     * window: any split of the grid gives the whole-output result bit for
+     * bit (the kernel chooses each footprint's arithmetic from the whole
+     * grid, never from the window). */
+    int64_t row_min, row_max, col_min, col_max;
+    /* Storage: output pixel (ix, iy) is element
+     *     (iy - origin_row) * stride + (ix - origin_col)
+     * of every array below, which must hold the window: the whole grid
+     * (origin 0, 0 and stride nx), or just the window (origin row_min,
+     * col_min and stride col_max - col_min), so that a grid too large for
+     * memory can be drizzled window by window. */
+    int64_t origin_row, origin_col, stride;
     double *sum_wd;
     double *sum_w;
     double *sum_var[RSP_MAX_VARIANCES]; /* n_variances of the input */
@@ -96,7 +106,7 @@ typedef struct {
 
 /*
  * Drizzle one input image onto the output accumulators.  Thread-safe for
- * distinct outputs or disjoint row bands; never reads or writes outside the
+ * distinct outputs or disjoint windows; never reads or writes outside the
  * arrays whatever values the pixmap holds (NaN, inf, huge, folded).
  * Returns an rsp_status.
  */

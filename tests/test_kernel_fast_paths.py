@@ -47,7 +47,8 @@ def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, secti
         section or (0, nx - 1, 0, ny - 1), SQUARE, variance_mode, pixfrac,
         sums["wd"], sums["w"], sums["var"], sums["w_input"] if extras else None,
         sums["context"] if extras else None, 1, None,
-        row_band or (0, out_shape[0]), per_pixel_corners=per_pixel_corners,
+        tuple(out_shape), (*(row_band or (0, out_shape[0])), 0, out_shape[1]), (0, 0),
+        per_pixel_corners=per_pixel_corners,
     )
     return sums, counts
 
@@ -309,7 +310,7 @@ def by_hand(inputs, out_shape, variance_weights, fill):
         ny, nx = data.shape
         _kernel.drizzle_add(data, pixmap, weights, variances, None, 1.0, (0, nx - 1, 0, ny - 1),
                             SQUARE, REFERENCE, 1.0, sum_wd, sum_w, input_var, input_w, None, 1,
-                            None, (0, out_shape[0]))
+                            None, tuple(out_shape), (0, *out_shape[:1], 0, out_shape[1]), (0, 0))
         constant = 1.0 if vw in (None, "ivm") else float(vw)
         _kernel.combine_reference_variances(input_var, input_w, vw == "ivm", constant, wsum, wt)
     return numpy_finish(sum_wd, sum_w, wsum, tuple(w * w for w in wt),

@@ -151,9 +151,9 @@ def test_only_the_products_are_alive_when_the_output_is_assembled(monkeypatch):
     assert products <= alive - base < products + 8 * n_out, (alive - base, products, n_out)
 
 
-def test_row_bands_add_no_accumulators():
-    # n_jobs > 1 splits each kernel pass into bands of output rows that
-    # write their own rows of the same accumulators: the memory is that of
+def test_bands_add_no_accumulators():
+    # n_jobs > 1 splits each kernel pass into bands of output rows or
+    # columns that write their own part of the same accumulators: the memory is that of
     # one pass, not one set of double-precision sums per band.
     from resamplespec import Drizzler
 

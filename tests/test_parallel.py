@@ -94,7 +94,7 @@ def _case(seed, ny, nx, n_inputs, scale, angle, curvature):
     variance_mode=st.sampled_from(["reference", "exact"]),
     n_jobs=st.integers(2, 5),
 )
-def test_row_bands_give_the_same_sums_bit_for_bit(
+def test_bands_give_the_same_sums_bit_for_bit(
         seed, ny, nx, n_inputs, scale, angle, curvature, kernel, pixfrac, variance_mode,
         n_jobs):
     pixmaps, inputs, out_shape = _case(seed, ny, nx, n_inputs, scale, angle, curvature)
@@ -116,8 +116,8 @@ def test_row_bands_give_the_same_sums_bit_for_bit(
 
 
 def test_bands_share_one_set_of_accumulators():
-    """Bands write their own rows of the Drizzler's accumulators (the kernel
-    guards every deposit by the row band): no band has memory of its own,
+    """Bands write their own rows or columns of the Drizzler's accumulators
+    (the kernel guards every deposit by its window): no band has memory of its own,
     and the sums are those of one pass."""
     for seed in range(6):
         pixmaps, inputs, out_shape = _case(seed, 12, 30, 2, 1.3, 0.3, 0.0)
@@ -126,12 +126,14 @@ def test_bands_share_one_set_of_accumulators():
         serial, _ = _drizzle(pixmaps, inputs, 1, **options)
         banded, _ = _drizzle(pixmaps, inputs, 3, **options)
         assert len(banded._bands) > 1
-        assert all(isinstance(first, int) and isinstance(stop, int)
-                   for first, stop in banded._bands)
+        assert all(isinstance(n, int) for band in banded._bands for n in band)
         assert np.array_equal(serial._sum_w, banded._sum_w)
         assert np.array_equal(serial._sum_wd, banded._sum_wd)
-        own = [k for first, stop in banded._bands for k in range(first, stop)]
-        assert own == list(range(out_shape[0]))  # the bands tile the rows
+        # the bands tile the grid: each output pixel is written by one band
+        owner = np.zeros(out_shape, dtype=int)
+        for row_start, row_stop, col_start, col_stop in banded._bands:
+            owner[row_start:row_stop, col_start:col_stop] += 1
+        assert (owner == 1).all()
 
 
 def test_more_than_32_inputs_fill_the_context_planes_of_every_band():
@@ -150,12 +152,27 @@ def test_more_than_32_inputs_fill_the_context_planes_of_every_band():
     assert results[0].data.tobytes() == results[1].data.tobytes()
 
 
-def test_an_output_too_short_for_bands_is_drizzled_in_one_pass():
-    drizzler = Drizzler((7, 50), n_jobs=4)
-    y, x = np.indices((5, 40), dtype=np.float64)
-    drizzler.add(np.ones((5, 40)), np.dstack([x + 2, y + 1]))
+def test_an_output_too_small_for_bands_is_drizzled_in_one_pass():
+    drizzler = Drizzler((7, 7), n_jobs=4)
+    y, x = np.indices((5, 5), dtype=np.float64)
+    drizzler.add(np.ones((5, 5)), np.dstack([x + 1, y + 1]))
     assert drizzler._bands == []
-    assert drizzler.finish().wht.sum() == pytest.approx(200.0)
+    assert drizzler.finish().wht.sum() == pytest.approx(25.0)
+
+
+def test_a_curved_slit_is_split_across_the_dispersion():
+    """A long slit whose trace bows by 10 rows: bands of output rows would
+    each need almost every input pixel, bands of columns (wavelengths) a
+    share each; the columns are chosen, and give the one-pass sums."""
+    y, x = np.indices((40, 600), dtype=np.float64)
+    pixmap = np.dstack([x + 0.5, y + 3.0 + 10.0 * ((x - 300.0) / 300.0) ** 2])
+    data = np.random.default_rng(2).normal(size=(40, 600))
+    one, two = Drizzler((56, 602)), Drizzler((56, 602), n_jobs=2)
+    for drizzler in (one, two):
+        drizzler.add(data, pixmap)
+    assert [band[:2] for band in two._bands] == [(0, 56), (0, 56)]
+    assert two._bands[0][3] == two._bands[1][2]
+    assert one.finish().data.tobytes() == two.finish().data.tobytes()
 
 
 @pytest.mark.parametrize("bad", [0, -2, -100])
@@ -315,14 +332,14 @@ def test_no_fork_while_another_thread_runs():
 
 def test_bands_only_where_they_pay():
     """Bands are kept when each needs a fraction of the input (a straight
-    trace), and dropped for one pass when every band would need nearly all
-    of it (a trace bowed by as much as the slit is long): the same sums
-    either way."""
-    y, x = np.indices((40, 200), dtype=np.float64)
-    data = np.ones((40, 200), dtype=np.float32)
+    image), and dropped for one pass when every band, of rows or of
+    columns, would need nearly all of it (the bounding box of half an image
+    turned by 45 degrees is the whole image): the same sums either way."""
+    y, x = np.indices((60, 60), dtype=np.float64)
+    data = np.ones((60, 60), dtype=np.float32)
     straight = np.dstack([x + 0.3, y + 0.2])
-    bowed = np.dstack([x + 0.3, y + 0.004 * (x - 100.0) ** 2 + 0.2])
-    for pixmap, banded in ((straight, True), (bowed, False)):
+    turned = np.dstack([(x + y) / np.sqrt(2.0) + 2.0, (x - y) / np.sqrt(2.0) + 50.0])
+    for pixmap, banded in ((straight, True), (turned, False)):
         serial = Drizzler((130, 210))
         serial.add(data, pixmap)
         parallel = Drizzler((130, 210), n_jobs=2)
