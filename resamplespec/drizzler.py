@@ -13,6 +13,7 @@ gives the same result to double round-off.
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -333,6 +334,22 @@ class Drizzler:
             self._has_pending = True
             self._pending_weight = variance_weight
         return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
+
+    def skip_input(self) -> None:
+        """Count an input that does not reach this Drizzler's window: it takes
+        its context bit and contributes nothing, exactly as :meth:`add` of
+        an input whose footprints all fall outside the window."""
+        self._begin_input()
+        self.n_inputs += 1
+
+    def bytes_per_pixel(self, n_inputs: int) -> int:
+        """Bytes of the accumulators per output pixel once ``n_inputs``
+        inputs are added (the context takes a plane per 32 inputs)."""
+        sums = 2 + self.n_variances
+        if self._per_input_variances:
+            sums += 2 * self.n_variances + 1  # per-input sums, weights of the combination
+        planes = -(-max(n_inputs, 1) // _CONTEXT_BITS) if self.context else 0
+        return 8 * sums + 4 * planes + (4 if self.propagate_dq else 0)
 
     @property
     def _per_input_variances(self) -> bool:
@@ -669,74 +686,67 @@ def window_sections(pixmap, section, windows, *, point, out_shape=None):
     ``out_shape``: the output grid, when known: a direction in which no
     window is narrower than the grid then costs nothing.
 
-    The bound is generous, never tight: an interior footprint corner is a
-    convex combination of the pixel map over the pixel's 3 x 3 neighbourhood
-    (clipped at the image edge), and an edge pixel's corners are extrapolated
-    from the same values by at most 1.75 times their spread, so every corner
-    lies within the neighbourhood's range widened by twice its spread; a
-    pixel of slack is added on each side.  A neighbourhood holding a
-    non-finite value gives a footprint the kernel skips, so those pixels are
-    left out.  The point kernel needs only each pixel's own centre.
+    The bound is generous, never tight, and costs a few reductions of the
+    pixel map.  An interior footprint corner is a convex combination of the
+    pixel map over the pixel's 3 x 3 neighbourhood (clipped at the image
+    edge), and an edge pixel's corners are extrapolated from the same values
+    by at most 1.75 times their spread, so every corner lies within the
+    neighbourhood's range widened by twice its spread.  Here the range is
+    taken over a whole input column and its two neighbours (or a whole row
+    and its two neighbours), which holds every neighbourhood in it: the
+    columns (rows) whose widened range meets the window, plus a pixel of
+    slack, bound the section; of the two bounds the window gets their
+    intersection.  The point kernel needs only each pixel's own centre.
+    Non-finite values are passed over: a footprint with such a corner is
+    skipped by the kernel.
     """
     xmin, xmax, ymin, ymax = section
+    ny, nx = pixmap.shape[:2]
     limits = (0, np.inf, 0, np.inf) if out_shape is None else (0, out_shape[0], 0, out_shape[1])
-    reach = []  # per output axis (rows, columns): first and last line reached
+    # one more pixel on each side of the section, where the image has it
+    y0, y1 = (ymin, ymax + 1) if point else (max(0, ymin - 1), min(ny, ymax + 2))
+    x0, x1 = (xmin, xmax + 1) if point else (max(0, xmin - 1), min(nx, xmax + 2))
+    # [first, last] input columns and rows that may reach each window
+    bounds = [[xmin, xmax, ymin, ymax] for _ in windows]
     # Pixel maps come from the caller: inf - inf and the like mean "unusable".
-    with np.errstate(invalid="ignore", over="ignore"):
-        for axis, component in ((0, 1), (1, 0)):  # rows: y; columns: x
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines
+        for axis, component in ((0, 1), (1, 0)):  # output rows: y; columns: x
             if all(w[2 * axis] <= limits[2 * axis] and w[2 * axis + 1] >= limits[2 * axis + 1]
                    for w in windows):
-                reach.append(None)  # every window spans the grid this way
-                continue
-            if point:
-                low = high = pixmap[ymin:ymax + 1, xmin:xmax + 1, component]
-            else:
-                low, high = _neighbourhood_range(pixmap[..., component], section)
-                spread = high - low
-                low, high = low - 2.0 * spread, high + 2.0 * spread
-            usable = np.isfinite(low) & np.isfinite(high)
-            # Output line k spans [k - 0.5, k + 0.5).
-            reach.append((usable,
-                          np.floor(np.where(usable, low, 0.0) + 0.5),
-                          np.floor(np.where(usable, high, -1.0) + 0.5)))
-    if reach == [None, None]:  # whole-grid windows: the whole section
-        return [tuple(section) for _ in windows]
-    usable = np.logical_and.reduce([part[0] for part in reach if part is not None])
-    sections = []
-    for window in windows:
-        reaches = usable
-        for axis, part in enumerate(reach):
-            if part is not None:
-                start, stop = window[2 * axis], window[2 * axis + 1]
-                reaches = reaches & (part[2] >= start - 1) & (part[1] <= stop)
-        rows = np.flatnonzero(reaches.any(axis=1))
-        if rows.size == 0:
-            sections.append(None)
-            continue
-        cols = np.flatnonzero(reaches.any(axis=0))
-        sections.append((xmin + int(cols[0]), xmin + int(cols[-1]),
-                         ymin + int(rows[0]), ymin + int(rows[-1])))
-    return sections
+                continue  # every window spans the grid this way
+            values = pixmap[y0:y1, x0:x1, component]
+            for input_axis, (first, last, offset) in ((1, (xmin, xmax, x0)),
+                                                      (0, (ymin, ymax, y0))):
+                # range of each input column (input_axis 1) or row, over
+                # the other direction
+                low = np.nanmin(values, axis=1 - input_axis)
+                high = np.nanmax(values, axis=1 - input_axis)
+                if not point:
+                    low, high = _with_neighbours(low, high)
+                    spread = high - low
+                    low, high = low - 2.0 * spread, high + 2.0 * spread
+                lines = slice(first - offset, last - offset + 1)
+                # Output line k spans [k - 0.5, k + 0.5).
+                reach_low = np.floor(low[lines] + 0.5)
+                reach_high = np.floor(high[lines] + 0.5)
+                for bound, window in zip(bounds, windows, strict=True):
+                    start, stop = window[2 * axis], window[2 * axis + 1]
+                    hits = np.flatnonzero((reach_high >= start - 1) & (reach_low <= stop))
+                    k = 2 * (1 - input_axis)  # columns: bound[0:2]; rows: bound[2:4]
+                    if hits.size == 0:
+                        bound[k], bound[k + 1] = 1, 0  # empty
+                    else:
+                        bound[k] = max(bound[k], first + int(hits[0]))
+                        bound[k + 1] = min(bound[k + 1], first + int(hits[-1]))
+    return [tuple(b) if b[0] <= b[1] and b[2] <= b[3] else None for b in bounds]
 
 
-def _neighbourhood_range(values, section):
-    """Minimum and maximum of ``values`` over each pixel's 3 x 3 neighbourhood
-    (clipped at the image edge), NaN propagated, for the pixels of ``section``."""
-    xmin, xmax, ymin, ymax = section
-    ny, nx = values.shape
-    # one more pixel on each side of the section, where the image has it
-    y0, y1 = max(0, ymin - 1), min(ny, ymax + 2)
-    x0, x1 = max(0, xmin - 1), min(nx, xmax + 2)
-    window = values[y0:y1, x0:x1]
-    low, high = window.copy(), window.copy()
-    for axis in (0, 1):
-        for extreme, out in ((np.minimum, low), (np.maximum, high)):
-            source = out.copy()
-            ahead = [slice(None)] * 2
-            behind = [slice(None)] * 2
-            ahead[axis], behind[axis] = slice(1, None), slice(None, -1)
-            extreme(out[tuple(ahead)], source[tuple(behind)], out=out[tuple(ahead)])
-            extreme(out[tuple(behind)], source[tuple(ahead)], out=out[tuple(behind)])
-    rows = slice(ymin - y0, ymin - y0 + ymax - ymin + 1)
-    cols = slice(xmin - x0, xmin - x0 + xmax - xmin + 1)
-    return low[rows, cols], high[rows, cols]
+def _with_neighbours(low, high):
+    """Minimum and maximum of each element and its two neighbours, NaN passed over."""
+    low, high = low.copy(), high.copy()
+    for extreme, out in ((np.fmin, low), (np.fmax, high)):
+        source = out.copy()
+        extreme(out[1:], source[:-1], out=out[1:])
+        extreme(out[:-1], source[1:], out=out[:-1])
+    return low, high

@@ -467,7 +467,7 @@ def _resample_group(
             image = images[k]
             product = _finish(
                 _drizzle([image], grid, options, variance_names, pixel_map, single=True,
-                         tick=tick, n_jobs=n_jobs),
+                         tick=tick, n_jobs=n_jobs, by_windows=deferred),
                 [image], grid, options, variance_names, single=True,
             )
             if writer is not None:
@@ -480,7 +480,7 @@ def _resample_group(
         return outputs
     # no reference kept here: _finish releases the accumulators once finished
     return [_finish(_drizzle(images, grid, options, variance_names, pixel_map, single=False,
-                             tick=tick, n_jobs=n_jobs),
+                             tick=tick, n_jobs=n_jobs, by_windows=deferred),
                     images, grid, options, variance_names, single=False)]
 
 
@@ -499,10 +499,13 @@ class _DrawnInput:
 
 
 def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None,
-             n_jobs=1):
-    """The Drizzler holding ``images`` drawn onto ``grid``.  The inputs of a
-    list (copies owned here) are replaced in it by :class:`_DrawnInput` as
-    they are drawn."""
+             n_jobs=1, by_windows=False):
+    """The Drizzler (or, ``by_windows``, for inputs read from files, the
+    :class:`~resamplespec.windows.WindowedDrizzle`) holding ``images``
+    drawn onto ``grid``.  The inputs of a list (copies owned here) are
+    replaced in it by :class:`_DrawnInput` as they are drawn."""
+    from .windows import WindowedDrizzle
+
     if single and options.variance == "reference":
         # The reference drizzles the error array like data for single outputs
         # (and no variances); err**2 through the per-input variance path is
@@ -510,48 +513,71 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
         n_variances = 1 if all(im.err is not None for im in images) else 0
     else:
         n_variances = len(variance_names)
-    drizzler = Drizzler(
-        grid.shape,
-        kernel=options.kernel,
-        pixfrac=options.pixfrac,
-        fillval=options.fillval,
-        n_variances=n_variances,
-        variance_mode=options.variance,
-        propagate_dq=options.propagate_dq,
-        context=True,
-        n_jobs=n_jobs,
-    )
-    drawn = 0
-    for k in range(len(images)):
-        image = images[k]
-        pixmap = pixel_map(image, grid)
-        weights = pixel_weights(image, options.weight_type, options.good_bits)
-        iscale = intensity_scale(image, grid.pixel_scale_ratio)
-        if single and options.variance == "reference":
-            variances = (np.square(image.err),) if n_variances else ()
-        else:
-            variances = tuple(getattr(image, name) for name in variance_names)
-        counts = drizzler.add(
-            image.data,
-            pixmap,
-            weights=weights,
-            iscale=iscale,
-            variances=variances,
-            dq=image.dq if options.propagate_dq else None,
-            variance_weight=_variance_weight(image, options, variance_names, single),
-            **_input_section(image),
+
+    def make_drizzler(window=None):
+        return Drizzler(
+            grid.shape,
+            kernel=options.kernel,
+            pixfrac=options.pixfrac,
+            fillval=options.fillval,
+            n_variances=n_variances,
+            variance_mode=options.variance,
+            propagate_dq=options.propagate_dq,
+            context=True,
+            n_jobs=n_jobs,
+            window=window,
         )
-        drawn += counts.drawn
-        # this input's arrays go before the next one's are made
-        if isinstance(images, list):
-            images[k] = _DrawnInput.of(image)
-        del image, pixmap, weights, variances
-        if tick is not None:
-            tick(1)
+
+    draws = _input_draws(images, grid, options, variance_names, pixel_map, single=single,
+                         n_variances=n_variances)
+    if by_windows:
+        # read from files: the sums go window by window, within one input's size
+        drizzler = WindowedDrizzle(make_drizzler, grid.shape, grid.dispersion_axis,
+                                   point=options.kernel == "point")
+        drizzler.run(draws, len(images), tick)
+        drawn = drizzler.drawn
+    else:
+        drizzler = make_drizzler()
+        drawn = 0
+        for draw in draws:
+            drawn += draw.add_to(drizzler).drawn
+            del draw
+            if tick is not None:
+                tick(1)
     if drawn == 0:
         names = ", ".join(str(m.slit.name or m.filename) for m in _metas(images))
         raise ValueError(f"no input pixel of {names} falls on the output grid")
     return drizzler
+
+
+def _input_draws(images, grid, options, variance_names, pixel_map, *, single, n_variances):
+    """For each input in turn, what its kernel pass takes (an InputDraw);
+    an input of a list (a copy owned here) is replaced in it by
+    :class:`_DrawnInput` once its draw is made, so that its arrays go
+    before the next input's are made."""
+    from .windows import InputDraw
+
+    for k in range(len(images)):
+        image = images[k]
+        if single and options.variance == "reference":
+            variances = (np.square(image.err),) if n_variances else ()
+        else:
+            variances = tuple(getattr(image, name) for name in variance_names)
+        draw = InputDraw(
+            data=image.data,
+            pixmap=pixel_map(image, grid),
+            weights=pixel_weights(image, options.weight_type, options.good_bits),
+            iscale=intensity_scale(image, grid.pixel_scale_ratio),
+            variances=variances,
+            dq=image.dq if options.propagate_dq else None,
+            variance_weight=_variance_weight(image, options, variance_names, single),
+            section=_input_section(image),
+        )
+        if isinstance(images, list):
+            images[k] = _DrawnInput.of(image)
+        del image, variances
+        yield draw
+        del draw
 
 
 def _variance_weight(image, options, variance_names, single):
