@@ -3,7 +3,8 @@
 Writes N single-slit inputs (NIRSpec-like fixed-slit nods) as resamplespec
 ASDF files, then runs ``resamplespec.resample(paths, in_memory=...)`` in a
 fresh Python process per case and reports the growth of the process's peak
-resident memory over its resident memory after the imports (on Linux the
+resident memory over its resident memory after a first call on two of the
+inputs (which pays the imports and first-call costs; on Linux the
 kernel's high-water mark ``VmHWM``, reset after the imports; elsewhere
 ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which on Linux would also
 carry the peak of the parent process it was forked from), next to the size
@@ -36,8 +37,15 @@ _CHILD = textwrap.dedent(
     warnings.simplefilter("ignore")
     paths, in_memory, single, out = json.loads(sys.argv[1])
     from peak_memory import high_water_kb, reset
+    # A first call on two of the inputs pays the imports and first-call
+    # costs (asdf's extension registry, gwcs and astropy's model classes,
+    # numpy's caches), which a process resampling many groups pays once.
+    import tempfile
+    with tempfile.TemporaryDirectory() as warm_dir:
+        resamplespec.resample(paths[:2], in_memory=in_memory, single=single,
+                              output_dir=warm_dir)
     before = reset()
-    result = resamplespec.resample(paths, in_memory=in_memory, single=single)
+    result = resamplespec.resample(paths, in_memory=in_memory, single=single, output_dir=out)
     peak = high_water_kb()
     first = result[0] if isinstance(result, list) else result
     if isinstance(first, str) or hasattr(first, "__fspath__"):
@@ -60,8 +68,8 @@ def _input_bytes(path: Path) -> int:
     return sum(a.nbytes for a in arrays if a is not None)
 
 
-def _run(paths: list[Path], in_memory: bool, single: bool) -> dict:
-    argument = json.dumps([[str(p) for p in paths], in_memory, single, None])
+def _run(paths: list[Path], in_memory: bool, single: bool, out: Path) -> dict:
+    argument = json.dumps([[str(p) for p in paths], in_memory, single, str(out)])
     code = _CHILD.replace("{benchmarks!r}", repr(str(Path(__file__).parent)))
     done = subprocess.run([sys.executable, "-c", code, argument], capture_output=True,
                           text=True, check=True)
@@ -88,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         print("|---|---:|---:|---:|---:|")
         for in_memory in (True, False):
             for single in (False, True):
-                measured = _run(paths, in_memory, single)
+                out = Path(folder) / f"products_{in_memory}_{single}"
+                measured = _run(paths, in_memory, single, out)
                 growth = measured["growth_kb"] / 1024
                 output = measured["output_bytes"] / 1e6
                 budget = one_input / 1e6 + output

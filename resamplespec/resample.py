@@ -555,6 +555,7 @@ def _input_draws(images, grid, options, variance_names, pixel_map, *, single, n_
     an input of a list (a copy owned here) is replaced in it by
     :class:`_DrawnInput` once its draw is made, so that its arrays go
     before the next input's are made."""
+    from .lazy import LazyImages
     from .windows import InputDraw
 
     for k in range(len(images)):
@@ -578,6 +579,8 @@ def _input_draws(images, grid, options, variance_names, pixel_map, *, single, n_
         del image, variances
         yield draw
         del draw
+    if isinstance(images, LazyImages):
+        images.release()  # the last input read goes before the windows are drawn
 
 
 def _variance_weight(image, options, variance_names, single):
