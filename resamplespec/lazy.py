@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .models import SpectralImage, SpectralMeta
 
-__all__ = ["CACHED_IMAGES", "DeferredImage", "LazyImages", "deferred_exposure"]
+__all__ = ["CACHED_IMAGES", "DeferredImage", "InputFrame", "LazyImages", "deferred_exposure"]
 
 #: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
 CACHED_IMAGES = 1
@@ -69,8 +71,34 @@ class DeferredImage:
 
         return read_fits(self.path, index=self.index)
 
+    def frame(self) -> InputFrame:
+        """The slit's WCS and data shape, without its arrays (from an ASDF
+        file; a FITS file is read whole and its arrays dropped)."""
+        from .io import file_format
+
+        if file_format(self.path) == "asdf":
+            return _read_asdf_frame(self.path, self.index)
+        image = self.load()
+        return InputFrame(image.wcs, image.meta, image.shape)
+
     def __repr__(self) -> str:
         return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
+
+
+class InputFrame:
+    """What evaluating an input's WCS needs of it: the WCS, the data shape
+    and the metadata.  ``data`` is a read-only stand-in of the right shape
+    (NaN everywhere), for code that asks an image for its shape."""
+
+    def __init__(self, wcs: Any, meta: SpectralMeta, shape: tuple[int, int]) -> None:
+        self.wcs = wcs
+        self.meta = meta
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.data = np.broadcast_to(np.float32(np.nan), self.shape)
+
+    @property
+    def name(self) -> str | None:
+        return self.meta.slit.name
 
 
 def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredImage]:
@@ -156,6 +184,18 @@ class LazyImages(Sequence[SpectralImage]):
         """An input's metadata without reading its arrays."""
         return self._deferred[index].meta
 
+    def frame(self, index: int) -> SpectralImage | InputFrame:
+        """An input's WCS, data shape and metadata, without its arrays where
+        the file allows (for evaluating its WCS): an :class:`InputFrame`,
+        or the image itself when it is in memory or already read."""
+        k = range(len(self))[index]
+        item = self._deferred[k]
+        if isinstance(item, SpectralImage):
+            return item
+        if k in self._cache:
+            return self._cache[k]
+        return item.frame()
+
     def has_array(self, index: int, name: str) -> bool:
         """Whether an input has the array ``name``, without reading it."""
         item = self._deferred[index]
@@ -177,6 +217,15 @@ def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[
         metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
         arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
         return str(af.tree.get("kind")), metas, arrays
+
+
+def _read_asdf_frame(path: Path, index: int) -> InputFrame:
+    from .io import _meta_from_tree, open_product
+
+    # lazy tree and arrays: the gwcs is made, the arrays' shapes read, no array
+    with open_product(path, lazy_load=True, lazy_tree=True) as af:
+        slit = af.tree["slits"][index]
+        return InputFrame(slit["wcs"], _meta_from_tree(dict(slit["meta"])), slit["data"].shape)
 
 
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:

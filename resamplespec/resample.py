@@ -646,10 +646,19 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
 
 def _error_from_variances(variances: list[np.ndarray]) -> np.ndarray:
     """sqrt of the sum of the variances, NaN ignored; NaN where all are NaN.
-    (A function of its own so that its temporaries go on return.)"""
-    stacked = np.stack(variances)
-    all_nan = np.isnan(stacked).all(axis=0)
-    err = np.sqrt(np.nansum(stacked, axis=0)).astype(np.float32)
+
+    The sum is ``np.nansum`` of the stacked variances, in its order (the
+    first, plus the second, plus the third), made one variance at a time
+    so that no stack of them is ever made: the temporaries stay one
+    product's size."""
+    total = np.array(variances[0], dtype=np.float32)
+    all_nan = np.isnan(total)
+    total[all_nan] = 0.0
+    for values in variances[1:]:
+        missing = np.isnan(values)
+        all_nan &= missing
+        np.add(total, values, out=total, where=~missing)
+    err = np.sqrt(total, out=total)
     err[all_nan] = np.nan
     return err
 

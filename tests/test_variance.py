@@ -3,6 +3,8 @@ against Monte-Carlo noise; the reference mode is what the JWST pipeline does."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resamplespec import Drizzler
 
@@ -95,3 +97,24 @@ def test_variances_are_nan_where_nothing_contributed_whatever_fillval():
     assert result.data[2, 2] == 0.0
     assert np.isnan(result.variances[0][2, 2])
     assert result.variances[0][0, 0] == pytest.approx(1.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**16), n_variances=st.integers(1, 3),
+       nan_share=st.sampled_from([0.0, 0.3, 1.0]))
+def test_err_is_the_root_of_the_nan_ignoring_sum_of_the_variances(seed, n_variances,
+                                                                  nan_share):
+    """err = sqrt(nansum of the variances), NaN where all are NaN; made one
+    variance at a time, it must give the bits of the stacked formula."""
+    from resamplespec.resample import _error_from_variances
+
+    rng = np.random.default_rng(seed)
+    variances = [rng.uniform(0.0, 3.0, (7, 11)).astype(np.float32) for _ in range(n_variances)]
+    for values in variances:
+        values[rng.random(values.shape) < nan_share] = np.nan
+    stacked = np.stack(variances)
+    expected = np.sqrt(np.nansum(stacked, axis=0)).astype(np.float32)
+    expected[np.isnan(stacked).all(axis=0)] = np.nan
+    before = [v.copy() for v in variances]
+    assert _error_from_variances(variances).tobytes() == expected.tobytes()
+    assert all(a.tobytes() == b.tobytes() for a, b in zip(variances, before, strict=True))
