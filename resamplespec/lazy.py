@@ -77,9 +77,11 @@ class DeferredImage:
         from .io import file_format
 
         if file_format(self.path) == "asdf":
-            return _read_asdf_frame(self.path, self.index)
-        image = self.load()
-        return InputFrame(image.wcs, image.meta, image.shape)
+            wcs, meta, shape = _read_asdf_frame(self.path, self.index)
+        else:
+            image = self.load()
+            wcs, meta, shape = image.wcs, image.meta, image.shape
+        return InputFrame(wcs, meta, shape, label=self.label)
 
     def __repr__(self) -> str:
         return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
@@ -90,7 +92,9 @@ class InputFrame:
     and the metadata.  ``data`` is a read-only stand-in of the right shape
     (NaN everywhere), for code that asks an image for its shape."""
 
-    def __init__(self, wcs: Any, meta: SpectralMeta, shape: tuple[int, int]) -> None:
+    def __init__(self, wcs: Any, meta: SpectralMeta, shape: tuple[int, int],
+                 label: str = "input") -> None:
+        self.label = label
         self.wcs = wcs
         self.meta = meta
         self.shape = (int(shape[0]), int(shape[1]))
@@ -141,15 +145,21 @@ class LazyImages(Sequence[SpectralImage]):
     prepare : callable, optional
         Applied to every image read (e.g. making NaN and DO_NOT_USE agree),
         in place.
+    check : callable, optional
+        Applied to every :class:`InputFrame` made by :meth:`frame` (e.g.
+        checking its WCS), so that a bad input is reported as such whichever
+        step meets it first.
     """
 
     def __init__(
         self,
         deferred: Sequence[DeferredImage | SpectralImage],
         prepare: Callable[[SpectralImage], Any] | None = None,
+        check: Callable[[InputFrame], Any] | None = None,
     ) -> None:
         self._deferred = list(deferred)
         self._prepare = prepare
+        self._check = check
         self._cache: OrderedDict[int, SpectralImage] = OrderedDict()
         self.reads = 0  # files read, for tests and logs
 
@@ -194,7 +204,10 @@ class LazyImages(Sequence[SpectralImage]):
             return item
         if k in self._cache:
             return self._cache[k]
-        return item.frame()
+        frame = item.frame()
+        if self._check is not None:
+            self._check(frame)
+        return frame
 
     def has_array(self, index: int, name: str) -> bool:
         """Whether an input has the array ``name``, without reading it."""
@@ -219,13 +232,13 @@ def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[
         return str(af.tree.get("kind")), metas, arrays
 
 
-def _read_asdf_frame(path: Path, index: int) -> InputFrame:
+def _read_asdf_frame(path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
     from .io import _meta_from_tree, open_product
 
     # lazy tree and arrays: the gwcs is made, the arrays' shapes read, no array
     with open_product(path, lazy_load=True, lazy_tree=True) as af:
         slit = af.tree["slits"][index]
-        return InputFrame(slit["wcs"], _meta_from_tree(dict(slit["meta"])), slit["data"].shape)
+        return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(slit["data"].shape)
 
 
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:

@@ -498,7 +498,8 @@ class _LazySamples(Sequence[InputSamples]):
     """:func:`sample_inputs` of inputs read on access (``in_memory=False``).
 
     Each input's WCS is evaluated when its samples are asked for and not
-    kept, so a builder that goes over the inputs twice evaluates them twice;
+    kept (its arrays are not read: :meth:`LazyImages.frame`), so a builder
+    that goes over the inputs twice evaluates them twice;
     only the ``slit_frame`` input's samples (the NIRSpec reference input,
     used throughout the build) are kept.
     """
@@ -513,11 +514,13 @@ class _LazySamples(Sequence[InputSamples]):
 
     def __getitem__(self, index: int) -> InputSamples:  # type: ignore[override]
         k = range(len(self))[index]
+        # the WCS and shape of the input, without reading its arrays
+        frame = self._images.frame(k)
         if k == self._slit_frame_index:
             if self._kept is None:
-                self._kept = sample_input(self._images[k], slit_frame=True)
+                self._kept = sample_input(frame, slit_frame=True)
             return self._kept
-        return sample_input(self._images[k])
+        return sample_input(frame)
 
     def __iter__(self):
         for k in range(len(self)):

@@ -406,6 +406,14 @@ def _check_inputs(images: list[SpectralImage]) -> None:
             raise ValueError(f"{label}: every data value is NaN; nothing to resample")
 
 
+def _check_frame(frame: Any) -> None:
+    """Check the WCS of an input read without its arrays (in_memory=False)."""
+    from .wcs import _check_spectral_wcs
+
+    label = f"{frame.label} (slit {frame.name})" if frame.name else frame.label
+    _check_spectral_wcs(frame.wcs, label)
+
+
 def _prepare(image: SpectralImage) -> None:
     """Check one input and make its NaN and DO_NOT_USE agree (in place, on a copy)."""
     _check_inputs([image])
@@ -436,7 +444,7 @@ def _resample_group(
         for image in images:
             if not isinstance(image, DeferredImage):
                 _prepare(image)
-        images = LazyImages(images, prepare=_prepare)
+        images = LazyImages(images, prepare=_prepare, check=_check_frame)
     else:
         _check_inputs(images)
         for image in images:

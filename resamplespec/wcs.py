@@ -1286,7 +1286,9 @@ def build_output_grid(
     size = parse_output_shape(output_shape)
     n_jobs = validate_n_jobs(n_jobs)
     images = _as_images(images)
-    first = images[0]
+    # of the first input only its WCS and metadata are needed here (inputs
+    # read from files are not read whole for them)
+    first = images.frame(0) if hasattr(images, "frame") else images[0]
     label = _name(first, 0)
     disp = first.meta.dispersion_direction
     kind = _grid_kind(first)

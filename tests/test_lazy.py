@@ -147,3 +147,30 @@ def test_input_files_are_not_modified(nod_paths):
 def test_output_dir_must_be_a_folder_name(nod_paths):
     with pytest.raises(TypeError, match="output_dir"):
         resample(nod_paths[:1], in_memory=False, single=True, output_dir=3)
+
+
+def test_a_file_whose_wcs_has_no_spectral_axis_is_named(nod_paths, tmp_path):
+    """The grid is built from the inputs' WCSs without reading their arrays;
+    a bad WCS is still reported with the input's name, before any work."""
+    from astropy.modeling import models
+    from gwcs import coordinate_frames as cf
+    from gwcs.wcs import WCS
+
+    imaging = WCS(models.Shift(0) & models.Shift(0), input_frame=cf.Frame2D(name="detector"),
+                  output_frame=cf.Frame2D(name="plane"))
+    image = io.read(nod_paths[1])
+    bad = io.write(SpectralImage(data=image.data, wcs=imaging, meta=image.meta),
+                   tmp_path / "bad.asdf")
+    with pytest.raises(ValueError, match=r"bad\.asdf \(slit S200A1\): .*spectral axis"):
+        resample([nod_paths[0], str(bad)], in_memory=False)
+
+
+def test_frames_give_the_wcs_and_shape_without_the_arrays(nod_paths):
+    deferred = deferred_exposure(nod_paths[0])
+    frame = deferred.frame()
+    image = deferred.load()
+    assert frame.shape == image.data.shape == frame.data.shape
+    assert frame.meta == image.meta
+    assert not frame.data.flags.writeable  # a stand-in, not the data
+    x, y = np.array([3.0, 50.0]), np.array([5.0, 10.0])
+    np.testing.assert_array_equal(frame.wcs(x, y), image.wcs(x, y))
