@@ -17,12 +17,16 @@ import numpy as np
 import pytest
 from astropy.modeling import models as am
 from gwcs import WCS
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from resamplespec import SpectralImage, datasets
 from resamplespec.pixmap import pixel_map, world_coordinates
 from resamplespec.wcs import (
     GridWarning,
     OutputGrid,
+    _column_medians,
     build_output_grid,
     load_output_wcs,
     spatial_pixel_scale,
@@ -251,6 +255,32 @@ def test_tangent_offsets_equal_astropy_gnomonic_projection():
         np.testing.assert_allclose(y, ay, rtol=0, atol=1e-13)
     x, y = tangent_offsets([10.0], [-20.0], 10.0, 20.0 + 80.0)  # far side: undefined
     assert np.isnan(x).all() and np.isnan(y).all()
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=9),
+        elements=st.sampled_from([1.0, 1.5, 2.0, 2.25, 3.0, 7.0]) | st.floats(0.5, 5.0),
+    ),
+    st.sampled_from(["as drawn", "ascending", "descending"]),
+    st.booleans(),
+)
+def test_column_medians_are_numpys_medians_bit_for_bit(values, order, with_nan):
+    """The shortcut for monotonic columns gives np.median's (or np.nanmedian's) bits."""
+    if order != "as drawn":
+        values = np.sort(values, axis=0)
+        values = values[::-1] if order == "descending" else values
+    if with_nan:
+        values = values.copy()
+        values[::2, ::3] = np.nan
+    columns = np.isfinite(values).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(values[:, columns], axis=0)
+        if not with_nan:
+            expected = np.median(values, axis=0)
+    assert _column_medians(values).tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 1.3, 2.0])
