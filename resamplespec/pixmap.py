@@ -167,6 +167,11 @@ class InputSamples:
         rotation of that plane's sphere onto the sky
         (:func:`resamplespec.transforms.plane_to_lon_lat`): offsets about
         another tangent point then need no trigonometry.
+    slit_to_world : (callable, dict) or None
+        The ``slit_frame -> world`` transform the samples were evaluated
+        with, compiled (``(function, planes)`` of :func:`_evaluator`); only
+        with ``slit``.  Kept so that the grid builder evaluates it at other
+        points (:meth:`world_from_slit`) without compiling it again.
     """
 
     label: str
@@ -180,6 +185,7 @@ class InputSamples:
     #: ``(ra0, dec0)``, kept by the grid builder for the pixel map
     tangent: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     plane: np.ndarray | None = None
+    slit_to_world: tuple[Any, dict] | None = None
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -213,6 +219,17 @@ class InputSamples:
 
             return tangent_offsets(first, second, lon0, lat0)
         return plane_to_offsets(self.plane, first, second, lon0, lat0)
+
+    def world_from_slit(self, *slit_coordinates: np.ndarray) -> tuple[np.ndarray, ...]:
+        """World coordinates (longitude and latitude in deg, not plane points)
+        of ``slit_frame`` coordinates, through the compiled transform the
+        samples were made with: what ``wcs.get_transform('slit_frame',
+        <last frame>)`` gives, to the bit."""
+        function, planes = self.slit_to_world
+        world = list(function(*slit_coordinates))
+        for k, matrix in planes.items():
+            world[k], world[k + 1] = plane_to_lon_lat(matrix, world[k], world[k + 1])
+        return tuple(world)
 
     def _overlap(self) -> tuple[slice, slice, slice, slice] | None:
         """(array rows, array cols, grid rows, grid cols) where grid and array overlap."""
@@ -455,9 +472,11 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     # Composed (and compiled) once, not per block.  Evaluated without the
     # bounding box, which is applied below: what ``wcs(x, y,
     # with_bounding_box=False)`` gives.
+    slit_to_world = None
     if slit_frame:
         to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
-        from_slit, planes = _evaluator(_steps(wcs, "slit_frame", None), True)
+        slit_to_world = _evaluator(_steps(wcs, "slit_frame", None), True)
+        from_slit, planes = slit_to_world[0], dict(slit_to_world[1])
         transforms = (to_slit, from_slit)
     else:
         to_world, planes = _evaluator(_steps(wcs, None, None), True)
@@ -490,7 +509,15 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
                 values[:, outside_x] = np.nan
                 values[outside_y, :] = np.nan
     return InputSamples(
-        plan.label, plan.shape, int(xs[0]), int(ys[0]), tuple(outputs), slit, wcs, plane=plane
+        plan.label,
+        plan.shape,
+        int(xs[0]),
+        int(ys[0]),
+        tuple(outputs),
+        slit,
+        wcs,
+        plane=plane,
+        slit_to_world=slit_to_world,
     )
 
 

@@ -902,8 +902,12 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
         source_lam = float(np.nanmean(lam_slit))
     if not (math.isfinite(source_slit_y) and math.isfinite(source_lam)):
         raise ValueError(f"{label}: its slit_frame gives no finite slit position or wavelength")
-    slit_to_sky = reference.wcs.get_transform("slit_frame", sky_name)
-    ra0, dec0 = (float(v[0]) for v in _apply(slit_to_sky, 0.0, source_slit_y, source_lam)[:2])
+    source_slit = (0.0, source_slit_y, source_lam)
+    if sky_name == frames[-1]:  # the transform the samples were made with, compiled
+        source_world = _call(ref_samples.world_from_slit, source_slit)
+    else:
+        source_world = _apply(reference.wcs.get_transform("slit_frame", sky_name), *source_slit)
+    ra0, dec0 = (float(v[0]) for v in source_world[:2])
     if not (math.isfinite(ra0) and math.isfinite(dec0)):
         raise ValueError(f"{label}: the source position in the slit maps to no sky position")
 
