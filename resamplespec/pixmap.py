@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from astropy.modeling import Model
 
 from .transforms import (
     compile_to_tangent_plane,
@@ -481,11 +482,20 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     else:
         to_world, planes = _evaluator(_steps(wcs, None, None), True)
         transforms = (to_world,)
+    # Compiled transforms take x along a row and y down a column: numpy
+    # broadcasts them to the block's pixels (each pixel's arithmetic and its
+    # bits are the same), and what depends on x alone is computed once per
+    # column.  The outputs broadcast into the sample arrays.  astropy models
+    # get full grids.
+    broadcast = not any(isinstance(t, Model) for t in transforms)
     outputs: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []
     for start in range(0, ys.size, rows):
         block = slice(start, min(start + rows, ys.size))
-        x, y = np.meshgrid(xs, ys[block])
+        if broadcast:
+            x, y = xs[np.newaxis, :], ys[block, np.newaxis]
+        else:
+            x, y = np.meshgrid(xs, ys[block])
         values, slit_values = _evaluate_block(x, y, transforms, slit_frame)
         if not outputs:
             shape = (ys.size, xs.size)
