@@ -851,7 +851,8 @@ def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
             )
         x, y = sample.sky_offsets(ra0, dec0)
         sample.tangent = ((ra0, dec0), x, y)
-        x, y = x[good], y[good]
+        if not good.all():
+            x, y = x[good], y[good]
         x_min, x_max = min(x_min, float(np.min(x))), max(x_max, float(np.max(x)))
         y_min, y_max = min(y_min, float(np.min(y))), max(y_max, float(np.max(y)))
     return x_min, x_max, y_min, y_max
