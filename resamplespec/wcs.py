@@ -962,16 +962,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
 
     # 6. the gwcs: detector -> slit_frame -> world
     wave = _tabular(pixels, lam, extrapolate=False)
-    to_sky = am.Pix2Sky_TAN() | am.RotateNative2Celestial(ra0, dec0, 180.0)
-    pix_to_world = (
-        _spatial_mapping(disp, inverse_from)
-        | (
-            am.Linear1D(slope=slope_x, intercept=intercepts[0])
-            & am.Linear1D(slope=slope_y, intercept=intercepts[1])
-            | to_sky
-        )
-        & wave
-    )
+    pix_to_world = _sky_pixel_to_world(disp, spatial, wave)
     rows = np.arange(ny, dtype=np.float64)
     middle = np.full(ny, float(n_lam // 2))
     world_mid = _apply(pix_to_world, *((middle, rows) if disp == 1 else (rows, middle)))
@@ -988,8 +979,38 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
             f"{label}: y_slit is not monotonic along the {ny} output rows; the "
             "slit_frame of the output cannot be built"
         )
+    wcs = _nirspec_wcs(disp, pix_to_world, wave, slit_y)
+    return _Built(wcs, spatial, spectral, ny)
+
+
+def _sky_pixel_to_world(disp: int, spatial: _SpatialAxis, wavelength: am.Tabular1D) -> Any:
+    """Output pixel -> (RA, Dec, wavelength) of a celestial grid: the spatial
+    pixel to tangent-plane offsets (two lines), those to the sky; the
+    spectral pixel through the wavelength table."""
+    (slope_x, slope_y), (intercept_x, intercept_y) = spatial.slopes, spatial.intercepts
+    to_sky = am.Pix2Sky_TAN() | am.RotateNative2Celestial(*spatial.tangent_point, 180.0)
+    return (
+        _spatial_mapping(disp, spatial.inverse_from)
+        | (
+            am.Linear1D(slope=slope_x, intercept=intercept_x)
+            & am.Linear1D(slope=slope_y, intercept=intercept_y)
+            | to_sky
+        )
+        & wavelength
+    )
+
+
+def _nirspec_wcs(
+    disp: int, pix_to_world: Any, wavelength: am.Tabular1D, slit_y: np.ndarray
+) -> WCS:
+    """The output gwcs ``detector -> slit_frame -> world`` (as the reference
+    builds it): ``x_slit = 0``, ``y_slit`` looked up per output row,
+    ``slit_frame -> world`` the inverse of that, then ``pix_to_world``."""
     slit_lookup = am.Tabular1D(
-        points=rows, lookup_table=slit_y, bounds_error=False, fill_value=None
+        points=np.arange(slit_y.size, dtype=np.float64),
+        lookup_table=slit_y,
+        bounds_error=False,
+        fill_value=None,
     )
     if disp == 1:
         to_slit_inputs = am.Mapping((0, 1, 0))
@@ -1001,11 +1022,10 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     to_slit_inputs.inverse = from_slit_inputs
     x_slit = am.Const1D(0.0)
     x_slit.inverse = x_slit  # x_slit = 0 both ways
-    det_to_slit = to_slit_inputs | x_slit & slit_lookup & wave
+    det_to_slit = to_slit_inputs | x_slit & slit_lookup & wavelength
     slit_to_world = det_to_slit.inverse | pix_to_world
     detector, slit_frame, world = _sky_frames(with_slit_frame=True)
-    wcs = WCS([(detector, det_to_slit), (slit_frame, slit_to_world), (world, None)])
-    return _Built(wcs, spatial, spectral, ny)
+    return WCS([(detector, det_to_slit), (slit_frame, slit_to_world), (world, None)])
 
 
 # ---------------------------------------------------------------------------
@@ -1087,12 +1107,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     pixels = np.arange(table.size, dtype=np.float64)
     spectral = _WavelengthAxis(pixels, table, extrapolate=True)
     spatial = _SpatialAxis(slopes, intercepts, inverse_from, (ra0, dec0))
-    to_sky = am.Pix2Sky_TAN() | am.RotateNative2Celestial(ra0, dec0, 180.0)
-    transform = _spatial_mapping(disp, inverse_from) | (
-        am.Linear1D(slope=slope_x, intercept=intercepts[0])
-        & am.Linear1D(slope=slope_y, intercept=intercepts[1])
-        | to_sky
-    ) & _tabular(pixels, table, extrapolate=True)
+    transform = _sky_pixel_to_world(disp, spatial, _tabular(pixels, table, extrapolate=True))
     detector, world = _sky_frames(with_slit_frame=False)
     return _Built(WCS([(detector, transform), (world, None)]), spatial, spectral, n_spatial)
 
