@@ -27,6 +27,8 @@ from resamplespec.wcs import (
     GridWarning,
     OutputGrid,
     _column_medians,
+    _median_of_finite,
+    _nanmean,
     build_output_grid,
     load_output_wcs,
     spatial_pixel_scale,
@@ -281,6 +283,24 @@ def test_column_medians_are_numpys_medians_bit_for_bit(values, order, with_nan):
         if not with_nan:
             expected = np.median(values, axis=0)
     assert _column_medians(values).tobytes() == expected.tobytes()
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.float32, np.float64]),
+        st.integers(1, 60),
+        elements=st.sampled_from([0.5, 1.0, 2.0, 3.0]) | st.floats(-1e6, 1e6, width=32),
+    ),
+    st.booleans(),
+)
+def test_medians_and_means_of_finite_values_are_numpys_bit_for_bit(values, with_nan):
+    assert _median_of_finite(values).tobytes() == np.median(values).tobytes()
+    if with_nan:
+        values = values.copy()
+        values[::3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert _nanmean(values).tobytes() == np.nanmean(values).tobytes()
 
 
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 1.3, 2.0])
