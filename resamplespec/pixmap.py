@@ -418,6 +418,11 @@ def sample_inputs(
 #: Pixels evaluated at once: the temporaries of a compound transform (a
 #: dozen arrays or more) stay small whatever the size of the input.
 _BLOCK_PIXELS = 16384
+#: Grids of at most this many pixels (a MOS cutout of 31 x 1400 has 43400)
+#: are evaluated in one block: the arrays the transforms make then become
+#: the samples, without being copied into them block by block, and the
+#: temporaries stay under 0.5 MB each.
+_ONE_BLOCK_PIXELS = 65536
 
 
 def _steps(wcs: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
@@ -469,7 +474,11 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     """Evaluate the WCS on the plan's pixels, in blocks of rows; NaN outside
     the bounding box."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
-    rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
+    shape = (ys.size, xs.size)
+    if xs.size * ys.size <= _ONE_BLOCK_PIXELS:
+        rows = ys.size
+    else:
+        rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
     # Composed (and compiled) once, not per block.  Evaluated without the
     # bounding box, which is applied below: what ``wcs(x, y,
     # with_bounding_box=False)`` gives.
@@ -497,8 +506,11 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
         else:
             x, y = np.meshgrid(xs, ys[block])
         values, slit_values = _evaluate_block(x, y, transforms, slit_frame)
+        if rows == ys.size:
+            slit_arrays = _own_arrays(slit_values or (), shape, ())
+            outputs = _own_arrays(values, shape, slit_arrays)
+            break
         if not outputs:
-            shape = (ys.size, xs.size)
             outputs = [np.empty(shape) for _ in values]
             slit_arrays = [np.empty(shape) for _ in (slit_values or ())]
         for out, part in zip(outputs, values, strict=True):
@@ -529,6 +541,29 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
         plane=plane,
         slit_to_world=slit_to_world,
     )
+
+
+def _own_arrays(
+    arrays: Sequence[Any], shape: tuple[int, int], taken: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """The transform outputs of a whole grid as float64 arrays of ``shape``
+    that the samples own (the bounding box is applied to them in place):
+    each array as it is when it is one (its own data, of that shape, not
+    met before -- a transform may pass an array on twice, or an input on),
+    else a copy."""
+    owned: list[np.ndarray] = []
+    for values in arrays:
+        if not (
+            isinstance(values, np.ndarray)
+            and values.shape == shape
+            and values.dtype == np.float64
+            and values.base is None
+            and values.flags.writeable
+            and not any(values is other for other in (*taken, *owned))
+        ):
+            values = np.array(np.broadcast_to(values, shape), dtype=np.float64)
+        owned.append(values)
+    return owned
 
 
 class _LazySamples(Sequence[InputSamples]):

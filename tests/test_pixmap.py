@@ -235,3 +235,22 @@ def test_outputs_of_one_pixel_axis_fill_the_whole_grid():
     np.testing.assert_array_equal(first, x + 1.0)
     np.testing.assert_array_equal(second, 2.0 * x)
     np.testing.assert_array_equal(third, np.exp(y / 8.0))
+
+
+def test_samples_of_a_small_grid_share_no_array_with_the_slit_coordinates():
+    """A ``slit_frame -> world`` step that passes ``y_slit`` on unchanged: the
+    world outside the bounding box is NaN, the slit coordinates stay whole."""
+    from astropy.modeling import models as am
+    from gwcs import WCS
+
+    to_slit = am.Mapping((0, 0, 1, 0)) | (
+        am.Const1D(0.0) & am.Polynomial2D(1, c1_0=1e-3, c0_1=0.1) & am.Shift(1.0)
+    )
+    wcs = WCS([("detector", to_slit), ("slit_frame", am.Identity(3)), ("world", None)])
+    wcs.bounding_box = ((0.3, 6.5), (-0.5, 4.5))  # grid columns 0-6, column 0 outside
+    samples = sample_input({"data": np.zeros((5, 7)), "wcs": wcs}, slit_frame=True)
+    y_slit, _ = samples.slit
+    y, x = np.indices((5, 7), dtype=np.float64)
+    np.testing.assert_array_equal(y_slit, 1e-3 * x + 0.1 * y)
+    assert np.isnan(samples.values[1][:, 0]).all()
+    np.testing.assert_array_equal(samples.values[1][:, 1:], y_slit[:, 1:])
