@@ -773,7 +773,13 @@ def _clipped_weights(values: np.ndarray) -> np.ndarray:
     for _ in range(_CLIP_MAX_ITERATIONS):
         if kept.size == 0:
             break
-        centre, spread = _median_of_finite(kept), np.std(kept)
+        spread = np.std(kept)
+        if np.max(kept) - np.min(kept) <= 0.5 * _CLIP_SIGMA * spread:
+            # Nothing to clip, whatever the median (it lies between the
+            # extremes): with half the limit to spare, rounding cannot move
+            # an extreme across a limit.  The usual case; no partition.
+            break
+        centre = _median_of_finite(kept)
         within = (
             keep
             & (values >= centre - _CLIP_SIGMA * spread)
