@@ -865,18 +865,22 @@ def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
     x_min = y_min = math.inf
     x_max = y_max = -math.inf
     for sample in samples:
-        # finite sky positions: where both coordinates (or plane points) are
-        good = np.isfinite(sample.values[0]) & np.isfinite(sample.values[1])
-        if not good.any():
-            raise ValueError(
-                f"{sample.label}: its WCS gives no finite sky position on its bounding box"
-            )
         x, y = sample.sky_offsets(ra0, dec0)
         sample.tangent = ((ra0, dec0), x, y)
-        if not good.all():
+        extremes = (np.min(x), np.max(x), np.min(y), np.max(y)) if x.size else (math.nan,)
+        if not np.isfinite(extremes).all():
+            # only the pixels with a sky position count (where both
+            # coordinates, or plane points, are finite); without a NaN
+            # offset every pixel has one
+            good = np.isfinite(sample.values[0]) & np.isfinite(sample.values[1])
+            if not good.any():
+                raise ValueError(
+                    f"{sample.label}: its WCS gives no finite sky position on its bounding box"
+                )
             x, y = x[good], y[good]
-        x_min, x_max = min(x_min, float(np.min(x))), max(x_max, float(np.max(x)))
-        y_min, y_max = min(y_min, float(np.min(y))), max(y_max, float(np.max(y)))
+            extremes = (np.min(x), np.max(x), np.min(y), np.max(y))
+        x_min, x_max = min(x_min, float(extremes[0])), max(x_max, float(extremes[1]))
+        y_min, y_max = min(y_min, float(extremes[2])), max(y_max, float(extremes[3]))
     return x_min, x_max, y_min, y_max
 
 
