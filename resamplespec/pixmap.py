@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from astropy.modeling import Model
 
 from .transforms import (
     compile_to_tangent_plane,
@@ -167,6 +168,11 @@ class InputSamples:
         rotation of that plane's sphere onto the sky
         (:func:`resamplespec.transforms.plane_to_lon_lat`): offsets about
         another tangent point then need no trigonometry.
+    slit_to_world : (callable, dict) or None
+        The ``slit_frame -> world`` transform the samples were evaluated
+        with, compiled (``(function, planes)`` of :func:`_evaluator`); only
+        with ``slit``.  Kept so that the grid builder evaluates it at other
+        points (:meth:`world_from_slit`) without compiling it again.
     """
 
     label: str
@@ -180,6 +186,7 @@ class InputSamples:
     #: ``(ra0, dec0)``, kept by the grid builder for the pixel map
     tangent: tuple[tuple[float, float], np.ndarray, np.ndarray] | None = None
     plane: np.ndarray | None = None
+    slit_to_world: tuple[Any, dict] | None = None
 
     @property
     def grid_shape(self) -> tuple[int, int]:
@@ -213,6 +220,17 @@ class InputSamples:
 
             return tangent_offsets(first, second, lon0, lat0)
         return plane_to_offsets(self.plane, first, second, lon0, lat0)
+
+    def world_from_slit(self, *slit_coordinates: np.ndarray) -> tuple[np.ndarray, ...]:
+        """World coordinates (longitude and latitude in deg, not plane points)
+        of ``slit_frame`` coordinates, through the compiled transform the
+        samples were made with: what ``wcs.get_transform('slit_frame',
+        <last frame>)`` gives, to the bit."""
+        function, planes = self.slit_to_world
+        world = list(function(*slit_coordinates))
+        for k, matrix in planes.items():
+            world[k], world[k + 1] = plane_to_lon_lat(matrix, world[k], world[k + 1])
+        return tuple(world)
 
     def _overlap(self) -> tuple[slice, slice, slice, slice] | None:
         """(array rows, array cols, grid rows, grid cols) where grid and array overlap."""
@@ -400,6 +418,11 @@ def sample_inputs(
 #: Pixels evaluated at once: the temporaries of a compound transform (a
 #: dozen arrays or more) stay small whatever the size of the input.
 _BLOCK_PIXELS = 16384
+#: Grids of at most this many pixels (a MOS cutout of 31 x 1400 has 43400)
+#: are evaluated in one block: the arrays the transforms make then become
+#: the samples, without being copied into them block by block, and the
+#: temporaries stay under 0.5 MB each.
+_ONE_BLOCK_PIXELS = 65536
 
 
 def _steps(wcs: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
@@ -451,25 +474,43 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
     """Evaluate the WCS on the plan's pixels, in blocks of rows; NaN outside
     the bounding box."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
-    rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
+    shape = (ys.size, xs.size)
+    if xs.size * ys.size <= _ONE_BLOCK_PIXELS:
+        rows = ys.size
+    else:
+        rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
     # Composed (and compiled) once, not per block.  Evaluated without the
     # bounding box, which is applied below: what ``wcs(x, y,
     # with_bounding_box=False)`` gives.
+    slit_to_world = None
     if slit_frame:
         to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
-        from_slit, planes = _evaluator(_steps(wcs, "slit_frame", None), True)
+        slit_to_world = _evaluator(_steps(wcs, "slit_frame", None), True)
+        from_slit, planes = slit_to_world[0], dict(slit_to_world[1])
         transforms = (to_slit, from_slit)
     else:
         to_world, planes = _evaluator(_steps(wcs, None, None), True)
         transforms = (to_world,)
+    # Compiled transforms take x along a row and y down a column: numpy
+    # broadcasts them to the block's pixels (each pixel's arithmetic and its
+    # bits are the same), and what depends on x alone is computed once per
+    # column.  The outputs broadcast into the sample arrays.  astropy models
+    # get full grids.
+    broadcast = not any(isinstance(t, Model) for t in transforms)
     outputs: list[np.ndarray] = []
     slit_arrays: list[np.ndarray] = []
     for start in range(0, ys.size, rows):
         block = slice(start, min(start + rows, ys.size))
-        x, y = np.meshgrid(xs, ys[block])
+        if broadcast:
+            x, y = xs[np.newaxis, :], ys[block, np.newaxis]
+        else:
+            x, y = np.meshgrid(xs, ys[block])
         values, slit_values = _evaluate_block(x, y, transforms, slit_frame)
+        if rows == ys.size:
+            slit_arrays = _own_arrays(slit_values or (), shape, ())
+            outputs = _own_arrays(values, shape, slit_arrays)
+            break
         if not outputs:
-            shape = (ys.size, xs.size)
             outputs = [np.empty(shape) for _ in values]
             slit_arrays = [np.empty(shape) for _ in (slit_values or ())]
         for out, part in zip(outputs, values, strict=True):
@@ -490,8 +531,39 @@ def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
                 values[:, outside_x] = np.nan
                 values[outside_y, :] = np.nan
     return InputSamples(
-        plan.label, plan.shape, int(xs[0]), int(ys[0]), tuple(outputs), slit, wcs, plane=plane
+        plan.label,
+        plan.shape,
+        int(xs[0]),
+        int(ys[0]),
+        tuple(outputs),
+        slit,
+        wcs,
+        plane=plane,
+        slit_to_world=slit_to_world,
     )
+
+
+def _own_arrays(
+    arrays: Sequence[Any], shape: tuple[int, int], taken: Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """The transform outputs of a whole grid as float64 arrays of ``shape``
+    that the samples own (the bounding box is applied to them in place):
+    each array as it is when it is one (its own data, of that shape, not
+    met before -- a transform may pass an array on twice, or an input on),
+    else a copy."""
+    owned: list[np.ndarray] = []
+    for values in arrays:
+        if not (
+            isinstance(values, np.ndarray)
+            and values.shape == shape
+            and values.dtype == np.float64
+            and values.base is None
+            and values.flags.writeable
+            and not any(values is other for other in (*taken, *owned))
+        ):
+            values = np.array(np.broadcast_to(values, shape), dtype=np.float64)
+        owned.append(values)
+    return owned
 
 
 class _LazySamples(Sequence[InputSamples]):

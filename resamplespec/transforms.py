@@ -273,18 +273,23 @@ def plane_to_offsets(
         native_to_celestial_matrix(lon0, lat0, 180.0).T @ matrix
     ).tolist()
     # the directions of _plane_directions, in place: this runs on every pixel
+    # (one scratch array for the products: each fresh full-size temporary
+    # costs as much as the arithmetic, in page faults)
     scale = m21 * x
-    scale -= m20 * y
+    product = m20 * y
+    scale -= product
     scale += m22 * _R0
+    # in front of the tangent point; +inf, like NaN and 0, gives NaN below
+    in_front = (scale > 0.0) & (scale < np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
-        np.divide(_R0, scale, out=scale, where=scale > 0.0)
-    scale[~(scale > 0.0)] = np.nan  # behind the tangent point (or NaN)
+        np.divide(_R0, scale, out=scale)
+    scale[~in_front] = np.nan  # behind the tangent point (or NaN)
     east = m11 * x
-    east -= m10 * y
+    east -= np.multiply(m10, y, out=product)
     east += m12 * _R0
     east *= scale
     north = m00 * y
-    north -= m01 * x
+    north -= np.multiply(m01, x, out=product)
     north -= m02 * _R0
     north *= scale
     return east, north

@@ -194,3 +194,63 @@ def test_inputs_sampled_in_threads_are_the_same():
         for x, y in zip(a.values + (a.slit or ()), b.values + (b.slit or ()), strict=True):
             assert x.tobytes() == y.tobytes()
         np.testing.assert_array_equal(a.plane, b.plane)
+
+
+@pytest.mark.parametrize(
+    "dicts",
+    [
+        datasets.nirspec_fixed_slit(n_exposures=1, shape=(24, 64), seed=5),
+        datasets.miri_lrs(n_exposures=1, shape=(90, 56), seed=4),
+        datasets.lamp(n_exposures=1, shape=(12, 40)),
+    ],
+    ids=["nirspec", "lrs", "lamp"],
+)
+def test_pixels_broadcast_from_a_row_and_a_column_give_the_full_grids_bits(dicts):
+    """The compiled WCS gets x along a row and y down a column: the same bits
+    as evaluating it on full pixel grids."""
+    from resamplespec.pixmap import _evaluator, _steps
+
+    image = images_from(dicts)[0]
+    samples = sample_input(image)
+    function, _ = _evaluator(_steps(image.wcs, None, None), True)
+    y, x = np.indices(samples.grid_shape, dtype=np.float64)
+    full = function(x + samples.x0, y + samples.y0)
+    inside = np.isfinite(samples.values[0])
+    for ours, theirs in zip(samples.values, full, strict=True):
+        assert ours[inside].tobytes() == np.broadcast_to(theirs, ours.shape)[inside].tobytes()
+
+
+def test_outputs_of_one_pixel_axis_fill_the_whole_grid():
+    """World coordinates that depend on x (or y) alone still cover every pixel."""
+    from astropy.modeling import models as am
+    from gwcs import WCS
+
+    transform = am.Mapping((0, 0, 1)) | am.Shift(1.0) & am.Scale(2.0) & am.Exponential1D(1.0, 8.0)
+    image = {
+        "data": np.zeros((5, 7)),
+        "wcs": WCS(transform, input_frame="detector", output_frame="world"),
+    }
+    first, second, third = world_coordinates(image)
+    y, x = np.indices((5, 7), dtype=np.float64)
+    np.testing.assert_array_equal(first, x + 1.0)
+    np.testing.assert_array_equal(second, 2.0 * x)
+    np.testing.assert_array_equal(third, np.exp(y / 8.0))
+
+
+def test_samples_of_a_small_grid_share_no_array_with_the_slit_coordinates():
+    """A ``slit_frame -> world`` step that passes ``y_slit`` on unchanged: the
+    world outside the bounding box is NaN, the slit coordinates stay whole."""
+    from astropy.modeling import models as am
+    from gwcs import WCS
+
+    to_slit = am.Mapping((0, 0, 1, 0)) | (
+        am.Const1D(0.0) & am.Polynomial2D(1, c1_0=1e-3, c0_1=0.1) & am.Shift(1.0)
+    )
+    wcs = WCS([("detector", to_slit), ("slit_frame", am.Identity(3)), ("world", None)])
+    wcs.bounding_box = ((0.3, 6.5), (-0.5, 4.5))  # grid columns 0-6, column 0 outside
+    samples = sample_input({"data": np.zeros((5, 7)), "wcs": wcs}, slit_frame=True)
+    y_slit, _ = samples.slit
+    y, x = np.indices((5, 7), dtype=np.float64)
+    np.testing.assert_array_equal(y_slit, 1e-3 * x + 0.1 * y)
+    assert np.isnan(samples.values[1][:, 0]).all()
+    np.testing.assert_array_equal(samples.values[1][:, 1:], y_slit[:, 1:])

@@ -17,12 +17,19 @@ import numpy as np
 import pytest
 from astropy.modeling import models as am
 from gwcs import WCS
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from resamplespec import SpectralImage, datasets
 from resamplespec.pixmap import pixel_map, world_coordinates
 from resamplespec.wcs import (
     GridWarning,
     OutputGrid,
+    _clipped_weights,
+    _column_medians,
+    _median_of_finite,
+    _nanmean,
     build_output_grid,
     load_output_wcs,
     spatial_pixel_scale,
@@ -251,6 +258,81 @@ def test_tangent_offsets_equal_astropy_gnomonic_projection():
         np.testing.assert_allclose(y, ay, rtol=0, atol=1e-13)
     x, y = tangent_offsets([10.0], [-20.0], 10.0, 20.0 + 80.0)  # far side: undefined
     assert np.isnan(x).all() and np.isnan(y).all()
+
+
+@given(
+    hnp.arrays(
+        np.float64,
+        hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=9),
+        elements=st.sampled_from([1.0, 1.5, 2.0, 2.25, 3.0, 7.0]) | st.floats(0.5, 5.0),
+    ),
+    st.sampled_from(["as drawn", "ascending", "descending"]),
+    st.booleans(),
+)
+def test_column_medians_are_numpys_medians_bit_for_bit(values, order, with_nan):
+    """The shortcut for monotonic columns gives np.median's (or np.nanmedian's) bits."""
+    if order != "as drawn":
+        values = np.sort(values, axis=0)
+        values = values[::-1] if order == "descending" else values
+    if with_nan:
+        values = values.copy()
+        values[::2, ::3] = np.nan
+    columns = np.isfinite(values).any(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected = np.nanmedian(values[:, columns], axis=0)
+        if not with_nan:
+            expected = np.median(values, axis=0)
+    assert _column_medians(values).tobytes() == expected.tobytes()
+
+
+@given(
+    hnp.arrays(
+        st.sampled_from([np.float32, np.float64]),
+        st.integers(1, 60),
+        elements=st.sampled_from([0.5, 1.0, 2.0, 3.0]) | st.floats(-1e6, 1e6, width=32),
+    ),
+    st.booleans(),
+)
+def test_medians_and_means_of_finite_values_are_numpys_bit_for_bit(values, with_nan):
+    assert _median_of_finite(values).tobytes() == np.median(values).tobytes()
+    if with_nan:
+        values = values.copy()
+        values[::3] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert _nanmean(values).tobytes() == np.nanmean(values).tobytes()
+
+
+def _sigma_clip_100(values):
+    """The reference's clip spelled out: median centre, 100 sigma, up to 5 rounds."""
+    keep = np.isfinite(values)
+    for _ in range(5):
+        kept = values[keep]
+        if kept.size == 0:
+            break
+        centre, spread = np.median(kept), np.std(kept)
+        within = keep & (values >= centre - 100 * spread) & (values <= centre + 100 * spread)
+        if np.count_nonzero(within) == kept.size:
+            break
+        keep = within
+    return np.where(keep, values, 0).astype(values.dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("tails", ["normal", "cauchy", "far outliers", "no spread", "big offset"])
+def test_source_weights_are_the_100_sigma_clip_bit_for_bit(tails, dtype):
+    rng = np.random.default_rng(len(tails))
+    for n in (3, 50, 30000):
+        values = {
+            "normal": rng.normal(size=n),
+            "cauchy": rng.standard_cauchy(size=n),
+            "far outliers": np.where(rng.random(n) < 0.001, 1e12, rng.normal(size=n)),
+            "no spread": np.full(n, 7.0),
+            "big offset": 1e6 + 1e-3 * rng.normal(size=n),
+        }[tails].astype(dtype)
+        values[rng.random(n) < 0.05] = np.nan
+        assert _clipped_weights(values).tobytes() == _sigma_clip_100(values).tobytes()
 
 
 @pytest.mark.parametrize("ratio", [0.5, 1.0, 1.3, 2.0])
