@@ -584,6 +584,12 @@ class _LazySamples(Sequence[InputSamples]):
     def __len__(self) -> int:
         return len(self._images)
 
+    def forget_kept(self) -> None:
+        """Drop the ``slit_frame`` input's samples; from now on that input is
+        evaluated on access as the others (without its slit frame)."""
+        self._kept = None
+        self._slit_frame_index = None
+
     def __getitem__(self, index: int) -> InputSamples:  # type: ignore[override]
         k = range(len(self))[index]
         # the WCS and shape of the input, without reading its arrays

@@ -807,8 +807,20 @@ def _nanmean(values: np.ndarray) -> np.floating:
     return np.nanmean(values) if np.isnan(values).any() else np.mean(values)
 
 
-def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> list[float]:
-    """The NIRSpec wavelength table: first input's column medians, extended by the others.
+def _sorted_medians(sample: InputSamples, dispersion_axis: int) -> np.ndarray:
+    """An input's column medians of wavelength, sorted (the NIRSpec table's parts)."""
+    medians = np.sort(_column_medians(_dispersion_major(sample.world_axis(2), dispersion_axis)))
+    if medians.size == 0:
+        raise ValueError(
+            f"{sample.label}: its WCS gives no finite wavelength on its "
+            "bounding box; cannot sample the dispersion axis"
+        )
+    return medians
+
+
+def _merged_wavelengths(per_input: list[np.ndarray]) -> list[float]:
+    """The NIRSpec wavelength table: first input's column medians
+    (:func:`_sorted_medians`), extended by the others'.
 
     The other inputs are merged in order of decreasing overlap with the
     current range: values below the range are prepended, values above
@@ -816,15 +828,6 @@ def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> li
     input's smallest step (at least 100 machine epsilons) the first is
     dropped.
     """
-    per_input = []
-    for sample in samples:
-        medians = np.sort(_column_medians(_dispersion_major(sample.world_axis(2), dispersion_axis)))
-        if medians.size == 0:
-            raise ValueError(
-                f"{sample.label}: its WCS gives no finite wavelength on its "
-                "bounding box; cannot sample the dispersion axis"
-            )
-        per_input.append(medians)
     table = per_input[0]
     low, high = float(table[0]), float(table[-1])
     steps = np.diff(table)
@@ -856,31 +859,46 @@ def _merged_wavelengths(samples: list[InputSamples], dispersion_axis: int) -> li
     return np.delete(table, close).tolist()
 
 
-def _tangent_extent(samples: list[InputSamples], ra0: float, dec0: float):
+def _tangent_extent(samples: Sequence[InputSamples], ra0: float, dec0: float):
     """Min and max of the tangent-plane offsets of every input pixel (x_min, x_max, y_min, y_max).
 
     The offsets of each input's grid are kept in ``sample.tangent``: the
     pixel map needs the same projection.
     """
+    extents = []
+    for k in range(len(samples)):
+        sample = samples[k]
+        extents.append(_sample_extent(sample, ra0, dec0))
+        del sample  # samples made on access (in_memory=False) go before the next
+    return _union_extent(extents)
+
+
+def _sample_extent(sample: InputSamples, ra0: float, dec0: float) -> tuple[float, ...]:
+    """(x_min, x_max, y_min, y_max) of one input's tangent-plane offsets about
+    (ra0, dec0), kept in ``sample.tangent``."""
+    x, y = sample.sky_offsets(ra0, dec0)
+    sample.tangent = ((ra0, dec0), x, y)
+    extremes = (np.min(x), np.max(x), np.min(y), np.max(y)) if x.size else (math.nan,)
+    if not np.isfinite(extremes).all():
+        # only the pixels with a sky position count (where both
+        # coordinates, or plane points, are finite); without a NaN
+        # offset every pixel has one
+        good = np.isfinite(sample.values[0]) & np.isfinite(sample.values[1])
+        if not good.any():
+            raise ValueError(
+                f"{sample.label}: its WCS gives no finite sky position on its bounding box"
+            )
+        x, y = x[good], y[good]
+        extremes = (np.min(x), np.max(x), np.min(y), np.max(y))
+    return tuple(float(v) for v in extremes)
+
+
+def _union_extent(extents: Sequence[tuple[float, ...]]) -> tuple[float, float, float, float]:
     x_min = y_min = math.inf
     x_max = y_max = -math.inf
-    for sample in samples:
-        x, y = sample.sky_offsets(ra0, dec0)
-        sample.tangent = ((ra0, dec0), x, y)
-        extremes = (np.min(x), np.max(x), np.min(y), np.max(y)) if x.size else (math.nan,)
-        if not np.isfinite(extremes).all():
-            # only the pixels with a sky position count (where both
-            # coordinates, or plane points, are finite); without a NaN
-            # offset every pixel has one
-            good = np.isfinite(sample.values[0]) & np.isfinite(sample.values[1])
-            if not good.any():
-                raise ValueError(
-                    f"{sample.label}: its WCS gives no finite sky position on its bounding box"
-                )
-            x, y = x[good], y[good]
-            extremes = (np.min(x), np.max(x), np.min(y), np.max(y))
-        x_min, x_max = min(x_min, float(extremes[0])), max(x_max, float(extremes[1]))
-        y_min, y_max = min(y_min, float(extremes[2])), max(y_max, float(extremes[3]))
+    for low_x, high_x, low_y, high_y in extents:
+        x_min, x_max = min(x_min, low_x), max(x_max, high_x)
+        y_min, y_max = min(y_min, low_y), max(y_max, high_y)
     return x_min, x_max, y_min, y_max
 
 
@@ -905,11 +923,18 @@ def _dominant_slope(slopes: tuple[float, float], label: str) -> int:
 
 
 def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
-    """The ``'nirspec'`` grid (the reference's ``build_nirspec_output_wcs``)."""
-    disp = images[0].meta.dispersion_direction
+    """The ``'nirspec'`` grid (the reference's ``build_nirspec_output_wcs``).
+
+    Inputs read from files (``in_memory=False``) are each evaluated once,
+    one at a time, and of the reference input the data and samples go as
+    soon as the source position and the spatial sampling are known.
+    """
+    lazy = hasattr(images, "release")
+    disp = (images.meta(0) if lazy else images[0].meta).dispersion_direction
     reference, ref_samples = images[ref_index], samples[ref_index]
+    ref_wcs = reference.wcs
     label = ref_samples.label
-    frames = list(reference.wcs.available_frames)
+    frames = list(ref_wcs.available_frames)
     sky_name = "moving_target" if "moving_target" in frames else "world"
     if sky_name not in frames:
         sky_name = frames[-1]
@@ -927,19 +952,22 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
         else:
             source_slit_y = float(_nanmean(y_slit))
         source_lam = float(_nanmean(lam_slit))
+    del reference, shifted, good, weights, y_slit, lam_slit  # the data are no longer needed
+    if lazy:
+        images.release()
     if not (math.isfinite(source_slit_y) and math.isfinite(source_lam)):
         raise ValueError(f"{label}: its slit_frame gives no finite slit position or wavelength")
     source_slit = (0.0, source_slit_y, source_lam)
     if sky_name == frames[-1]:  # the transform the samples were made with, compiled
         source_world = _call(ref_samples.world_from_slit, source_slit)
     else:
-        source_world = _apply(reference.wcs.get_transform("slit_frame", sky_name), *source_slit)
+        source_world = _apply(ref_wcs.get_transform("slit_frame", sky_name), *source_slit)
     ra0, dec0 = (float(v[0]) for v in source_world[:2])
     if not (math.isfinite(ra0) and math.isfinite(dec0)):
         raise ValueError(f"{label}: the source position in the slit maps to no sky position")
 
     # 2. spatial sampling along the central dispersion column of the reference input
-    limits = bounding_box_limits(reference.wcs)
+    limits = bounding_box_limits(ref_wcs)
     n_disp = ref_samples.grid_shape[1 if disp == 1 else 0]
     central = int(np.mean(limits[disp - 1])) if limits is not None else (n_disp - 1) // 2
     central = _central_index(central, n_disp)
@@ -953,18 +981,29 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
         )
     (slope_x, _), (slope_y, _) = _fit_line(x_tan[valid], ratio), _fit_line(y_tan[valid], ratio)
     inverse_from = _dominant_slope((slope_x, slope_y), label)
+    del ref_samples
+    if lazy:
+        samples.forget_kept()  # evaluated again, without its slit frame, below
 
-    # 3. wavelengths (first input first, whatever the reference input)
-    table = _merged_wavelengths(samples, disp)
+    # 3. wavelengths (first input first, whatever the reference input) and
+    # 4. the extent of every input's pixels, from one evaluation of each
+    per_input, extents, labels = [], [], []
+    for k in range(len(samples)):
+        sample = samples[k]
+        per_input.append(_sorted_medians(sample, disp))
+        extents.append(_sample_extent(sample, ra0, dec0))
+        labels.append(sample.label)
+        del sample  # samples made on access (in_memory=False) go before the next
+    table = _merged_wavelengths(per_input)
     n_lam = len(table)
     if n_lam < 2:
         raise ValueError(
-            f"{', '.join(s.label for s in samples)}: a single output wavelength "
+            f"{', '.join(labels)}: a single output wavelength "
             f"({table}); cannot sample the dispersion axis"
         )
 
-    # 4. size and position: every input's pixels, centred
-    x_min, x_max, y_min, y_max = _tangent_extent(samples, ra0, dec0)
+    # size and position: every input's pixels, centred
+    x_min, x_max, y_min, y_max = _union_extent(extents)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
     slopes = (slope_x, slope_y)
     ny = int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))) + 1
@@ -993,7 +1032,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     middle = np.full(ny, float(n_lam // 2))
     world_mid = _apply(pix_to_world, *((middle, rows) if disp == 1 else (rows, middle)))
     try:
-        slit_y = _apply_inverse(reference.wcs, "slit_frame", sky_name, *world_mid)[1]
+        slit_y = _apply_inverse(ref_wcs, "slit_frame", sky_name, *world_mid)[1]
     except NotImplementedError:
         raise ValueError(
             f"{label}: its WCS has no world -> slit_frame inverse; the slit_frame "
