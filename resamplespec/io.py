@@ -75,8 +75,19 @@ def _image_to_tree(image: SpectralImage) -> dict[str, Any]:
 
 
 def _image_from_tree(tree: dict[str, Any]) -> SpectralImage:
-    arrays = {name: np.array(tree[name]) for name in _ARRAYS if name in tree}
+    arrays = {name: _own_array(tree[name]) for name in _ARRAYS if name in tree}
     return SpectralImage(wcs=tree["wcs"], meta=_meta_from_tree(dict(tree["meta"])), **arrays)
+
+
+def _own_array(value: Any) -> np.ndarray:
+    """An array of the file's that may be kept and changed: asdf's own array
+    when it is writable and contiguous (read into memory, not mapped: the
+    files are opened with ``memmap=False``), else a copy.  Not copying
+    halves the memory of reading an input."""
+    array = np.asarray(value)
+    if not (array.flags.writeable and array.flags.c_contiguous and array.dtype.isnative):
+        array = np.array(array)
+    return array
 
 
 #: File name suffixes and their formats.

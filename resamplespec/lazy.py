@@ -174,6 +174,9 @@ class LazyImages(Sequence[SpectralImage]):
             self._cache.move_to_end(k)
             return self._cache[k]
         item = self._deferred[k]
+        # room first: the image dropped goes before the next is read
+        while self._cache and len(self._cache) >= CACHED_IMAGES:
+            self._cache.popitem(last=False)
         if isinstance(item, SpectralImage):
             image = item
         else:
@@ -182,8 +185,6 @@ class LazyImages(Sequence[SpectralImage]):
             if self._prepare is not None:
                 self._prepare(image)
         self._cache[k] = image
-        while len(self._cache) > CACHED_IMAGES:
-            self._cache.popitem(last=False)
         return image
 
     def __iter__(self) -> Iterator[SpectralImage]:

@@ -16,9 +16,10 @@ inverted in closed form (:meth:`resamplespec.wcs.OutputGrid.world_to_pixel`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ def pixel_map(
     if world is None:
         pixmap = grid._take_pixel_map(image)
         if pixmap is None:
-            pixmap = grid._pixel_map_from_samples(sample_input(image))
+            pixmap = grid._pixel_map_by_blocks(image)
         return pixmap
     world = tuple(np.asarray(values, dtype=np.float64) for values in world)
     if any(values.shape != shape for values in world):
@@ -470,27 +471,44 @@ def _evaluate_block(x: np.ndarray, y: np.ndarray, transforms: tuple, slit_frame:
     return world, slit
 
 
-def _evaluate(plan: _Plan, slit_frame: bool) -> InputSamples:
+def _compiled(wcs: Any, slit_frame: bool) -> tuple[tuple, dict, tuple | None]:
+    """(transforms, planes, slit_to_world) that :func:`_evaluate` evaluates:
+    composed (and compiled) once per WCS, not per block."""
+    slit_to_world = None
+    if slit_frame:
+        to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
+        slit_to_world = _evaluator(_steps(wcs, "slit_frame", None), True)
+        from_slit, planes = slit_to_world
+        return (to_slit, from_slit), planes, slit_to_world
+    to_world, planes = _evaluator(_steps(wcs, None, None), True)
+    return (to_world,), planes, slit_to_world
+
+
+def evaluate_by_rows(image: Any, rows: int) -> Iterator[InputSamples]:
+    """:func:`sample_input` of an input's grid, ``rows`` grid rows at a time
+    (the WCS compiled once): the same numbers, a block's memory."""
+    plan = _plan(image)
+    compiled = _compiled(plan.wcs, False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for start in range(0, plan.ys.size, rows):
+            block = dataclasses.replace(plan, ys=plan.ys[start:start + rows])
+            yield _evaluate(block, False, compiled)
+
+
+def _evaluate(plan: _Plan, slit_frame: bool, compiled: tuple | None = None) -> InputSamples:
     """Evaluate the WCS on the plan's pixels, in blocks of rows; NaN outside
-    the bounding box."""
+    the bounding box.  ``compiled``: what :func:`_compiled` gives, if made."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
     shape = (ys.size, xs.size)
     if xs.size * ys.size <= _ONE_BLOCK_PIXELS:
         rows = ys.size
     else:
         rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
-    # Composed (and compiled) once, not per block.  Evaluated without the
-    # bounding box, which is applied below: what ``wcs(x, y,
-    # with_bounding_box=False)`` gives.
-    slit_to_world = None
-    if slit_frame:
-        to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
-        slit_to_world = _evaluator(_steps(wcs, "slit_frame", None), True)
-        from_slit, planes = slit_to_world[0], dict(slit_to_world[1])
-        transforms = (to_slit, from_slit)
-    else:
-        to_world, planes = _evaluator(_steps(wcs, None, None), True)
-        transforms = (to_world,)
+    # Evaluated without the bounding box, which is applied below: what
+    # ``wcs(x, y, with_bounding_box=False)`` gives.
+    transforms, planes, slit_to_world = compiled or _compiled(wcs, slit_frame)
+    planes = dict(planes)  # popped below
     # Compiled transforms take x along a row and y down a column: numpy
     # broadcasts them to the block's pixels (each pixel's arithmetic and its
     # bits are the same), and what depends on x alone is computed once per

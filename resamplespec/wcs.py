@@ -62,7 +62,7 @@ from gwcs import coordinate_frames as cf
 from .dqflags import DEFAULT_GOOD_BITS, good_pixel_mask
 from .models import SpectralImage
 from .options import parse_output_shape, validate_n_jobs
-from .pixmap import InputSamples, bounding_box_limits, sample_inputs
+from .pixmap import InputSamples, bounding_box_limits, sample_input, sample_inputs
 from .pixmap import _steps as _pipeline_steps
 from .transforms import compile_inverse, compile_transform
 
@@ -443,9 +443,34 @@ class OutputGrid:
         pixmap = np.empty(samples.shape + (2,), dtype=np.float64)
         if samples.grid_shape != samples.shape or (samples.x0, samples.y0) != (0, 0):
             pixmap.fill(np.nan)
+        self._fill_pixel_map(pixmap, samples)
+        return pixmap
+
+    def _pixel_map_by_blocks(self, image: Any) -> np.ndarray:
+        """The pixel map of an input whose WCS is evaluated here, a block of
+        rows at a time, each block mapped straight into the map: no samples
+        of the whole input are made (the numbers are those of
+        :meth:`_pixel_map_from_samples`: the arithmetic is per pixel)."""
+        from .pixmap import _plan, evaluate_by_rows
+
+        if self._spatial is None or self._spectral is None:
+            return self._pixel_map_from_samples(sample_input(image))
+        plan = _plan(image)
+        pixmap = np.empty(plan.shape + (2,), dtype=np.float64)
+        if (plan.ys.size, plan.xs.size) != plan.shape or (plan.xs[0], plan.ys[0]) != (0, 0):
+            pixmap.fill(np.nan)
+        rows = max(1, _MAP_BLOCK_PIXELS // plan.xs.size)
+        for samples in evaluate_by_rows(image, rows):
+            self._fill_pixel_map(pixmap, samples)
+            del samples
+        return pixmap
+
+    def _fill_pixel_map(self, pixmap: np.ndarray, samples: InputSamples) -> None:
+        """Write the output (x, y) of the samples' grid pixels into ``pixmap``
+        (built grids), block by block of rows."""
         overlap = samples._overlap()
         if overlap is None:
-            return pixmap
+            return
         rows, cols, grid_rows, grid_cols = overlap
         step = max(1, _MAP_BLOCK_PIXELS // (grid_cols.stop - grid_cols.start))
         for first in range(grid_rows.start, grid_rows.stop, step):
@@ -455,7 +480,6 @@ class OutputGrid:
             x, y = self._grid_pixels(samples, block, grid_cols)
             pixmap[target, cols, 0] = x
             pixmap[target, cols, 1] = y
-        return pixmap
 
     def _grid_pixels(self, samples: InputSamples, rows: slice, cols: slice
                      ) -> tuple[np.ndarray, np.ndarray]:

@@ -210,7 +210,11 @@ class WindowedDrizzle:
     def _write_parts(self, draws, folder: Path, tick):
         """parts[w][k]: the record of input k's part for window w, or None."""
         parts: list[list[_PartRecord | None]] = [[] for _ in self.windows]
-        for k, draw in enumerate(draws):
+        # (not enumerate(): its cached result tuple would keep each draw
+        # alive while the next one is made)
+        k = -1
+        for draw in draws:
+            k += 1
             sections = window_sections(draw.pixmap, draw.full_section(), self.windows,
                                        point=self.point, out_shape=self.out_shape)
             # a thin image is padded from the gradient of its whole map:

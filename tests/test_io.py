@@ -75,3 +75,15 @@ def test_reading_bad_files_fails_clearly(tmp_path):
         io.read(junk)
     with pytest.raises(TypeError, match="SpectralImage"):
         io.write(np.zeros(3), tmp_path / "x.asdf")
+
+
+def test_arrays_read_from_a_file_are_the_readers_own(tmp_path):
+    """Reading keeps asdf's arrays instead of copying them (half the memory):
+    they must still be writable, and changing one changes nothing else."""
+    image = SpectralImage.from_dict(datasets.lamp(shape=(6, 20))[0])
+    path = io.write(image, tmp_path / "lamp.asdf")
+    first, second = io.read(path), io.read(path)
+    assert first.data.flags.writeable and first.data.flags.c_contiguous
+    first.data[0, 0] = -123.0
+    assert second.data[0, 0] == image.data[0, 0] != -123.0
+    assert io.read(path).data[0, 0] == image.data[0, 0]

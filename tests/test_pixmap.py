@@ -254,3 +254,18 @@ def test_samples_of_a_small_grid_share_no_array_with_the_slit_coordinates():
     np.testing.assert_array_equal(y_slit, 1e-3 * x + 0.1 * y)
     assert np.isnan(samples.values[1][:, 0]).all()
     np.testing.assert_array_equal(samples.values[1][:, 1:], y_slit[:, 1:])
+
+
+@pytest.mark.parametrize(("name", "group"), INPUTS)
+def test_maps_made_a_block_of_rows_at_a_time_have_the_whole_evaluations_bits(
+        name, group, monkeypatch):
+    """in_memory=False maps each input without samples of the whole of it:
+    blocks of a few rows (here 3, so that every case has several) must give
+    the map of one evaluation, bit for bit, NaN where it has NaN."""
+    import resamplespec.wcs as wcs_module
+
+    images, grid = our_grid(name, group)
+    monkeypatch.setattr(wcs_module, "_MAP_BLOCK_PIXELS", 3 * images[0].data.shape[1])
+    for image in images:
+        whole = grid._pixel_map_from_samples(sample_input(image))
+        assert grid._pixel_map_by_blocks(image).tobytes() == whole.tobytes()
