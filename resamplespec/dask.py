@@ -60,7 +60,7 @@ def resample(
         that a task run again after a worker failure writes again.  Default:
         the products come back to the client.
     n_jobs : int
-        Threads each task uses for its kernel passes (bands of output rows);
+        Threads each task uses for its kernel passes (bands of the output);
         the cluster's workers are the main parallelism.
     **options
         The options of :func:`resamplespec.resample` (``pixfrac``,

@@ -129,8 +129,8 @@ def resample(
         Workers to use; -1: every core this process may use.  The slits of
         a multi-slit set are resampled in parallel, in forked processes
         where the platform forks and no other thread of this process runs
-        (else in threads); one slit shares its threads by bands of output
-        rows.  The results are identical, bit for bit, to ``n_jobs=1``.
+        (else in threads); one slit shares its threads by bands of its
+        output (columns or rows).  The results are identical, bit for bit, to ``n_jobs=1``.
         For many machines see :func:`resamplespec.dask.resample`.
 
     Returns
@@ -431,7 +431,7 @@ def _resample_group(
     unless resamplespec read it from a file itself) or DeferredImage (read
     here); ``writer``: where single products go (else
     they are returned); ``n_jobs``: threads that share the kernel passes by
-    bands of output rows.
+    bands of the output.
     """
     from .lazy import DeferredImage, LazyImages
     from .pixmap import pixel_map
