@@ -357,7 +357,7 @@ def test_flux_is_conserved_for_any_smooth_map(pixmap, pixfrac, seed):
     covered = out.wht > 0
     flux_out = np.sum(out.data[covered].astype(np.float64) * out.wht[covered])
     flux_in = np.sum(data.astype(np.float64) * weights)
-    assert flux_out == pytest.approx(flux_in, rel=1e-5, abs=1e-5 * np.sum(weights))
+    assert flux_out == pytest.approx(flux_in, rel=1e-5, abs=1e-5 * float(np.sum(weights)))
     assert out.wht.sum(dtype=np.float64) == pytest.approx(weights.sum(dtype=np.float64),
                                                           rel=1e-6)
     assert counts.drawn == data.size
