@@ -9,6 +9,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from conftest import nodded_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,28 +57,6 @@ def _drizzle(pixmaps, inputs, n_jobs, *, kernel, pixfrac, variance_mode, out_sha
     return drizzler, drawn
 
 
-def _case(seed, ny, nx, n_inputs, scale, angle, curvature):
-    """Inputs mapped by a rotation + scale + a curved trace + jitter, each
-    input shifted by a fraction of a pixel (nods)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.indices((ny, nx), dtype=np.float64)
-    c, s = np.cos(angle), np.sin(angle)
-    pixmaps, inputs = [], []
-    for k in range(n_inputs):
-        out_x = scale * (c * x - s * y) + 3.0 * scale * ny + 2.3
-        out_y = scale * (s * x + c * y) + 3.0 * scale * nx * abs(s) + 1.7 + 0.37 * k
-        out_y = out_y + curvature * (x - nx / 2) ** 2
-        pixmap = np.dstack([out_x, out_y]) + rng.normal(0.0, 0.03, (ny, nx, 2))
-        pixmaps.append(pixmap)
-        data = rng.normal(1.0, 0.5, (ny, nx)).astype(np.float32)
-        data[rng.random((ny, nx)) < 0.05] = np.nan
-        weights = rng.uniform(0.2, 2.0, (ny, nx)).astype(np.float32)
-        variances = tuple(rng.uniform(0.01, 1.0, (ny, nx)).astype(np.float32)
-                          for _ in range(2))
-        dq = rng.integers(0, 16, (ny, nx)).astype(np.uint32)
-        inputs.append((data, weights, variances, dq))
-    span = int(scale * (nx + ny) * 4 + 8 + curvature * nx * nx)
-    return pixmaps, inputs, (span, span)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -97,7 +76,7 @@ def _case(seed, ny, nx, n_inputs, scale, angle, curvature):
 def test_bands_give_the_same_sums_bit_for_bit(
         seed, ny, nx, n_inputs, scale, angle, curvature, kernel, pixfrac, variance_mode,
         n_jobs):
-    pixmaps, inputs, out_shape = _case(seed, ny, nx, n_inputs, scale, angle, curvature)
+    pixmaps, inputs, out_shape = nodded_inputs(seed, ny, nx, n_inputs, scale, angle, curvature)
     options = dict(kernel=kernel, pixfrac=pixfrac, variance_mode=variance_mode,
                    out_shape=out_shape)
     serial, drawn_serial = _drizzle(pixmaps, inputs, 1, **options)
@@ -120,7 +99,7 @@ def test_bands_share_one_set_of_accumulators():
     (the kernel guards every deposit by its window): no band has memory of its own,
     and the sums are those of one pass."""
     for seed in range(6):
-        pixmaps, inputs, out_shape = _case(seed, 12, 30, 2, 1.3, 0.3, 0.0)
+        pixmaps, inputs, out_shape = nodded_inputs(seed, 12, 30, 2, 1.3, 0.3, 0.0)
         options = dict(kernel="square", pixfrac=1.0, variance_mode="exact",
                        out_shape=out_shape)
         serial, _ = _drizzle(pixmaps, inputs, 1, **options)
