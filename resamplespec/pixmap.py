@@ -489,11 +489,14 @@ def evaluate_by_rows(image: Any, rows: int) -> Iterator[InputSamples]:
     (the WCS compiled once): the same numbers, a block's memory."""
     plan = _plan(image)
     compiled = _compiled(plan.wcs, False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for start in range(0, plan.ys.size, rows):
-            block = dataclasses.replace(plan, ys=plan.ys[start:start + rows])
-            yield _evaluate(block, False, compiled)
+    for start in range(0, plan.ys.size, rows):
+        block = dataclasses.replace(plan, ys=plan.ys[start:start + rows])
+        # the filter is set per block, not across the yield: the caller's
+        # code between blocks keeps its own warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            samples = _evaluate(block, False, compiled)
+        yield samples
 
 
 def _evaluate(plan: _Plan, slit_frame: bool, compiled: tuple | None = None) -> InputSamples:

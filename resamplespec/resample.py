@@ -130,7 +130,8 @@ def resample(
         a multi-slit set are resampled in parallel, in forked processes
         where the platform forks and no other thread of this process runs
         (else in threads); one slit shares its threads by bands of its
-        output (columns or rows).  The results are identical, bit for bit, to ``n_jobs=1``.
+        output (columns or rows).  The results are identical, bit for bit,
+        to ``n_jobs=1``.
         For many machines see :func:`resamplespec.dask.resample`.
 
     Returns

@@ -953,7 +953,9 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     one at a time, and of the reference input the data and samples go as
     soon as the source position and the spatial sampling are known.
     """
-    lazy = hasattr(images, "release")
+    from .lazy import LazyImages
+
+    lazy = isinstance(images, LazyImages)
     disp = (images.meta(0) if lazy else images[0].meta).dispersion_direction
     reference, ref_samples = images[ref_index], samples[ref_index]
     ref_wcs = reference.wcs
@@ -1423,7 +1425,9 @@ def build_output_grid(
     images = _as_images(images)
     # of the first input only its WCS and metadata are needed here (inputs
     # read from files are not read whole for them)
-    first = images.frame(0) if hasattr(images, "frame") else images[0]
+    from .lazy import LazyImages
+
+    first = images.frame(0) if isinstance(images, LazyImages) else images[0]
     label = _name(first, 0)
     disp = first.meta.dispersion_direction
     kind = _grid_kind(first)

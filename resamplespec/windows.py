@@ -89,7 +89,8 @@ class InputDraw:
             {"xmin": xmin - x0, "xmax": xmax - x0, "ymin": ymin - y0, "ymax": ymax - y0},
         )
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path) -> _PartRecord:
+        """Write the arrays to ``path``; returns what :meth:`load` needs besides."""
         arrays = {"data": self.data, "pixmap": self.pixmap}
         if self.weights is not None:
             arrays["weights"] = self.weights
@@ -98,6 +99,8 @@ class InputDraw:
         arrays.update({f"variance{k}": v for k, v in enumerate(self.variances)})
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
+        return _PartRecord(path, self.iscale, len(self.variances), self.variance_weight,
+                           self.section)
 
     @classmethod
     def load(cls, path: Path, like: _PartRecord) -> InputDraw:
@@ -225,10 +228,7 @@ class WindowedDrizzle:
                     parts[w].append(None)
                     continue
                 part = draw.part(section, 0 if self.point else margin)
-                path = folder / f"input{k}_window{w}.npz"
-                part.save(path)
-                parts[w].append(_PartRecord(path, part.iscale, len(part.variances),
-                                            part.variance_weight, part.section))
+                parts[w].append(part.save(folder / f"input{k}_window{w}.npz"))
                 del part
             del draw
             if tick is not None:
