@@ -47,6 +47,12 @@ cdef extern from "rsp_kernel.h" nogil:
         int64_t drawn
         int64_t skipped
 
+    int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
+    void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
+                         int64_t x1, int component, double *col_low, double *col_high,
+                         double *row_low, double *row_high)
+    void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component,
+                            int64_t first, int64_t n_lines, int64_t *counts)
     int rsp_drizzle_add(const rsp_input *inp, const rsp_params *par, rsp_output *out,
                         rsp_counts *counts)
     void rsp_combine_reference_variances(int64_t n, int n_variances, double **sum_var_input,
@@ -341,3 +347,47 @@ def quad_is_valid(x, y):
         xs[k] = x[k]
         ys[k] = y[k]
     return bool(rsp_quad_is_valid(xs, ys))
+
+
+def fetch_add(int64_t[::1] counters, Py_ssize_t index, int64_t delta):
+    """Add ``delta`` to ``counters[index]`` atomically; returns the value
+    before.  Atomic across processes when ``counters`` lies in memory they
+    share (an anonymous shared mapping made before a fork)."""
+    if index < 0 or index >= counters.shape[0]:
+        raise IndexError(f"counter {index} out of range")
+    return rsp_fetch_add(&counters[index], delta)
+
+
+def line_ranges(const double[:, :, ::1] pixmap, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t x0,
+                Py_ssize_t x1, int component):
+    """(column low, column high, row low, row high): the range of
+    ``pixmap[..., component]`` over each input column and row of
+    [y0, y1) x [x0, x1), NaN passed over (NaN where a line has nothing
+    else), as numpy's nanmin and nanmax along each axis."""
+    if not (0 <= y0 < y1 <= pixmap.shape[0] and 0 <= x0 < x1 <= pixmap.shape[1]) \
+            or pixmap.shape[2] != 2 or component not in (0, 1):
+        raise ValueError("line_ranges: section or component out of range")
+    col_low = np.empty(x1 - x0)
+    col_high = np.empty(x1 - x0)
+    row_low = np.empty(y1 - y0)
+    row_high = np.empty(y1 - y0)
+    cdef double[::1] cl = col_low, ch = col_high, rl = row_low, rh = row_high
+    with nogil:
+        rsp_line_ranges(&pixmap[0, 0, 0], pixmap.shape[1], y0, y1, x0, x1, component,
+                        &cl[0], &ch[0], &rl[0], &rh[0])
+    return col_low, col_high, row_low, row_high
+
+
+def line_histogram(const double[:, :, ::1] pixmap, int component, int64_t first,
+                   Py_ssize_t n_lines):
+    """Pixel centres of ``pixmap`` per output line ``first + k`` of its
+    component (0: x, 1: y), k in [0, n_lines); NaN and lines outside
+    not counted."""
+    if pixmap.shape[2] != 2 or component not in (0, 1) or n_lines < 1:
+        raise ValueError("line_histogram: bad component or number of lines")
+    counts = np.zeros(n_lines, dtype=np.int64)
+    cdef int64_t[::1] view = counts
+    with nogil:
+        rsp_line_histogram(&pixmap[0, 0, 0], pixmap.shape[0] * pixmap.shape[1], component,
+                           first, n_lines, &view[0])
+    return counts

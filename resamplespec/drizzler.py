@@ -13,7 +13,6 @@ gives the same result to double round-off.
 
 from __future__ import annotations
 
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -54,6 +53,12 @@ _CONTEXT_BITS = 32
 _BAND_SHARE_LIMIT = 0.75
 # Fewest output rows (or columns) worth a band of their own.
 _MIN_BAND_ROWS = 4
+# Fewest pixels in the first input's section for bands at all.  Each banded
+# add costs a thread pool and a pass over the pixel map for the sections
+# (about 2 ms for 4 Mpx); measured on 2 cores, bands lost below about a
+# million pixels (0.6x for 3 inputs of 40 x 2048, even for 400 x 2048) and
+# won above (1.5x for a 2048 x 2048 input).
+_MIN_BAND_PIXELS = 1 << 20
 
 
 class AddCounts(NamedTuple):
@@ -627,7 +632,9 @@ def _best_bands(window, n_jobs, pixmap, section, *, point, out_shape):
     """The bands of ``window`` for ``n_jobs`` threads and the input section
     of each: bands of rows or of columns, whichever needs the smaller input
     section for its largest band; none when one pass pays better (see
-    ``_BAND_SHARE_LIMIT``)."""
+    ``_BAND_SHARE_LIMIT`` and ``_MIN_BAND_PIXELS``)."""
+    if _section_size(section) < _MIN_BAND_PIXELS:
+        return [], None
     best = None
     for axis in (0, 1):
         bands = _bands_along(window, axis, n_jobs, pixmap)
@@ -657,11 +664,9 @@ def _bands_along(window, axis, n_jobs, pixmap):
     n_bands = min(n_jobs, n_lines // _MIN_BAND_ROWS)
     if n_bands < 2:
         return []
-    with np.errstate(invalid="ignore"):
-        # pixmap holds (x, y): columns are its component 0, rows component 1
-        line = np.floor(pixmap[..., 1 - axis].ravel() + 0.5) - first
-        line = line[(line >= 0) & (line < n_lines)]  # NaN compares False: dropped
-    counts = np.bincount(line.astype(np.intp), minlength=n_lines)
+    # pixmap holds (x, y): columns are its component 0, rows component 1
+    counts = _kernel.line_histogram(np.ascontiguousarray(pixmap, dtype=np.float64), 1 - axis,
+                                    first, n_lines)
     cumulative = np.cumsum(counts)
     edges = [0]
     for k in range(1, n_bands):
@@ -686,21 +691,22 @@ def window_sections(pixmap, section, windows, *, point, out_shape=None):
     ``out_shape``: the output grid, when known: a direction in which no
     window is narrower than the grid then costs nothing.
 
-    The bound is generous, never tight, and costs a few reductions of the
-    pixel map.  An interior footprint corner is a convex combination of the
-    pixel map over the pixel's 3 x 3 neighbourhood (clipped at the image
-    edge), and an edge pixel's corners are extrapolated from the same values
-    by at most 1.75 times their spread, so every corner lies within the
-    neighbourhood's range widened by twice its spread.  Here the range is
-    taken over a whole input column and its two neighbours (or a whole row
-    and its two neighbours), which holds every neighbourhood in it: the
-    columns (rows) whose widened range meets the window, plus a pixel of
-    slack, bound the section; of the two bounds the window gets their
-    intersection.  The point kernel needs only each pixel's own centre.
-    Non-finite values are passed over: a footprint with such a corner is
-    skipped by the kernel.
+    The bound is generous, never tight, and costs one pass over the pixel
+    map per direction (``_kernel.line_ranges``). An interior footprint
+    corner is a convex combination of the pixel map over the pixel's 3 x 3
+    neighbourhood (clipped at the image edge), and an edge pixel's corners
+    are extrapolated from the same values by at most 1.75 times their
+    spread, so every corner lies within the neighbourhood's range widened by
+    twice its spread. Here the range is taken over a whole input column and
+    its two neighbours (or a whole row and its two neighbours), which holds
+    every neighbourhood in it: the columns (rows) whose widened range meets
+    the window, plus a pixel of slack, bound the section; of the two bounds
+    the window gets their intersection. The point kernel needs only each
+    pixel's own centre. Non-finite values are passed over: a footprint with
+    such a corner is skipped by the kernel.
     """
     xmin, xmax, ymin, ymax = section
+    pixmap = np.ascontiguousarray(pixmap, dtype=np.float64)
     ny, nx = pixmap.shape[:2]
     limits = (0, np.inf, 0, np.inf) if out_shape is None else (0, out_shape[0], 0, out_shape[1])
     # one more pixel on each side of the section, where the image has it
@@ -709,19 +715,17 @@ def window_sections(pixmap, section, windows, *, point, out_shape=None):
     # [first, last] input columns and rows that may reach each window
     bounds = [[xmin, xmax, ymin, ymax] for _ in windows]
     # Pixel maps come from the caller: inf - inf and the like mean "unusable".
-    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines
+    with np.errstate(invalid="ignore", over="ignore"):
         for axis, component in ((0, 1), (1, 0)):  # output rows: y; columns: x
             if all(w[2 * axis] <= limits[2 * axis] and w[2 * axis + 1] >= limits[2 * axis + 1]
                    for w in windows):
                 continue  # every window spans the grid this way
-            values = pixmap[y0:y1, x0:x1, component]
-            for input_axis, (first, last, offset) in ((1, (xmin, xmax, x0)),
-                                                      (0, (ymin, ymax, y0))):
-                # range of each input column (input_axis 1) or row, over
-                # the other direction
-                low = np.nanmin(values, axis=1 - input_axis)
-                high = np.nanmax(values, axis=1 - input_axis)
+            # the range of each input column and row over the other direction
+            col_low, col_high, row_low, row_high = _kernel.line_ranges(
+                pixmap, y0, y1, x0, x1, component)
+            for input_axis, (first, last, offset), low, high in (
+                    (1, (xmin, xmax, x0), col_low, col_high),
+                    (0, (ymin, ymax, y0), row_low, row_high)):
                 if not point:
                     low, high = _with_neighbours(low, high)
                     spread = high - low

@@ -9,6 +9,10 @@
 #include "rsp_geometry.h"
 #include "rsp_kernel.h"
 
+#if defined(_MSC_VER)
+#include <intrin.h>
+#endif
+
 /* Largest footprint extent, in output pixels, that the square kernel draws. */
 #define RSP_MAX_FOOTPRINT 1e8
 /* Footprints with a smaller area / bounding-box area, or a smaller area in
@@ -729,6 +733,62 @@ void rsp_finish_reference_variances(int64_t n, int n_variances, const double *co
         for (int m = 0; m < n_variances; ++m) {
             const double ws = weight_sum[m];
             variances[m][k] = ws > 0.0 ? (float)(total[m] / (ws * ws)) : NAN;
+        }
+    }
+}
+
+int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
+{
+#if defined(_MSC_VER)
+    return _InterlockedExchangeAdd64((volatile __int64 *)counter, delta);
+#else
+    return __atomic_fetch_add(counter, delta, __ATOMIC_SEQ_CST);
+#endif
+}
+
+void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
+                     int64_t x1, int component, double *col_low, double *col_high,
+                     double *row_low, double *row_high)
+{
+    const int64_t width = x1 - x0;
+    for (int64_t i = 0; i < width; ++i) {
+        col_low[i] = NAN;
+        col_high[i] = NAN;
+    }
+    for (int64_t j = y0; j < y1; ++j) {
+        const double *row = pixmap + 2 * (j * nx + x0) + component;
+        double low = NAN, high = NAN;
+        for (int64_t i = 0; i < width; ++i) {
+            const double v = row[2 * i];
+            if (v != v) {
+                continue;
+            }
+            /* a NaN extreme is "none yet": comparisons with it are false */
+            if (!(v >= low)) {
+                low = v;
+            }
+            if (!(v <= high)) {
+                high = v;
+            }
+            if (!(v >= col_low[i])) {
+                col_low[i] = v;
+            }
+            if (!(v <= col_high[i])) {
+                col_high[i] = v;
+            }
+        }
+        row_low[j - y0] = low;
+        row_high[j - y0] = high;
+    }
+}
+
+void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, int64_t first,
+                        int64_t n_lines, int64_t *counts)
+{
+    for (int64_t p = 0; p < n_pixels; ++p) {
+        const double line = floor(pixmap[2 * p + component] + 0.5) - (double)first;
+        if (line >= 0.0 && line < (double)n_lines) { /* NaN compares false */
+            counts[(int64_t)line] += 1;
         }
     }
 }

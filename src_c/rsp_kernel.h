@@ -164,4 +164,32 @@ double rsp_quad_pixel_overlap(const double x[4], const double y[4], double cx, d
 double rsp_quad_area(const double x[4], const double y[4]);
 int rsp_quad_is_valid(const double x[4], const double y[4]);
 
+/*
+ * Ranges of one component (0: x, 1: y) of a pixel map (ny x nx x 2) over
+ * the input columns and rows of [y0, y1) x [x0, x1): for each column
+ * i in [x0, x1), col_low[i - x0] and col_high[i - x0] are its minimum and
+ * maximum over the rows, and for each row likewise over the columns.  NaN
+ * is passed over; a line with no other value gets NaN (as numpy's nanmin
+ * and nanmax).  One pass, for the band sections of rsp_drizzle_add's callers.
+ */
+void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
+                     int64_t x1, int component, double *col_low, double *col_high,
+                     double *row_low, double *row_high);
+
+/*
+ * Number of pixel centres of a pixel map (ny x nx x 2) whose component
+ * (0: x, 1: y) rounds to each output line first + k, k in [0, n_lines):
+ * line k spans [k - 0.5, k + 0.5).  counts must hold n_lines zeros.
+ */
+void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, int64_t first,
+                        int64_t n_lines, int64_t *counts);
+
+/*
+ * Atomically add delta to *counter and return its value before: a counter
+ * that processes forked from one parent share in an anonymous shared
+ * mapping, to hand out work without a lock (a lock held by a process that
+ * is killed would stay held).
+ */
+int64_t rsp_fetch_add(int64_t *counter, int64_t delta);
+
 #endif /* RSP_KERNEL_H */

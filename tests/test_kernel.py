@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polyclip import reference_drizzle
 
-from resamplespec import Drizzler
+from resamplespec import Drizzler, _kernel
 
 ONE = np.float32(1)
 
@@ -1081,3 +1084,44 @@ def test_two_drizzlers_in_two_threads_equal_serial():
         np.testing.assert_array_equal(got.variances[0], want.variances[0])
         np.testing.assert_array_equal(got.dq, want.dq)
     assert not np.array_equal(serial[0].data, serial[1].data, equal_nan=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**16), ny=st.integers(1, 9), nx=st.integers(1, 9),
+       nan_share=st.sampled_from([0.0, 0.3, 1.0]), data=st.data())
+def test_line_ranges_and_histogram_are_numpys_nanmin_nanmax_and_bincount(
+        seed, ny, nx, nan_share, data):
+    """The one-pass C reductions behind the band sections give what numpy's
+    would: NaN passed over, NaN for a line of nothing else, inf kept."""
+    rng = np.random.default_rng(seed)
+    pixmap = rng.normal(scale=20.0, size=(ny, nx, 2))
+    pixmap[rng.random((ny, nx, 2)) < nan_share] = np.nan
+    pixmap[rng.random((ny, nx, 2)) < 0.05] = np.inf
+    y0 = data.draw(st.integers(0, ny - 1))
+    y1 = data.draw(st.integers(y0 + 1, ny))
+    x0 = data.draw(st.integers(0, nx - 1))
+    x1 = data.draw(st.integers(x0 + 1, nx))
+    for component in (0, 1):
+        values = pixmap[y0:y1, x0:x1, component]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN lines
+            expected = (np.nanmin(values, axis=0), np.nanmax(values, axis=0),
+                        np.nanmin(values, axis=1), np.nanmax(values, axis=1))
+        got = _kernel.line_ranges(pixmap, y0, y1, x0, x1, component)
+        for a, b in zip(got, expected, strict=True):
+            assert np.array_equal(a, b, equal_nan=True)
+        first, n_lines = -30, 61
+        line = np.floor(pixmap[..., component].ravel() + 0.5) - first
+        with np.errstate(invalid="ignore"):
+            line = line[(line >= 0) & (line < n_lines)]
+        assert np.array_equal(_kernel.line_histogram(pixmap, component, first, n_lines),
+                              np.bincount(line.astype(np.intp), minlength=n_lines))
+
+
+def test_fetch_add_returns_the_value_before_and_checks_its_index():
+    counters = np.zeros(2, dtype=np.int64)
+    assert _kernel.fetch_add(counters, 1, 5) == 0
+    assert _kernel.fetch_add(counters, 1, -2) == 5
+    assert counters.tolist() == [0, 3]
+    with pytest.raises(IndexError):
+        _kernel.fetch_add(counters, 2, 1)
