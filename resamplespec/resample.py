@@ -24,7 +24,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +287,8 @@ def _map_groups(
         return [run(key, images, n_jobs) for key, images in groups.items()]
     if _can_fork():
         return _map_groups_in_processes(list(groups.values()), options, tick=tick,
-                                        writer=writer, workers=workers)
+                                        writer=writer, workers=workers,
+                                        bands=max(1, n_jobs // workers))
     if tick is not None:
         tick = _locked(tick)
     # warnings.catch_warnings (used down the chain) is not thread-safe: the
@@ -306,12 +307,6 @@ def _map_groups(
             raise
 
 
-#: The groups, options and writer the forked workers of
-#: :func:`_map_groups_in_processes` run on: set just before the fork and
-#: inherited by the children, so the inputs are never pickled.
-_FORKED_WORK: tuple[list[list[Any]], ResampleOptions, Any] | None = None
-
-
 def _can_fork() -> bool:
     """Whether slit groups may run in forked processes: the platform forks,
     and no other thread runs here (a fork copies only the calling thread,
@@ -326,40 +321,57 @@ def _can_fork() -> bool:
     return all(isinstance(t, TMonitor) for t in others)
 
 
-def _run_forked_group(index: int) -> list[Any]:
-    groups, options, writer = _FORKED_WORK
-    return _resample_group(groups[index], options, writer=writer)
-
-
 def _map_groups_in_processes(
-    groups: list[list[Any]], options: ResampleOptions, *, tick, writer, workers: int
+    groups: list[list[Any]], options: ResampleOptions, *, tick, writer, workers: int,
+    bands: int = 1,
 ) -> list[list[Any]]:
-    """:func:`_resample_group` over the groups in ``workers`` forked processes.
+    """:func:`_resample_group` over the groups on ``workers`` processes: this
+    one and ``workers - 1`` forked children (:func:`._forked.map_forked`).
 
     Most of a group's time is Python holding the GIL (building the output
     WCS with astropy, the per-input bookkeeping), so threads overlap little
     but the kernel; processes overlap everything.  The children inherit the
-    inputs; only the products (or, written by the children, their file
-    names) come back, pickled.  Each process runs the same code on the same
-    inputs as one thread would: the results are identical bit for bit.
+    inputs; only their products (or, written by the children, their file
+    names) come back, their arrays through shared memory.  Each process runs
+    the same code on the same inputs as one thread would: the results are
+    identical bit for bit.  The largest groups are handed out first, so
+    that the processes end together.
     """
-    global _FORKED_WORK
-    _FORKED_WORK = (groups, options, writer)
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {pool.submit(_run_forked_group, k): k for k in range(len(groups))}
-            try:
-                for future in as_completed(futures):
-                    future.result()  # the first failure, as soon as it happens
-                    if tick is not None:
-                        tick(len(groups[futures[future]]))
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-            return [future.result() for future in futures]
-    finally:
-        _FORKED_WORK = None
+    from ._forked import map_forked
+
+    def run(k: int) -> list[Any]:
+        return _resample_group(groups[k], options, writer=writer, n_jobs=bands)
+
+    def describe(k: int) -> str:
+        return "slit " + ", ".join(sorted({str(m.slit.name or m.filename)
+                                           for m in _metas(groups[k])}))
+
+    order = sorted(range(len(groups)), key=lambda k: -_group_cost(groups[k]))
+    by_group = map_forked(run, order, workers=workers, describe=describe,
+                          on_finished=None if tick is None else _ticks_of(tick, groups, order))
+    return [by_group[k] for k in range(len(groups))]
+
+
+def _group_cost(images: list[Any]) -> int:
+    """What a group's run costs, roughly: its input pixels (its number of
+    inputs where they are still in their files)."""
+    if all(isinstance(image, SpectralImage) for image in images):
+        return sum(image.data.size for image in images)
+    return len(images)
+
+
+def _ticks_of(tick, groups, order):
+    """Progress in inputs from progress in groups (finished, roughly, in the
+    order handed out)."""
+    sizes = [len(groups[k]) for k in order]
+    finished = 0
+
+    def on_finished(n: int) -> None:
+        nonlocal finished
+        tick(sum(sizes[finished:finished + n]))
+        finished += n
+
+    return on_finished
 
 
 def _locked(tick: Callable[[int], Any]) -> Callable[[int], Any]:

@@ -19,6 +19,17 @@ from resamplespec.options import available_cores, validate_n_jobs
 from resamplespec.wcs import build_output_grid
 
 resample_module = importlib.import_module("resamplespec.resample")
+pixmap_module = importlib.import_module("resamplespec.pixmap")
+
+
+@pytest.fixture(autouse=True)
+def threads_at_any_size(monkeypatch):
+    """Bands and threaded sampling at every size, however small: by default
+    they start at sizes too large for quick tests (see
+    test_small_inputs_take_one_pass_by_default)."""
+    monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", 0)
+    monkeypatch.setattr(pixmap_module, "_MIN_THREADED_PIXELS", 0)
+
 
 def _slits(result):
     if isinstance(result, MultiSlitImage):
@@ -289,7 +300,6 @@ def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, pro
     serial = resample(mos, propagate_dq=True)
     parallel = resample(mos, n_jobs=2, propagate_dq=True)
     assert used == ([True] if processes else [])
-    assert resample_module._FORKED_WORK is None  # nothing left behind
     for a, b in zip(_slits(serial), _slits(parallel), strict=True):
         assert_identical(a, b)
 
@@ -328,3 +338,21 @@ def test_bands_only_where_they_pay():
         assert bool(parallel._bands) is banded
         assert serial._sum_w.tobytes() == parallel._sum_w.tobytes()
         assert serial._sum_wd.tobytes() == parallel._sum_wd.tobytes()
+
+
+def test_small_inputs_take_one_pass_by_default(monkeypatch):
+    """Below _MIN_BAND_PIXELS a banded add costs more than it saves (a pool
+    and a pass over the pixel map): n_jobs then draws in one pass, and from
+    that size on, in bands; the sums are the same either way."""
+    monkeypatch.undo()
+    y, x = np.indices((60, 60), dtype=np.float64)
+    data = np.ones((60, 60), dtype=np.float32)
+    pixmap = np.dstack([x + 0.3, y + 0.2])
+    sums = []
+    for limit, banded in ((drizzler_module._MIN_BAND_PIXELS, False), (3600, True)):
+        monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", limit)
+        drizzler = Drizzler((70, 70), n_jobs=2)
+        drizzler.add(data, pixmap)
+        assert bool(drizzler._bands) is banded
+        sums.append(drizzler._sum_wd.tobytes())
+    assert sums[0] == sums[1]
