@@ -12,6 +12,9 @@ carries paths, slit indices and metadata, and the worker reads the arrays
 from the files, which must therefore be readable at the same path on every
 worker (a shared file system or object store mount).  With ``output_dir``
 the workers also write the products there and only their paths come back.
+A worker keeps the multi-slit files it reads open for its next tasks (a
+few at a time), so that each file's YAML is parsed once per worker, not
+once per slit.
 Inputs given in memory are sent to the workers inside their tasks.
 """
 

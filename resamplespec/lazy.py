@@ -17,6 +17,7 @@ path evaluates it once.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -30,6 +31,10 @@ __all__ = ["CACHED_IMAGES", "DeferredImage", "InputFrame", "LazyImages", "deferr
 
 #: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
 CACHED_IMAGES = 1
+
+#: Multi-slit ASDF files a process keeps open for reading their slits one
+#: by one (see :class:`_OpenFiles`).
+OPEN_FILES = 4
 
 
 class DeferredImage:
@@ -46,12 +51,15 @@ class DeferredImage:
     """
 
     def __init__(self, path: str | os.PathLike, index: int, meta: SpectralMeta,
-                 arrays: frozenset[str] = frozenset()) -> None:
+                 arrays: frozenset[str] = frozenset(), *, n_in_file: int = 1) -> None:
         self.path = Path(path)
         self.index = index
         self.meta = meta
         #: names of the arrays the slit has (``data``, ``err``, ``var_rnoise``...)
         self.arrays = arrays
+        #: slits in the file: of a multi-slit ASDF file the slits are read
+        #: through the process's open copy of it (:class:`_OpenFiles`)
+        self.n_in_file = n_in_file
 
     @property
     def name(self) -> str | None:
@@ -66,6 +74,8 @@ class DeferredImage:
         from .io import file_format
 
         if file_format(self.path) == "asdf":
+            if self.n_in_file > 1:
+                return _OPEN_FILES.load(self.path, self.index)
             return _read_asdf_slit(self.path, self.index)
         from .fits import read_fits
 
@@ -76,7 +86,9 @@ class DeferredImage:
         file; a FITS file is read whole and its arrays dropped)."""
         from .io import file_format
 
-        if file_format(self.path) == "asdf":
+        if file_format(self.path) == "asdf" and self.n_in_file > 1:
+            wcs, meta, shape = _OPEN_FILES.frame(self.path, self.index)
+        elif file_format(self.path) == "asdf":
             wcs, meta, shape = _read_asdf_frame(self.path, self.index)
         else:
             image = self.load()
@@ -130,7 +142,7 @@ def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredI
         from .fits import read_fits_metadata
 
         kind, metas, arrays = read_fits_metadata(path)
-    deferred = [DeferredImage(path, k, meta, names)
+    deferred = [DeferredImage(path, k, meta, names, n_in_file=len(metas))
                 for k, (meta, names) in enumerate(zip(metas, arrays, strict=True))]
     return deferred if kind == "multi_slit_image" else deferred[0]
 
@@ -234,12 +246,18 @@ def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[
 
 
 def _read_asdf_frame(path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
-    from .io import _meta_from_tree, open_product
+    from .io import open_product
+
+    with open_product(path, lazy_load=True, lazy_tree=True) as af:
+        return _frame_from(af, index)
+
+
+def _frame_from(af, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
+    from .io import _meta_from_tree
 
     # lazy tree and arrays: the gwcs is made, the arrays' shapes read, no array
-    with open_product(path, lazy_load=True, lazy_tree=True) as af:
-        slit = af.tree["slits"][index]
-        return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(slit["data"].shape)
+    slit = af.tree["slits"][index]
+    return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(slit["data"].shape)
 
 
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
@@ -248,3 +266,109 @@ def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
     # lazy tree: of a multi-slit file only this slit's gwcs is made
     with open_product(path, lazy_load=True, lazy_tree=True) as af:
         return _image_from_tree(dict(af.tree["slits"][index]))
+
+
+class _OpenFiles:
+    """The multi-slit ASDF files this process reads slits from, kept open
+    (the last :data:`OPEN_FILES` used).
+
+    Opening an ASDF file parses its whole YAML tree: 0.5 s for a file of 50
+    MOS slits, so reading its slits one by one, each from a fresh open,
+    made ``in_memory=False`` (and each Dask task) cost the square of the
+    number of slits.  Here each file is parsed once per process.  A slit's
+    arrays are made afresh from their YAML at each load (so a slit may be
+    loaded again without parsing the file again), and asdf's copies of the
+    blocks read are dropped after it: what stays with the file is its
+    YAML and the WCSs made, never the arrays.  :func:`resamplespec.resample`
+    closes them all when it ends; a Dask worker keeps them for its next
+    tasks (which read other slits of the same files).  Files are known by path,
+    size and modification time (a file rewritten is opened anew), and a
+    forked child starts with none (the parent's handles share their file
+    offsets with it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._files: OrderedDict[tuple, _OpenFile] = OrderedDict()
+        self._pid = os.getpid()
+
+    def frame(self, path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
+        from .io import _meta_from_tree
+
+        with self._lock:
+            slit, arrays = self._open(path).slit(index)
+            return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(arrays["data"]["shape"])
+
+    def load(self, path: Path, index: int) -> SpectralImage:
+        import asdf.yamlutil
+
+        from .io import _image_from_tree
+
+        with self._lock:
+            kept = self._open(path)
+            slit, arrays = kept.slit(index)
+            tree = {name: asdf.yamlutil.tagged_tree_to_custom_tree(node, kept.af)
+                    for name, node in arrays.items()}
+            image = _image_from_tree({"wcs": slit["wcs"], "meta": slit["meta"], **tree})
+            del tree
+            _forget_read_blocks(kept.af)
+            return image
+
+    def clear(self) -> None:
+        with self._lock:
+            while self._files:
+                self._files.popitem()[1].af.close()
+
+    def _open(self, path: Path) -> _OpenFile:
+        if self._pid != os.getpid():  # a forked child: not its handles to use or close
+            self._files = OrderedDict()
+            self._pid = os.getpid()
+        stat = os.stat(path)
+        key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+        kept = self._files.pop(key, None) or _OpenFile(path)
+        self._files[key] = kept
+        while len(self._files) > OPEN_FILES:
+            self._files.popitem(last=False)[1].af.close()
+        return kept
+
+
+_OPEN_FILES = _OpenFiles()
+
+
+class _OpenFile:
+    """One file of :class:`_OpenFiles`, with the YAML of its slits' arrays
+    as read (the tagged nodes, before asdf makes arrays of them)."""
+
+    def __init__(self, path: Path) -> None:
+        from .io import open_product
+
+        self.af = open_product(path, lazy_load=True, lazy_tree=True)
+        self._arrays: dict[int, dict[str, Any]] = {}
+
+    def slit(self, index: int) -> tuple[Any, dict[str, Any]]:
+        """The slit's lazy node (its ``wcs`` and ``meta`` made once, when
+        asked for) and its arrays' YAML nodes, taken before anything made
+        arrays of them (the node would keep those)."""
+        import asdf.tagged
+
+        from .io import _ARRAYS
+
+        slit = self.af.tree["slits"][index]
+        if index not in self._arrays:
+            raw = slit.data  # the tagged values; the lazy node converts on access
+            arrays = {name: raw[name] for name in _ARRAYS if name in raw}
+            if not all(isinstance(node, asdf.tagged.Tagged) for node in arrays.values()):
+                raise RuntimeError(f"slit {index} of {self.af.uri}: arrays made before read")
+            self._arrays[index] = arrays
+        return slit, self._arrays[index]
+
+
+def _forget_read_blocks(af) -> None:
+    """Have asdf drop the blocks it has read (it keeps each one until the
+    file closes; a block read again is read from the file).  asdf has no
+    public call for this: ``ReadBlock.close`` is what ``AsdfFile.close``
+    uses.  Where it is missing (another asdf), the blocks are kept until
+    the file is closed, as before; tests/test_lazy.py notices."""
+    for block in getattr(getattr(af, "_blocks", None), "blocks", ()):
+        close = getattr(block, "close", None)
+        if callable(close):
+            close()

@@ -174,3 +174,110 @@ def test_frames_give_the_wcs_and_shape_without_the_arrays(nod_paths):
     assert not frame.data.flags.writeable  # a stand-in, not the data
     x, y = np.array([3.0, 50.0]), np.array([5.0, 10.0])
     np.testing.assert_array_equal(frame.wcs(x, y), image.wcs(x, y))
+
+
+@pytest.fixture
+def ten_slits(tmp_path):
+    slits = datasets.nirspec_mos(n_slits=10, n_exposures=1, nx=1000, seed=3)[0]
+    image = MultiSlitImage([SpectralImage.from_dict(s) for s in slits])
+    path = io.write(image, tmp_path / "ten.asdf")
+    lazy_module._OPEN_FILES.clear()
+    yield path, image
+    lazy_module._OPEN_FILES.clear()
+
+
+def _count_opens(monkeypatch):
+    import resamplespec.io as io_module
+
+    opened = []
+    open_product = io_module.open_product
+
+    def counting(path, **kwargs):
+        opened.append(str(path))
+        return open_product(path, **kwargs)
+
+    monkeypatch.setattr(io_module, "open_product", counting)
+    return opened
+
+
+def test_the_slits_of_a_multi_slit_file_are_read_from_one_parse(ten_slits, monkeypatch):
+    """Opening parses the whole tree (0.5 s for 50 MOS slits): reading slit
+    after slit from fresh opens made a lazy run cost the square of the
+    number of slits.  Frames and loads of every slit open the file once."""
+    path, image = ten_slits
+    deferred = deferred_exposure(path)
+    opened = _count_opens(monkeypatch)
+    for k, item in enumerate(deferred):
+        assert item.frame().shape == image.slits[k].data.shape
+        loaded = item.load()
+        assert loaded.data.tobytes() == image.slits[k].data.tobytes()
+        assert loaded.err.tobytes() == image.slits[k].err.tobytes()
+    # a slit loaded again is read again, from the same open file
+    assert deferred[4].load().data.tobytes() == image.slits[4].data.tobytes()
+    assert opened == [str(path)]
+
+
+def test_slits_loaded_are_not_kept_with_the_open_file(ten_slits):
+    """Loading slits leaves nothing of their arrays with the file kept open
+    (neither in its tree nor in asdf's blocks): beyond the WCSs that frames
+    make (kept with the file until the run ends), memory does not grow with
+    the slits loaded."""
+    import tracemalloc
+
+    path, image = ten_slits
+    deferred = deferred_exposure(path)
+    deferred[0].load()  # first-time costs (imports, astropy's caches) not counted
+    arrays = sum(s.data.nbytes * 7 for s in image.slits[1:])  # data, err, 3 var, wht, dq
+    gc.collect()
+    tracemalloc.start()
+    try:
+        for item in deferred[1:]:
+            item.frame()
+        gc.collect()
+        framed = tracemalloc.get_traced_memory()[0]
+        for item in deferred[1:]:
+            item.load()
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - framed
+    finally:
+        tracemalloc.stop()
+    assert kept < 0.05 * arrays, (kept, arrays)
+
+
+def test_resample_closes_the_files_it_kept_open(mos_paths):
+    resample(mos_paths, in_memory=False)
+    assert not lazy_module._OPEN_FILES._files
+
+
+def test_a_rewritten_file_is_read_anew(ten_slits, tmp_path):
+    path, image = ten_slits
+    first = deferred_exposure(path)
+    first[0].frame()  # opened and kept
+    slits = [SpectralImage.from_dict(s) for s in
+             datasets.nirspec_mos(n_slits=10, n_exposures=1, nx=300, seed=4)[0]]
+    io.write(MultiSlitImage(slits), path, overwrite=True)
+    assert deferred_exposure(path)[2].load().data.tobytes() == slits[2].data.tobytes()
+
+
+def test_a_forked_child_reads_with_its_own_handle(ten_slits):
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    path, image = ten_slits
+    deferred = deferred_exposure(path)
+    deferred[0].frame()  # the parent's open file, inherited by the child
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        ok = all(deferred[k].load().data.tobytes() == image.slits[k].data.tobytes()
+                 for k in (5, 1, 8))
+        os.write(write, b"1" if ok else b"0")
+        os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    os.close(read)
+    # the parent's handle still reads right after the child's reads
+    assert deferred[6].load().data.tobytes() == image.slits[6].data.tobytes()
