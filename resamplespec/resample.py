@@ -127,11 +127,11 @@ def resample(
         a new temporary folder, logged); ignored otherwise.
     n_jobs : int
         Workers to use; -1: every core this process may use.  The slits of
-        a multi-slit set are resampled in parallel, in forked processes
-        where the platform forks and no other thread of this process runs
-        (else in threads); one slit shares its threads by bands of its
-        output (columns or rows).  The results are identical, bit for bit,
-        to ``n_jobs=1``.
+        a multi-slit set are resampled in parallel, on this process and
+        forked children where the platform forks and no other thread of
+        this process runs (else in threads); one large slit (from 1 Mpx per
+        input) shares its threads by bands of its output (columns or rows).
+        The results are identical, bit for bit, to ``n_jobs=1``.
         For many machines see :func:`resamplespec.dask.resample`.
 
     Returns
@@ -157,8 +157,10 @@ def resample(
     With ``n_jobs > 1`` the slits of a multi-slit set run in separate
     processes: most of a slit's time is Python building its output WCS with
     astropy, which holds the GIL.  The children inherit the inputs (nothing
-    is pickled on the way in); the products come back pickled.  Within one
-    slit, threads share the kernel passes (which release the GIL).
+    is pickled on the way in); each product comes back as soon as it is
+    made, its arrays in a shared-memory file mapped here, not copied.
+    Within one large slit, threads share the kernel passes (which release
+    the GIL).
     """
     options = ResampleOptions.validated(
         pixfrac=pixfrac,
@@ -182,8 +184,14 @@ def resample(
     if options.single and not options.in_memory:
         writer = _SingleWriter(output_dir)
     multi_slit, groups = _slit_groups(models, options)
-    with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
-        per_group = _map_groups(groups, options, tick=bar.update, writer=writer, n_jobs=n_jobs)
+    from .lazy import _OPEN_FILES
+
+    try:
+        with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
+            per_group = _map_groups(groups, options, tick=bar.update, writer=writer,
+                                    n_jobs=n_jobs)
+    finally:
+        _OPEN_FILES.clear()  # the multi-slit files read slit by slit (in_memory=False)
     return _collect(per_group, multi_slit=multi_slit, single=options.single,
                     written=writer is not None)
 
