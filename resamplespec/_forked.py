@@ -125,7 +125,7 @@ def map_forked(
             lost = board.unfinished(worker)
             if error is not None:
                 failures.append(error)
-            elif code != 0 or lost:
+            elif lost:  # (a child that ends badly after publishing all it took lost nothing)
                 taken = ", ".join(describe(order[p]) for p in lost) or "nothing"
                 failures.append(WorkerDied(f"a worker process (pid {pid}) {_how(code)} "
                                            f"while resampling {taken}; its results are lost"))

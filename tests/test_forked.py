@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import signal
 import tempfile
+import time
 
 import numpy as np
 import pytest
@@ -23,6 +24,16 @@ def _product(k):
     return {"k": k, "data": rng.random((37, 211), dtype=np.float32),
             "table": np.arange(k + 3, dtype=np.float64), "pid": os.getpid(),
             "name": f"slit {k}"}
+
+
+def _slow_first(function):
+    """``function``, slow in this process: the child takes items too."""
+    def slow(k):
+        if os.getpid() == PARENT:
+            time.sleep(0.2)
+        return function(k)
+
+    return slow
 
 
 @pytest.fixture
@@ -86,17 +97,6 @@ def test_an_exception_in_a_child_is_raised_here_with_its_traceback(made_folders)
     assert not any(os.path.exists(f) for f in made_folders)
 
 
-def _slow_first(function):
-    """``function``, slow in this process: the child takes items too."""
-    def slow(k):
-        if os.getpid() == PARENT:
-            import time
-            time.sleep(0.2)
-        return function(k)
-
-    return slow
-
-
 def _dies_in_the_child(k):
     if os.getpid() != PARENT:
         os.kill(os.getpid(), signal.SIGKILL)
@@ -113,7 +113,6 @@ def test_a_child_that_dies_is_reported_with_what_it_had_taken(made_folders):
 def _fails_here(k):
     if os.getpid() == PARENT:
         raise KeyError("here")
-    import time
     time.sleep(0.05)
     return k
 
