@@ -297,6 +297,9 @@ def _map_groups(
         return _map_groups_in_processes(list(groups.values()), options, tick=tick,
                                         writer=writer, workers=workers,
                                         bands=max(1, n_jobs // workers))
+    log.info("n_jobs=%d: slits in threads, not processes (%s)", n_jobs,
+             "another thread runs in this process"
+             if "fork" in multiprocessing.get_all_start_methods() else "no fork here")
     if tick is not None:
         tick = _locked(tick)
     # warnings.catch_warnings (used down the chain) is not thread-safe: the

@@ -356,3 +356,21 @@ def test_small_inputs_take_one_pass_by_default(monkeypatch):
         assert bool(drizzler._bands) is banded
         sums.append(drizzler._sum_wd.tobytes())
     assert sums[0] == sums[1]
+
+
+def test_with_another_thread_running_slits_go_to_threads_and_say_so(mos, caplog,
+                                                                     assert_identical):
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        with caplog.at_level("INFO", logger="resamplespec.resample"):
+            parallel = resample(mos, n_jobs=2)
+    finally:
+        release.set()
+        other.join()
+    assert "slits in threads, not processes (another thread runs" in caplog.text
+    for a, b in zip(_slits(resample(mos)), _slits(parallel), strict=True):
+        assert_identical(a, b)
