@@ -374,3 +374,19 @@ def test_with_another_thread_running_slits_go_to_threads_and_say_so(mos, caplog,
     assert "slits in threads, not processes (another thread runs" in caplog.text
     for a, b in zip(_slits(resample(mos)), _slits(parallel), strict=True):
         assert_identical(a, b)
+
+
+def test_products_from_child_processes_write_the_same_files(mos, tmp_path):
+    """A child's products are arrays over a mapped file: written, they give
+    the files that the serial products give (asdf writes each array, not
+    the mapping under it)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    serial = resample(mos)
+    parallel = resample(mos, n_jobs=2)
+    for name in ("asdf", "fits"):
+        a = io.write(serial, tmp_path / f"serial.{name}")
+        b = io.write(parallel, tmp_path / f"parallel.{name}")
+        assert a.stat().st_size == b.stat().st_size
+        for x, y in zip(_slits(io.read(a)), _slits(io.read(b)), strict=True):
+            assert x.data.tobytes() == y.data.tobytes() and x.err.tobytes() == y.err.tobytes()
