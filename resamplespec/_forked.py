@@ -254,8 +254,8 @@ def _portable(exc: BaseException) -> tuple[BaseException, str]:
 def _dump(folders: _Folders, name: str, value: Any) -> bool:  # pragma: no cover - child
     """Write ``value`` to the file ``name``: its pickle, then its arrays
     (out of band, each aligned; small ones too: unpickling them in band
-    copies them, which costs more than their writes).  Returns whether it went to the
-    spill folder (shared memory was full)."""
+    copies them, which costs more than their writes).  Returns whether it
+    went to the spill folder (shared memory was full)."""
     buffers: list[pickle.PickleBuffer] = []
     pickled = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
     try:
@@ -273,31 +273,30 @@ def _dump(folders: _Folders, name: str, value: Any) -> bool:  # pragma: no cover
 def _write(path: str, pickled: bytes,
            buffers: list[pickle.PickleBuffer]) -> None:  # pragma: no cover - child
     """The layout :func:`_load` reads: the header's length (8 bytes), the
-    header (the arrays' spans, from the start of the file, and the pickle),
-    then each array at its span."""
+    header (the arrays' spans and the pickle), then, from the next aligned
+    offset, each array at its span (counted from there)."""
     raws = [buffer.raw() for buffer in buffers]
-    spans, offset = [], 0  # offsets from the end of the header, fixed below
+    spans, offset = [], 0
     for raw in raws:
         offset += -offset % _ALIGN
         spans.append((offset, offset + raw.nbytes))
         offset += raw.nbytes
-    # the header's size depends on the spans' digits: lay it out to a fixed point
-    base = 0
-    while True:
-        header = pickle.dumps(([(base + a, base + b) for a, b in spans], pickled), protocol=5)
-        start = 8 + len(header)
-        start += -start % _ALIGN
-        if start == base:
-            break
-        base = start
+    header = pickle.dumps((spans, pickled), protocol=5)
     with open(path, "wb") as f:
         f.write(struct.pack("<q", len(header)))
         f.write(header)
-        position = 8 + len(header)
-        for raw, (a, _) in zip(raws, spans, strict=True):
-            f.write(b"\0" * (base + a - position))
+        f.write(b"\0" * (_arrays_start(len(header)) - 8 - len(header)))
+        position = 0
+        for raw, (start, stop) in zip(raws, spans, strict=True):
+            f.write(b"\0" * (start - position))
             f.write(raw)
-            position = base + a + raw.nbytes
+            position = stop
+
+
+def _arrays_start(header_length: int) -> int:
+    """Where a result file's arrays start: after its header, aligned."""
+    start = 8 + header_length
+    return start + -start % _ALIGN
 
 
 def _load(folder: str, name: str) -> Any:
@@ -311,7 +310,8 @@ def _load(folder: str, name: str) -> Any:
         buffers = []
         if spans:
             view = memoryview(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY))
-            buffers = [view[a:b] for a, b in spans]
+            base = _arrays_start(length)
+            buffers = [view[base + start:base + stop] for start, stop in spans]
     os.unlink(path)
     return pickle.loads(pickled, buffers=buffers)
 
