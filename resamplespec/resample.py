@@ -357,18 +357,19 @@ def _map_groups_in_processes(
         return "slit " + ", ".join(sorted({str(m.slit.name or m.filename)
                                            for m in _metas(groups[k])}))
 
-    order = sorted(range(len(groups)), key=lambda k: -_group_cost(groups[k]))
+    costs = _group_costs(groups)
+    order = sorted(range(len(groups)), key=lambda k: -costs[k])
     by_group = map_forked(run, order, workers=workers, describe=describe,
                           on_finished=None if tick is None else _ticks_of(tick, groups, order))
     return [by_group[k] for k in range(len(groups))]
 
 
-def _group_cost(images: list[Any]) -> int:
-    """What a group's run costs, roughly: its input pixels (its number of
-    inputs where they are still in their files)."""
-    if all(isinstance(image, SpectralImage) for image in images):
-        return sum(image.data.size for image in images)
-    return len(images)
+def _group_costs(groups: list[list[Any]]) -> list[int]:
+    """What each group's run costs, roughly: its input pixels, or, where some
+    inputs are still in their files, its number of inputs."""
+    if all(isinstance(image, SpectralImage) for images in groups for image in images):
+        return [sum(image.data.size for image in images) for images in groups]
+    return [len(images) for images in groups]
 
 
 def _ticks_of(tick, groups, order):
