@@ -58,7 +58,10 @@ class DeferredImage:
         #: names of the arrays the slit has (``data``, ``err``, ``var_rnoise``...)
         self.arrays = arrays
         #: slits in the file: of a multi-slit ASDF file the slits are read
-        #: through the process's open copy of it (:class:`_OpenFiles`)
+        #: through the process's open copy of it (:class:`_OpenFiles`).  A
+        #: single-slit file is opened afresh: parsing it is cheap, and
+        #: keeping such files open (with their WCSs) took in_memory=False
+        #: on 30 nods from 1.65x to 2.4x one input plus the output.
         self.n_in_file = n_in_file
 
     @property
@@ -309,7 +312,6 @@ class _OpenFiles:
             tree = {name: asdf.yamlutil.tagged_tree_to_custom_tree(node, kept.af)
                     for name, node in arrays.items()}
             image = _image_from_tree({"wcs": slit["wcs"], "meta": slit["meta"], **tree})
-            del tree
             _forget_read_blocks(kept.af)
             return image
 

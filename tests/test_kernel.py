@@ -1125,3 +1125,17 @@ def test_fetch_add_returns_the_value_before_and_checks_its_index():
     assert counters.tolist() == [0, 3]
     with pytest.raises(IndexError):
         _kernel.fetch_add(counters, 2, 1)
+
+
+def test_line_ranges_and_histogram_refuse_what_would_leave_the_pixel_map():
+    pixmap = np.zeros((4, 5, 2))
+    for bad in [(0, 5, 0, 5, 0), (1, 1, 0, 5, 0), (0, 4, 0, 6, 0), (-1, 4, 0, 5, 0),
+                (0, 4, 0, 5, 2)]:
+        with pytest.raises(ValueError, match="line_ranges"):
+            _kernel.line_ranges(pixmap, *bad)
+    with pytest.raises(ValueError, match="line_histogram"):
+        _kernel.line_histogram(pixmap, 2, 0, 3)
+    with pytest.raises(ValueError, match="line_histogram"):
+        _kernel.line_histogram(pixmap, 0, 0, 0)
+    with pytest.raises(ValueError):  # not (ny, nx, 2) of float64, contiguous
+        _kernel.line_ranges(np.zeros((4, 5, 3)), 0, 4, 0, 5, 0)
