@@ -1,11 +1,12 @@
 """Kernel speed: resamplespec's C kernel against the drizzle package, same run.
 
     python benchmarks/kernel_vs_drizzle.py [--repeat N] [--size N] [--case image|slit|all]
+                                           [--n-jobs N]
 
 For each case (an N x N image, default 2048, with a small rotation and a
 sub-pixel shift, and a 30 x 1400 slit with a curved trace) and kernel, prints
-a markdown table of nanoseconds per input pixel, best of N (wall clock, one
-thread), for:
+a markdown table of nanoseconds per input pixel, best of N (wall clock; ours
+on ``--n-jobs`` threads, default 1, drizzle on one), for:
 
 - ``data``: data and weight only: one ``Drizzler.add`` + ``finish`` against
   one drizzle ``add_image``;
@@ -78,14 +79,15 @@ def make_case(name, size):
 # --- the timed calls -----------------------------------------------------------------
 
 
-def ours_data(c, kernel):
-    d = Drizzler(c["out_shape"], kernel=kernel, context=False)
+def ours_data(c, kernel, n_jobs=1):
+    d = Drizzler(c["out_shape"], kernel=kernel, context=False, n_jobs=n_jobs)
     d.add(c["data"], c["pixmap"], weights=c["weights"])
     return d.finish()
 
 
-def ours_variances(c, kernel, mode="reference"):
-    d = Drizzler(c["out_shape"], kernel=kernel, n_variances=3, variance_mode=mode)
+def ours_variances(c, kernel, mode="reference", n_jobs=1):
+    d = Drizzler(c["out_shape"], kernel=kernel, n_variances=3, variance_mode=mode,
+                 n_jobs=n_jobs)
     d.add(c["data"], c["pixmap"], weights=c["weights"], variances=c["variances"],
           variance_weight="ivm" if mode == "reference" else None)
     return d.finish()
@@ -130,7 +132,7 @@ def best_time(function, repeat):
     return best
 
 
-def run(repeat: int, size: int = 2048, cases=("image", "slit")) -> list[tuple]:
+def run(repeat: int, size: int = 2048, cases=("image", "slit"), n_jobs: int = 1) -> list[tuple]:
     """Rows of (case, kernel, arrays, ours ns/px, drizzle ns/px)."""
     rows = []
     for name in cases:
@@ -138,7 +140,8 @@ def run(repeat: int, size: int = 2048, cases=("image", "slit")) -> list[tuple]:
         n_pixels = c["data"].size
         for kernel in ("square", "point"):
             for arrays, ours, args, theirs in ROWS:
-                t_ours = best_time(functools.partial(ours, c, kernel, *args), repeat)
+                t_ours = best_time(functools.partial(ours, c, kernel, *args, n_jobs=n_jobs),
+                                   repeat)
                 t_theirs = best_time(functools.partial(theirs, c, kernel), repeat)
                 rows.append((label, kernel, arrays, 1e9 * t_ours / n_pixels,
                              1e9 * t_theirs / n_pixels))
@@ -162,13 +165,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="best of N (default 5)")
     parser.add_argument("--size", type=int, default=2048, help="side of the square image")
     parser.add_argument("--case", choices=["image", "slit", "all"], default="all")
+    parser.add_argument("--n-jobs", type=int, default=1,
+                        help="threads of ours (bands of the output; drizzle has one)")
     args = parser.parse_args()
     print(f"drizzle {drizzle.__version__}, numpy {np.__version__}, "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}, "
-          f"best of {args.repeat}, one thread\n")
+          f"best of {args.repeat}, ours on {args.n_jobs} thread(s), drizzle on one\n")
     print("| case | kernel | arrays | ours ns/px | drizzle ns/px | ratio | target | met |")
     print("|---|---|---|---:|---:|---:|---:|:-:|")
-    run(args.repeat, args.size, ("image", "slit") if args.case == "all" else (args.case,))
+    run(args.repeat, args.size, ("image", "slit") if args.case == "all" else (args.case,),
+        args.n_jobs)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ _MIN_BAND_ROWS = 4
 # Fewest pixels in the first input's section for bands at all.  Each banded
 # add costs a thread pool and a pass over the pixel map for the sections
 # (about 2 ms for 4 Mpx); measured on 2 cores, bands lost below about a
-# million pixels (0.6x for 3 inputs of 40 x 2048, even for 400 x 2048) and
-# won above (1.5x for a 2048 x 2048 input).
+# million pixels (0.6x for 3 inputs of 40 x 2048, even for 400 x 2048).  On
+# one 2048 x 2048 input the square kernel gains 10 % (0.39 -> 0.34 of
+# drizzle's time) and the point kernel loses (0.87 -> 1.86): its pass is
+# cheaper than choosing the bands (benchmarks/kernel_vs_drizzle.py --n-jobs 2).
 _MIN_BAND_PIXELS = 1 << 20
 
 
