@@ -58,9 +58,14 @@ _MIN_BAND_ROWS = 4
 # (about 2 ms for 4 Mpx); measured on 2 cores, bands lost below about a
 # million pixels (0.6x for 3 inputs of 40 x 2048, even for 400 x 2048).  On
 # one 2048 x 2048 input the square kernel gains 10 % (0.39 -> 0.34 of
-# drizzle's time) and the point kernel loses (0.87 -> 1.86): its pass is
-# cheaper than choosing the bands (benchmarks/kernel_vs_drizzle.py --n-jobs 2).
+# drizzle's time).
 _MIN_BAND_PIXELS = 1 << 20
+# Kernels drawn in bands.  The point kernel's pass is cheaper than choosing
+# its bands and running them: on one 2048 x 2048 input, 75 ms in one pass
+# against 97 ms in two bands, and 154 against 166 ms with three variances
+# (0.87 -> 1.86 of drizzle's time, benchmarks/kernel_vs_drizzle.py
+# --n-jobs 2), so it always takes one pass.
+_BANDED_KERNELS = frozenset({"square"})
 
 
 class AddCounts(NamedTuple):
@@ -123,7 +128,9 @@ class Drizzler:
         Threads that share each :meth:`add`: the output rows or columns are
         split into up to ``n_jobs`` bands (at least 4 rows or columns each)
         drizzled in parallel; -1 uses every core.  The results are
-        identical, bit for bit, to ``n_jobs=1``.
+        identical, bit for bit, to ``n_jobs=1``.  Only the square kernel
+        is split, and only for inputs of a million pixels or more: below
+        that, and for the point kernel, one pass is faster.
     window : (row_start, row_stop, col_start, col_stop), optional
         Drizzle only the output pixels of rows ``row_start:row_stop`` and
         columns ``col_start:col_stop`` of the ``out_shape`` grid: the
@@ -316,7 +323,7 @@ class Drizzler:
             )
 
         point = self.kernel == "point"
-        if self.n_jobs > 1 and self.n_inputs == 0:
+        if self.n_jobs > 1 and self.n_inputs == 0 and self.kernel in _BANDED_KERNELS:
             self._bands, sections = _best_bands(self.window, self.n_jobs, pixmap, section,
                                                 point=point, out_shape=self.out_shape)
         elif self._bands:

@@ -24,10 +24,12 @@ pixmap_module = importlib.import_module("resamplespec.pixmap")
 
 @pytest.fixture(autouse=True)
 def threads_at_any_size(monkeypatch):
-    """Bands and threaded sampling at every size, however small: by default
-    they start at sizes too large for quick tests (see
+    """Bands and threaded sampling at every size, however small, and for
+    both kernels: by default they start at sizes too large for quick tests,
+    and the point kernel takes one pass (see
     test_small_inputs_take_one_pass_by_default)."""
     monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", 0)
+    monkeypatch.setattr(drizzler_module, "_BANDED_KERNELS", frozenset({"square", "point"}))
     monkeypatch.setattr(pixmap_module, "_MIN_THREADED_PIXELS", 0)
 
 
@@ -352,6 +354,25 @@ def test_small_inputs_take_one_pass_by_default(monkeypatch):
     for limit, banded in ((drizzler_module._MIN_BAND_PIXELS, False), (3600, True)):
         monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", limit)
         drizzler = Drizzler((70, 70), n_jobs=2)
+        drizzler.add(data, pixmap)
+        assert bool(drizzler._bands) is banded
+        sums.append(drizzler._sum_wd.tobytes())
+    assert sums[0] == sums[1]
+
+
+def test_the_point_kernel_takes_one_pass_at_any_size(monkeypatch):
+    """The point kernel's pass costs less than choosing bands for it, so by
+    default it is never split; split, its sums are the same."""
+    monkeypatch.undo()
+    monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", 0)
+    y, x = np.indices((60, 60), dtype=np.float64)
+    data = np.arange(3600, dtype=np.float32).reshape(60, 60)
+    pixmap = np.dstack([x * 1.1 + 0.3, y + 0.2])
+    sums = []
+    for kernels, banded in ((drizzler_module._BANDED_KERNELS, False),
+                            (frozenset({"square", "point"}), True)):
+        monkeypatch.setattr(drizzler_module, "_BANDED_KERNELS", kernels)
+        drizzler = Drizzler((70, 70), kernel="point", n_jobs=2)
         drizzler.add(data, pixmap)
         assert bool(drizzler._bands) is banded
         sums.append(drizzler._sum_wd.tobytes())
