@@ -32,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "pip install \"resamplespec[dask]\""
     ) from exc
 
+from .lazy import _OPEN_FILES
 from .options import ResampleOptions, validate_n_jobs
 from .resample import _collect, _resample_group, _SingleWriter, _slit_groups
 
@@ -110,7 +111,10 @@ def resample(
     n_jobs = validate_n_jobs(n_jobs)
     if output_dir is not None and not isinstance(output_dir, (str, os.PathLike)):
         raise TypeError(f"output_dir must be a folder name, got {output_dir!r}")
-    multi_slit, groups = _slit_groups(models, settings)
+    try:
+        multi_slit, groups = _slit_groups(models, settings)
+    finally:
+        _OPEN_FILES.clear()  # opened for their metadata; the workers read the slits
     names = _file_names(groups) if output_dir is not None else [None] * len(groups)
     futures = [
         client.submit(_slit_task, images, settings, n_jobs=n_jobs, output_dir=output_dir,

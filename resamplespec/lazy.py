@@ -238,14 +238,19 @@ class LazyImages(Sequence[SpectralImage]):
 
 
 def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
-    from .io import _meta_from_tree, open_product
+    """The kind of product, and per slit its metadata and array names (a
+    multi-slit file stays open for the slits' reads: see :class:`_OpenFiles`)."""
+    return _OPEN_FILES.metadata(path)
+
+
+def _metadata_of(af) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
+    from .io import _meta_from_tree
 
     # lazy tree: the slits' gwcs objects (a tenth of a second each) are not made
-    with open_product(path, lazy_load=True, lazy_tree=True) as af:
-        slits = af.tree["slits"]
-        metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
-        arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
-        return str(af.tree.get("kind")), metas, arrays
+    slits = af.tree["slits"]
+    metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
+    arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
+    return str(af.tree.get("kind")), metas, arrays
 
 
 def _read_asdf_frame(path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
@@ -278,7 +283,8 @@ class _OpenFiles:
     Opening an ASDF file parses its whole YAML tree: 0.5 s for a file of 50
     MOS slits, so reading its slits one by one, each from a fresh open,
     made ``in_memory=False`` (and each Dask task) cost the square of the
-    number of slits.  Here each file is parsed once per process.  A slit's
+    number of slits.  Here each file is parsed once per process, from the
+    read of its metadata (:func:`deferred_exposure`) on.  A slit's
     arrays are made afresh from their YAML at each load (so a slit may be
     loaded again without parsing the file again), and asdf's copies of the
     blocks read are dropped after it: what stays with the file is its
@@ -293,6 +299,21 @@ class _OpenFiles:
         self._lock = threading.Lock()
         self._files: OrderedDict[tuple, _OpenFile] = OrderedDict()
         self._pid = os.getpid()
+
+    def metadata(self, path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
+        """:func:`_metadata_of` the file.  A multi-slit file is kept open, so
+        the reads of its slits that follow need no parse of their own (that
+        was one parse more per file); any other is closed at once."""
+        with self._lock:
+            key, kept = self._open_keyed(path)
+            try:
+                found = _metadata_of(kept.af)
+            except BaseException:
+                self._close(key)
+                raise
+            if found[0] != "multi_slit_image":
+                self._close(key)
+            return found
 
     def frame(self, path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
         from .io import _meta_from_tree
@@ -321,6 +342,9 @@ class _OpenFiles:
                 self._files.popitem()[1].af.close()
 
     def _open(self, path: Path) -> _OpenFile:
+        return self._open_keyed(path)[1]
+
+    def _open_keyed(self, path: Path) -> tuple[tuple, _OpenFile]:
         if self._pid != os.getpid():  # a forked child: not its handles to use or close
             self._files = OrderedDict()
             self._pid = os.getpid()
@@ -330,7 +354,12 @@ class _OpenFiles:
         self._files[key] = kept
         while len(self._files) > OPEN_FILES:
             self._files.popitem(last=False)[1].af.close()
-        return kept
+        return key, kept
+
+    def _close(self, key: tuple) -> None:
+        kept = self._files.pop(key, None)
+        if kept is not None:
+            kept.af.close()
 
 
 _OPEN_FILES = _OpenFiles()

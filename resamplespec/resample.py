@@ -183,10 +183,12 @@ def resample(
     writer = None
     if options.single and not options.in_memory:
         writer = _SingleWriter(output_dir)
-    multi_slit, groups = _slit_groups(models, options)
     from .lazy import _OPEN_FILES
 
     try:
+        # in_memory=False: the multi-slit files opened for their metadata here
+        # stay open for the slits' reads, and are closed below
+        multi_slit, groups = _slit_groups(models, options)
         with _progress(progress_bar, sum(len(images) for images in groups.values())) as bar:
             per_group = _map_groups(groups, options, tick=bar.update, writer=writer,
                                     n_jobs=n_jobs)

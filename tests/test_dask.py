@@ -84,6 +84,10 @@ def test_workers_read_the_arrays_from_the_paths(client, mos_paths, serial, monke
         assert len(pickle.dumps(images)) < 20_000
     for a, b in zip(serial.slits, remote.slits, strict=True):
         assert_identical(a, b)
+    # the files opened here for their metadata are closed: the workers read them
+    from resamplespec import lazy
+
+    assert not lazy._OPEN_FILES._files
 
 
 def test_workers_write_the_products_and_return_their_paths(client, mos_paths, serial,

@@ -203,10 +203,11 @@ def _count_opens(monkeypatch):
 def test_the_slits_of_a_multi_slit_file_are_read_from_one_parse(ten_slits, monkeypatch):
     """Opening parses the whole tree (0.5 s for 50 MOS slits): reading slit
     after slit from fresh opens made a lazy run cost the square of the
-    number of slits.  Frames and loads of every slit open the file once."""
+    number of slits.  The metadata, frames and loads of every slit open the
+    file once."""
     path, image = ten_slits
-    deferred = deferred_exposure(path)
     opened = _count_opens(monkeypatch)
+    deferred = deferred_exposure(path)
     for k, item in enumerate(deferred):
         assert item.frame().shape == image.slits[k].data.shape
         loaded = item.load()
@@ -242,6 +243,29 @@ def test_slits_loaded_are_not_kept_with_the_open_file(ten_slits):
     finally:
         tracemalloc.stop()
     assert kept < 0.05 * arrays, (kept, arrays)
+
+
+def test_a_single_slit_file_is_not_kept_open(tmp_path):
+    """Only multi-slit files stay open: a single slit is read once, and
+    keeping its tree would hold its WCS as long as the run (the memory
+    bound of in_memory=False)."""
+    nod = datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 200), seed=2)[0]
+    path = io.write(SpectralImage.from_dict(nod), tmp_path / "one.asdf")
+    lazy_module._OPEN_FILES.clear()
+    assert deferred_exposure(path).frame().shape == (20, 200)
+    assert not lazy_module._OPEN_FILES._files
+
+
+def test_a_file_that_fails_its_metadata_read_is_not_kept_open(ten_slits, monkeypatch):
+    path, _ = ten_slits
+
+    def broken(af):
+        raise ValueError("unreadable metadata")
+
+    monkeypatch.setattr(lazy_module, "_metadata_of", broken)
+    with pytest.raises(ValueError, match="unreadable metadata"):
+        deferred_exposure(path)
+    assert not lazy_module._OPEN_FILES._files
 
 
 def test_resample_closes_the_files_it_kept_open(mos_paths):
