@@ -16,12 +16,25 @@ is faster).  The share of the serial run spent in the C kernel
 (``Drizzler.add``, which releases the GIL) is measured in the same run:
 what threads can overlap at most.
 
+What the machine allows (``ceiling``): for the MOS case, two independent
+processes, started afresh (no fork, nothing shared), each resample half
+the slits at the same moment, and the serial run of all the slits is
+divided by the time from the first start to the last end.  No scheme of
+two workers can beat that on the same machine in the same run, so
+``n_jobs=2``'s speed-up over it is the share of the attainable speed-up
+that ``n_jobs`` reaches.  ``half alone`` is one such process with the
+other idle: the slowdown from running both at once is the machine's, not
+ours (shared caches and memory, or a host that gives two virtual cores
+less than two cores).
+
     python benchmarks/bench_parallel.py --repeat 3
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -50,6 +63,52 @@ def _write(models, folder: Path) -> list[str]:
             product = SpectralImage.from_dict(model)
         paths.append(str(io.write(product, folder / f"input{k}.asdf")))
     return paths
+
+
+_MOS = "MOS 3 x 50 slits 31x1400"
+
+
+def _half(part: int) -> None:
+    """A process of the ceiling: half the MOS slits (every other one), run
+    on each ``go`` line of stdin; prints its start and end times
+    (``time.monotonic``, one clock for all processes)."""
+    warnings.simplefilter("ignore")
+    models = [{"slits": model["slits"][part::2]} for model in _cases()[_MOS]]
+    resamplespec.resample(models)  # first-call costs not counted
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if line.strip() != "go":
+            break
+        start = time.monotonic()
+        resamplespec.resample(models)
+        print(start, time.monotonic(), flush=True)
+
+
+class _Halves:
+    """Two :func:`_half` processes, ready."""
+
+    def __init__(self) -> None:
+        self.processes = [
+            subprocess.Popen([sys.executable, __file__, "--half", str(part)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            for part in (0, 1)]
+        for process in self.processes:
+            if process.stdout.readline().strip() != "ready":
+                raise RuntimeError("a ceiling process did not start")
+
+    def run(self, parts=(0, 1)) -> float:
+        """Seconds from the first start to the last end of ``parts`` run at once."""
+        for part in parts:
+            self.processes[part].stdin.write("go\n")
+            self.processes[part].stdin.flush()
+        spans = [tuple(map(float, self.processes[part].stdout.readline().split()))
+                 for part in parts]
+        return max(end for _, end in spans) - min(start for start, _ in spans)
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.stdin.close()
+            process.wait()
 
 
 def _best(function, repeat: int) -> float:
@@ -87,7 +146,10 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-dask", action="store_true", help="skip the cluster runs")
+    parser.add_argument("--half", type=int, choices=(0, 1), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.half is not None:
+        return _half(args.half)
     warnings.simplefilter("ignore")
     cases = _cases()
 
@@ -96,15 +158,32 @@ def main(argv=None) -> None:
     # threads, not forked processes (a fork copies only the calling thread).
     print("| case | 1 thread s | n_jobs=2 s | speed-up | kernel share |")
     print("|---|---:|---:|---:|---:|")
-    for name, models in cases.items():
-        resamplespec.resample(models, n_jobs=2)  # first-call costs not counted
-        one, two = [], []
-        for _ in range(args.repeat):
-            one.append(_best(lambda m=models: resamplespec.resample(m), 1))
-            two.append(_best(lambda m=models: resamplespec.resample(m, n_jobs=2), 1))
-        t1, t2 = min(one), min(two)
-        print(f"| {name} | {t1:.2f} | {t2:.2f} | {t1 / t2:.2f} | "
-              f"{_kernel_share(models):.0%} |", flush=True)
+    halves = _Halves()
+    ceiling = {"alone": [], "both": []}
+    try:
+        for name, models in cases.items():
+            resamplespec.resample(models, n_jobs=2)  # first-call costs not counted
+            one, two = [], []
+            for _ in range(args.repeat):
+                one.append(_best(lambda m=models: resamplespec.resample(m), 1))
+                two.append(_best(lambda m=models: resamplespec.resample(m, n_jobs=2), 1))
+                if name == _MOS:
+                    ceiling["both"].append(halves.run())
+                    ceiling["alone"].append(halves.run(parts=(0,)))
+            t1, t2 = min(one), min(two)
+            print(f"| {name} | {t1:.2f} | {t2:.2f} | {t1 / t2:.2f} | "
+                  f"{_kernel_share(models):.0%} |", flush=True)
+            if name == _MOS:
+                serial, parallel = t1, t2
+    finally:
+        halves.close()
+    both, alone = min(ceiling["both"]), min(ceiling["alone"])
+    print()
+    print("| MOS ceiling | half alone s | both halves at once s | ceiling | "
+          "n_jobs=2 / ceiling |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| two fresh processes | {alone:.2f} | {both:.2f} | {serial / both:.2f} | "
+          f"{(serial / parallel) / (serial / both):.0%} |", flush=True)
     if args.no_dask:
         return
 
