@@ -292,8 +292,8 @@ class _OpenFiles:
     closes them all when it ends; a Dask worker keeps them for its next
     tasks (which read other slits of the same files).  Files are known by path,
     size and modification time (a file rewritten is opened anew), and a
-    forked child starts with none (the parent's handles share their file
-    offsets with it)."""
+    forked child keeps the parsed trees but reads through files of its own
+    (the parent's handles share their file offsets with it)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -346,7 +346,8 @@ class _OpenFiles:
 
     def _open_keyed(self, path: Path) -> tuple[tuple, _OpenFile]:
         if self._pid != os.getpid():  # a forked child: not its handles to use or close
-            self._files = OrderedDict()
+            self._files = OrderedDict((key, kept) for key, kept in self._files.items()
+                                      if kept.read_through_own_file(key))
             self._pid = os.getpid()
         stat = os.stat(path)
         key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
@@ -374,6 +375,34 @@ class _OpenFile:
 
         self.af = open_product(path, lazy_load=True, lazy_tree=True)
         self._arrays: dict[int, dict[str, Any]] = {}
+
+    def read_through_own_file(self, key: tuple) -> bool:
+        """In a forked child: go on with the parsed tree (a parse costs a
+        second or so for 50 slits), reading blocks through a file opened
+        here, not the one inherited, whose offset the parent moves.  asdf
+        reads every block through one file object (``af._fd``, private),
+        seeking before each read; its Python file is swapped for the new
+        one.  False, and the file is forgotten (not closed: asdf's close
+        might touch the shared file), where that is not how this asdf
+        reads, or the path now names another file."""
+        import io
+
+        generic = getattr(self.af, "_fd", None)
+        inherited = getattr(generic, "_fd", None)
+        if (not isinstance(inherited, io.BufferedReader) or hasattr(generic, "_mmap")
+                or getattr(generic, "_inner_fd", None) is not None):
+            return False
+        try:
+            fresh = open(key[0], "rb")  # noqa: SIM115 - owned by asdf's file from here on
+        except OSError:
+            return False
+        stat = os.fstat(fresh.fileno())
+        if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != key[1:]:
+            fresh.close()
+            return False
+        generic._fd = fresh
+        inherited.close()  # this child's descriptor only; a reader's close does not seek
+        return True
 
     def slit(self, index: int) -> tuple[Any, dict[str, Any]]:
         """The slit's lazy node (its ``wcs`` and ``meta`` made once, when

@@ -283,25 +283,61 @@ def test_a_rewritten_file_is_read_anew(ten_slits, tmp_path):
     assert deferred_exposure(path)[2].load().data.tobytes() == slits[2].data.tobytes()
 
 
-def test_a_forked_child_reads_with_its_own_handle(ten_slits):
+def test_a_forked_child_reads_the_parsed_file_with_its_own_handle(ten_slits, monkeypatch):
+    """A forked child goes on with the tree its parent parsed (no second
+    parse), but reads blocks through a file of its own: the parent's and
+    the child's reads, at the same time, each get the right arrays (through
+    one shared file offset they would read each other's blocks)."""
     import multiprocessing
     import os
 
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
     path, image = ten_slits
-    deferred = deferred_exposure(path)
-    deferred[0].frame()  # the parent's open file, inherited by the child
+    deferred = deferred_exposure(path)  # the parent's open file, inherited by the child
+    opened = _count_opens(monkeypatch)
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         ok = all(deferred[k].load().data.tobytes() == image.slits[k].data.tobytes()
-                 for k in (5, 1, 8))
-        os.write(write, b"1" if ok else b"0")
+                 for _ in range(20) for k in (5, 1, 8, 3))
+        os.write(write, b"1" if ok and not opened else b"0")
         os._exit(0)
     os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+    try:
+        for _ in range(20):
+            for k in (6, 2, 9, 0):
+                assert deferred[k].load().data.tobytes() == image.slits[k].data.tobytes()
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read)
     # the parent's handle still reads right after the child's reads
     assert deferred[6].load().data.tobytes() == image.slits[6].data.tobytes()
+    assert opened == []
+
+
+def test_a_forked_child_opens_a_file_rewritten_since(ten_slits, tmp_path):
+    """The child's own file is checked against the file parsed: a file
+    replaced after the parse is parsed anew, never read with the old tree."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    path, image = ten_slits
+    kept = lazy_module._OPEN_FILES
+    deferred_exposure(path)  # parsed and kept
+    (key,) = kept._files
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        stale = (key[0], key[1] + 1, key[2], key[3])  # as if the file had changed size
+        os.write(write, b"0" if kept._files[key].read_through_own_file(stale) else b"1")
+        os._exit(0)
+    os.close(write)
+    try:
+        assert os.read(read, 1) == b"1"
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read)
