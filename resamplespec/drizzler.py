@@ -63,8 +63,8 @@ _MIN_BAND_PIXELS = 1 << 20
 # Kernels drawn in bands.  The point kernel's pass is cheaper than choosing
 # its bands and running them: on one 2048 x 2048 input, 75 ms in one pass
 # against 97 ms in two bands, and 154 against 166 ms with three variances
-# (0.87 -> 1.86 of drizzle's time, benchmarks/kernel_vs_drizzle.py
-# --n-jobs 2), so it always takes one pass.
+# (bands took it from 0.87 to 1.86 of drizzle's time in
+# benchmarks/kernel_vs_drizzle.py --n-jobs 2), so it always takes one pass.
 _BANDED_KERNELS = frozenset({"square"})
 
 

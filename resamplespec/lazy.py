@@ -305,7 +305,8 @@ class _OpenFiles:
         the reads of its slits that follow need no parse of their own (that
         was one parse more per file); any other is closed at once."""
         with self._lock:
-            key, kept = self._open_keyed(path)
+            # no file is let go for this one before it is known to be kept
+            key, kept = self._open_keyed(path, evict=False)
             try:
                 found = _metadata_of(kept.af)
             except BaseException:
@@ -313,6 +314,7 @@ class _OpenFiles:
                 raise
             if found[0] != "multi_slit_image":
                 self._close(key)
+            self._evict()
             return found
 
     def frame(self, path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
@@ -344,8 +346,8 @@ class _OpenFiles:
     def _open(self, path: Path) -> _OpenFile:
         return self._open_keyed(path)[1]
 
-    def _open_keyed(self, path: Path) -> tuple[tuple, _OpenFile]:
-        if self._pid != os.getpid():  # a forked child: not its handles to use or close
+    def _open_keyed(self, path: Path, *, evict: bool = True) -> tuple[tuple, _OpenFile]:
+        if self._pid != os.getpid():  # a forked child: the trees, not the handles, are its
             self._files = OrderedDict((key, kept) for key, kept in self._files.items()
                                       if kept.read_through_own_file(key))
             self._pid = os.getpid()
@@ -353,9 +355,14 @@ class _OpenFiles:
         key = (os.path.abspath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
         kept = self._files.pop(key, None) or _OpenFile(path)
         self._files[key] = kept
+        if evict:
+            self._evict()
+        return key, kept
+
+    def _evict(self) -> None:
+        """Close the least recently used files beyond :data:`OPEN_FILES`."""
         while len(self._files) > OPEN_FILES:
             self._files.popitem(last=False)[1].af.close()
-        return key, kept
 
     def _close(self, key: tuple) -> None:
         kept = self._files.pop(key, None)

@@ -256,6 +256,17 @@ def test_a_single_slit_file_is_not_kept_open(tmp_path):
     assert not lazy_module._OPEN_FILES._files
 
 
+def test_a_single_slit_file_does_not_push_a_multi_slit_file_out(ten_slits, tmp_path,
+                                                                  monkeypatch):
+    path, _ = ten_slits
+    monkeypatch.setattr(lazy_module, "OPEN_FILES", 1)
+    deferred_exposure(path)
+    (kept,) = lazy_module._OPEN_FILES._files.values()
+    nod = datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 200), seed=2)[0]
+    deferred_exposure(io.write(SpectralImage.from_dict(nod), tmp_path / "one.asdf"))
+    assert list(lazy_module._OPEN_FILES._files.values()) == [kept]
+
+
 def test_a_file_that_fails_its_metadata_read_is_not_kept_open(ten_slits, monkeypatch):
     path, _ = ten_slits
 
