@@ -12,9 +12,9 @@ with the inputs written to files and read with ``in_memory=False``, by one
 process, by ``n_jobs=2`` (MOS), and on a ``LocalCluster`` of 2 worker
 processes of one thread each (started, and its workers warmed, before the
 timing).  The runs alternate, best of ``--repeat``; ratios are the single
-run / the parallel run (above 1 is faster).  The share of the serial run spent in the C kernel
-(``Drizzler.add``, which releases the GIL) is measured in the same run:
-what threads can overlap at most.
+run / the parallel run (above 1 is faster).  The share of the serial run
+spent in the C kernel (``Drizzler.add``, which releases the GIL) is
+measured in the same run: what threads can overlap at most.
 
 What the machine allows (``ceiling``): for the MOS case, two independent
 processes, started afresh (no fork, nothing shared), each resample half

@@ -140,7 +140,7 @@ def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredI
     from .io import file_format
 
     if file_format(path) == "asdf":
-        kind, metas, arrays = _asdf_metadata(path)
+        kind, metas, arrays = _OPEN_FILES.metadata(path)
     else:
         from .fits import read_fits_metadata
 
@@ -237,12 +237,6 @@ class LazyImages(Sequence[SpectralImage]):
         self._cache.clear()
 
 
-def _asdf_metadata(path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
-    """The kind of product, and per slit its metadata and array names (a
-    multi-slit file stays open for the slits' reads: see :class:`_OpenFiles`)."""
-    return _OPEN_FILES.metadata(path)
-
-
 def _metadata_of(af) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
     from .io import _meta_from_tree
 
@@ -301,9 +295,10 @@ class _OpenFiles:
         self._pid = os.getpid()
 
     def metadata(self, path: Path) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
-        """:func:`_metadata_of` the file.  A multi-slit file is kept open, so
-        the reads of its slits that follow need no parse of their own (that
-        was one parse more per file); any other is closed at once."""
+        """The kind of product, and per slit its metadata and array names
+        (:func:`_metadata_of`).  A file of several slits is kept open, so
+        the reads of its slits that follow (:class:`DeferredImage`, by the
+        same rule) need no parse of their own; any other is closed at once."""
         with self._lock:
             # no file is let go for this one before it is known to be kept
             key, kept = self._open_keyed(path, evict=False)
@@ -312,7 +307,7 @@ class _OpenFiles:
             except BaseException:
                 self._close(key)
                 raise
-            if found[0] != "multi_slit_image":
+            if len(found[1]) < 2:  # read afresh: see DeferredImage.n_in_file
                 self._close(key)
             self._evict()
             return found
