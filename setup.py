@@ -12,8 +12,8 @@ extra_compile_args += os.environ.get("RESAMPLESPEC_CFLAGS", "").split()
 extra_link_args = os.environ.get("RESAMPLESPEC_LDFLAGS", "").split()
 
 kernel = Extension(
-    "resamplespec._kernel",
-    sources=["resamplespec/_kernel.pyx", "src_c/rsp_kernel.c"],
+    "resamplespec.kernel._kernel",
+    sources=["resamplespec/kernel/_kernel.pyx", "src_c/rsp_kernel.c"],
     include_dirs=["src_c"],
     # Rebuild when a header changes, not only the .c file.
     depends=["src_c/rsp_kernel.h", "src_c/rsp_geometry.h"],

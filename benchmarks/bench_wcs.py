@@ -45,9 +45,9 @@ def run_ours(repeat: int) -> dict:
     import numpy as np
 
     from resamplespec import SpectralImage, datasets
-    from resamplespec.pixmap import pixel_map, sample_input
-    from resamplespec.wcs import build_output_grid
-    from resamplespec.weights import match_nans_and_flags
+    from resamplespec.geometry import pixel_map, sample_input
+    from resamplespec.geometry import build_output_grid
+    from resamplespec.pipeline import match_nans_and_flags
 
     groups = []
     for group in _groups(datasets.nirspec_mos(**DATASET)):

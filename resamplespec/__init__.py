@@ -4,7 +4,9 @@
 >>> out = resamplespec.resample(models, pixfrac=1.0, kernel="square")  # doctest: +SKIP
 """
 
-from .drizzler import AddCounts, Drizzler, DrizzleResult
+from .geometry import OutputGrid, build_output_grid, load_output_wcs
+from .io import read, write
+from .kernel import AddCounts, Drizzler, DrizzleResult
 from .models import (
     ExposureTimes,
     MultiSlitImage,
@@ -13,8 +15,7 @@ from .models import (
     SpectralImage,
     SpectralMeta,
 )
-from .resample import resample
-from .wcs import OutputGrid, build_output_grid, load_output_wcs
+from .pipeline import resample
 
 __all__ = [
     "AddCounts",
@@ -30,7 +31,9 @@ __all__ = [
     "__version__",
     "build_output_grid",
     "load_output_wcs",
+    "read",
     "resample",
+    "write",
 ]
 
 try:

@@ -22,7 +22,6 @@ line, with the traceback only under ``-v``.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -32,7 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from .io import SUFFIXES, file_format
+from . import datasets, io
+from .io import SUFFIXES, file_format, read_association
+from .options import ResampleOptions, validate_n_jobs
+from .pipeline import resample
 
 __all__ = ["main"]
 
@@ -126,7 +128,6 @@ def _demo_parser() -> argparse.ArgumentParser:
 
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The resample() keywords of the parsed command line, checked."""
-    from .options import ResampleOptions, validate_n_jobs
 
     weight_type = None if args.weight_type.strip().lower() in ("none", "") else args.weight_type
     options = {
@@ -173,39 +174,6 @@ def _good_bits(text: str) -> Any:
         return text
 
 
-def read_association(path: Path) -> tuple[list[Path], str | None]:
-    """The science members of a JWST association file, and its product name.
-
-    Member paths are relative to the association's folder.
-
-    Raises
-    ------
-    ValueError
-        Not JSON, no ``products``, or no science member.
-    """
-    try:
-        association = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable association (JSON): {exc}") from None
-    products = association.get("products") if isinstance(association, dict) else None
-    if not products or not isinstance(products, list):
-        raise ValueError(f"{path}: an association needs a 'products' list")
-    members: list[Path] = []
-    for product in products:
-        for member in product.get("members", []):
-            kind = str(member.get("exptype", "science")).lower()
-            if kind != "science":
-                log.info("association member %s (%s) skipped", member.get("expname"), kind)
-                continue
-            if "expname" not in member:
-                raise ValueError(f"{path}: a member has no 'expname'")
-            members.append(path.parent / member["expname"])
-    if not members:
-        raise ValueError(f"{path}: the association lists no science member")
-    name = products[0].get("name")
-    return members, str(name) if name else None
-
-
 def _input_paths(inputs: list[str]) -> tuple[list[Path], str | None]:
     paths = [Path(name) for name in inputs]
     if len(paths) == 1 and paths[0].suffix.lower() == ".json":
@@ -246,8 +214,6 @@ def _single_paths(output: Path, product: Any) -> list[tuple[Any, Path]]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import io
-    from .resample import resample
 
     options = _options(args)
     paths, product_name = _input_paths(args.inputs)
@@ -312,8 +278,6 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
     3 slits x 3 exposures; each result is written as ASDF and FITS, with a
     PNG quick look when matplotlib is installed.
     """
-    from . import datasets, io
-    from .resample import resample
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

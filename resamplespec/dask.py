@@ -3,7 +3,7 @@
 One task per output slit (a slit group: one named slit across the exposures
 of a multi-slit set, or all the inputs of a single-slit set), each running
 the same chain as :func:`resamplespec.resample` on a worker
-(``resamplespec.resample._resample_group``).  Needs the optional extra
+(``resamplespec.resample.resample_group``).  Needs the optional extra
 ``dask`` (``pip install "resamplespec[dask]"``).
 
 What travels: with ``in_memory=False`` and inputs given as file paths, the
@@ -32,9 +32,9 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "pip install \"resamplespec[dask]\""
     ) from exc
 
-from .lazy import _OPEN_FILES
+from .io import close_open_files, write
 from .options import ResampleOptions, validate_n_jobs
-from .resample import _collect, _resample_group, _SingleWriter, _slit_groups
+from .pipeline import SingleWriter, collect_outputs, resample_group, slit_groups
 
 __all__ = ["resample"]
 
@@ -112,9 +112,9 @@ def resample(
     if output_dir is not None and not isinstance(output_dir, (str, os.PathLike)):
         raise TypeError(f"output_dir must be a folder name, got {output_dir!r}")
     try:
-        multi_slit, groups = _slit_groups(models, settings)
+        multi_slit, groups = slit_groups(models, settings)
     finally:
-        _OPEN_FILES.clear()  # opened for their metadata; the workers read the slits
+        close_open_files()  # opened for their metadata; the workers read the slits
     names = _file_names(groups) if output_dir is not None else [None] * len(groups)
     futures = [
         client.submit(_slit_task, images, settings, n_jobs=n_jobs, output_dir=output_dir,
@@ -128,20 +128,18 @@ def resample(
     written = output_dir is not None
     if written and not multi_slit and not settings.single:
         return per_group[0][0]
-    return _collect(per_group, multi_slit=multi_slit, single=settings.single, written=written)
+    return collect_outputs(per_group, multi_slit=multi_slit, single=settings.single, written=written)
 
 
 def _slit_task(images: list[Any], options: ResampleOptions, *, n_jobs: int,
                output_dir: str | os.PathLike | None, file_name: str | None) -> list[Any]:
     """One slit group on a worker: the products, or the paths they were written to."""
-    from .io import write
-
     if output_dir is None:
-        return _resample_group(images, options, n_jobs=n_jobs)
-    writer = _SingleWriter(output_dir, overwrite=True)
+        return resample_group(images, options, n_jobs=n_jobs)
+    writer = SingleWriter(output_dir, overwrite=True)
     if options.single:
-        return _resample_group(images, options, writer=writer, n_jobs=n_jobs)
-    (product,) = _resample_group(images, options, n_jobs=n_jobs)
+        return resample_group(images, options, writer=writer, n_jobs=n_jobs)
+    (product,) = resample_group(images, options, n_jobs=n_jobs)
     return [write(product, writer.folder / file_name, overwrite=True)]
 
 

@@ -6,30 +6,45 @@ pixels to the world, and typed metadata (:class:`SpectralMeta`).  A
 :class:`MultiSlitImage` is an ordered set of named spectral images: one MOS
 exposure, or a multi-slit result.
 
-:func:`as_spectral_inputs` turns whatever a user passes (our own objects,
-plain dicts, JWST datamodels recognised by duck typing, or ASDF paths) into
-lists of :class:`SpectralImage` copies, so nothing downstream ever touches --
-or modifies -- the caller's objects.
+A :class:`LazyImages` is the inputs of one slit group as a sequence that
+reads each image on access (``in_memory=False``): every layer above may take
+it where it takes a list of images.
+
+This module is a support leaf: it imports nothing else of the package.
+Turning what a user passes into these objects is the io layer's
+(:func:`resamplespec.io.as_spectral_inputs`).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 __all__ = [
+    "CACHED_IMAGES",
+    "DeferredInput",
+    "EXPOSURE_KEYS",
+    "SLIT_KEYS",
+    "VARIANCE_NAMES",
     "ExposureTimes",
+    "InputFrame",
+    "LazyImages",
     "MultiSlitImage",
+    "OwnedImage",
     "ResampleRecord",
     "SlitInfo",
     "SpectralImage",
     "SpectralMeta",
+    "array_or_none",
+    "float_or_none",
+    "image_from_dict",
+    "meta_from_flat_dict",
 ]
 
 _ARRAY_NAMES = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
@@ -198,7 +213,7 @@ class SpectralImage:
         """A copy: arrays copied, metadata shared (frozen), the WCS deep-copied
         unless ``share_wcs`` (for read-only use: deep-copying a gwcs costs
         more than resampling a small slit)."""
-        arrays = {k: _array_or_none(getattr(self, k), copy_arrays=True)
+        arrays = {k: array_or_none(getattr(self, k), copy_arrays=True)
                   for k in _ARRAY_NAMES + ("wht", "con")}
         wcs = self.wcs if share_wcs else copy.deepcopy(self.wcs)
         return SpectralImage(wcs=wcs, meta=self.meta, **arrays)
@@ -211,13 +226,13 @@ class SpectralImage:
         ``meta`` keys are ignored.  Arrays are copied; the WCS is deep-copied
         unless ``share_wcs``.
         """
-        image = _image_from_dict(values, copy_arrays=True, kind=cls)
+        image = image_from_dict(values, copy_arrays=True, kind=cls)
         if not share_wcs:
             image.wcs = copy.deepcopy(image.wcs)
         return image
 
 
-def _image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
+def image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
                      kind: type[SpectralImage] | None = None) -> SpectralImage:
     """:meth:`SpectralImage.from_dict` with the WCS shared and the arrays
     copied only if ``copy_arrays`` (else shared with ``values``)."""
@@ -227,26 +242,26 @@ def _image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
     if isinstance(meta, SpectralMeta):
         spectral_meta = meta
     elif isinstance(meta, Mapping):
-        spectral_meta = _meta_from_flat_dict(meta)
+        spectral_meta = meta_from_flat_dict(meta)
     else:
         raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
-    arrays = {k: _array_or_none(values.get(k), copy_arrays=copy_arrays)
+    arrays = {k: array_or_none(values.get(k), copy_arrays=copy_arrays)
               for k in _ARRAY_NAMES + ("wht", "con")}
     return (kind or SpectralImage)(wcs=values["wcs"], meta=spectral_meta, **arrays)
 
 
-def _array_or_none(value: Any, *, copy_arrays: bool) -> np.ndarray | None:
+def array_or_none(value: Any, *, copy_arrays: bool) -> np.ndarray | None:
     if value is None:
         return None
     return np.array(value, copy=True) if copy_arrays else np.asarray(value)
 
 
-class _OwnedImage(SpectralImage):
+class OwnedImage(SpectralImage):
     """An image whose arrays resamplespec made itself (read from a file), so
     that the chain may change them in place without copying them first."""
 
     @classmethod
-    def of(cls, image: SpectralImage) -> _OwnedImage:
+    def of(cls, image: SpectralImage) -> OwnedImage:
         return cls(**{f.name: getattr(image, f.name) for f in dataclasses.fields(image)})
 
 
@@ -288,20 +303,146 @@ class MultiSlitImage:
 
 # --- adapters -----------------------------------------------------------------
 
-_EXPOSURE_KEYS = tuple(f.name for f in dataclasses.fields(ExposureTimes))
-_SLIT_KEYS = tuple(f.name for f in dataclasses.fields(SlitInfo))
+
+#: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
+CACHED_IMAGES = 1
 
 
-def _meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
-    slit = {k: meta.get(k) for k in _SLIT_KEYS if k != "name"}
+class InputFrame:
+    """What evaluating an input's WCS needs of it: the WCS, the data shape
+    and the metadata.  ``data`` is a read-only stand-in of the right shape
+    (NaN everywhere), for code that asks an image for its shape."""
+
+    def __init__(self, wcs: Any, meta: SpectralMeta, shape: tuple[int, int],
+                 label: str = "input") -> None:
+        self.label = label
+        self.wcs = wcs
+        self.meta = meta
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.data = np.broadcast_to(np.float32(np.nan), self.shape)
+
+    @property
+    def name(self) -> str | None:
+        return self.meta.slit.name
+
+
+class DeferredInput(Protocol):
+    """An input still in its file (:class:`resamplespec.io.DeferredImage`):
+    what :class:`LazyImages` asks of it."""
+
+    meta: SpectralMeta
+    arrays: frozenset[str]
+
+    def load(self) -> SpectralImage:
+        """The image, its arrays read."""
+
+    def frame(self) -> InputFrame:
+        """The WCS, data shape and metadata, without the arrays."""
+
+
+class LazyImages(Sequence[SpectralImage]):
+    """The images of one group, read on access.
+
+    Parameters
+    ----------
+    deferred : sequence of DeferredInput or SpectralImage
+        The inputs (images already in memory are returned as they are).
+    prepare : callable, optional
+        Applied to every image read (e.g. making NaN and DO_NOT_USE agree),
+        in place.
+    check : callable, optional
+        Applied to every :class:`InputFrame` made by :meth:`frame` (e.g.
+        checking its WCS), so that a bad input is reported as such whichever
+        step meets it first.
+    """
+
+    def __init__(
+        self,
+        deferred: Sequence[DeferredInput | SpectralImage],
+        prepare: Callable[[SpectralImage], Any] | None = None,
+        check: Callable[[InputFrame], Any] | None = None,
+    ) -> None:
+        self._deferred = list(deferred)
+        self._prepare = prepare
+        self._check = check
+        self._cache: OrderedDict[int, SpectralImage] = OrderedDict()
+        self.reads = 0  # files read, for tests and logs
+
+    def __len__(self) -> int:
+        return len(self._deferred)
+
+    def __getitem__(self, index: int) -> SpectralImage:  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        k = range(len(self))[index]
+        if k in self._cache:
+            self._cache.move_to_end(k)
+            return self._cache[k]
+        item = self._deferred[k]
+        # room first: the image dropped goes before the next is read
+        while self._cache and len(self._cache) >= CACHED_IMAGES:
+            self._cache.popitem(last=False)
+        if isinstance(item, SpectralImage):
+            image = item
+        else:
+            image = item.load()
+            self.reads += 1
+            if self._prepare is not None:
+                self._prepare(image)
+        self._cache[k] = image
+        return image
+
+    def __iter__(self) -> Iterator[SpectralImage]:
+        for k in range(len(self)):
+            yield self[k]
+
+    def meta(self, index: int) -> SpectralMeta:
+        """An input's metadata without reading its arrays."""
+        return self._deferred[index].meta
+
+    def frame(self, index: int) -> SpectralImage | InputFrame:
+        """An input's WCS, data shape and metadata, without its arrays where
+        the file allows (for evaluating its WCS): an :class:`InputFrame`,
+        or the image itself when it is in memory or already read."""
+        k = range(len(self))[index]
+        item = self._deferred[k]
+        if isinstance(item, SpectralImage):
+            return item
+        if k in self._cache:
+            return self._cache[k]
+        frame = item.frame()
+        if self._check is not None:
+            self._check(frame)
+        return frame
+
+    def has_array(self, index: int, name: str) -> bool:
+        """Whether an input has the array ``name``, without reading it."""
+        item = self._deferred[index]
+        if isinstance(item, SpectralImage):
+            return getattr(item, name) is not None
+        return name in item.arrays
+
+    def release(self) -> None:
+        """Drop the images kept."""
+        self._cache.clear()
+
+
+EXPOSURE_KEYS = tuple(f.name for f in dataclasses.fields(ExposureTimes))
+
+
+SLIT_KEYS = tuple(f.name for f in dataclasses.fields(SlitInfo))
+
+
+def meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
+    slit = {k: meta.get(k) for k in SLIT_KEYS if k != "name"}
     slit["name"] = meta.get("slit_name", meta.get("name"))
     return SpectralMeta(
         dispersion_direction=int(meta.get("dispersion_direction", 1) or 1),
         bunit_data=meta.get("bunit_data"),
         bunit_err=meta.get("bunit_err"),
-        pixel_area_sr=_float_or_none(meta.get("pixel_area_sr")),
-        pixel_area_arcsec2=_float_or_none(meta.get("pixel_area_arcsec2")),
-        exposure=ExposureTimes(**{k: _float_or_none(meta.get(k)) for k in _EXPOSURE_KEYS}),
+        pixel_area_sr=float_or_none(meta.get("pixel_area_sr")),
+        pixel_area_arcsec2=float_or_none(meta.get("pixel_area_arcsec2")),
+        exposure=ExposureTimes(**{k: float_or_none(meta.get(k)) for k in EXPOSURE_KEYS}),
         instrument=meta.get("instrument"),
         detector=meta.get("detector"),
         exp_type=meta.get("exp_type"),
@@ -311,184 +452,10 @@ def _meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
     )
 
 
-def _float_or_none(value: Any) -> float | None:
+def float_or_none(value: Any) -> float | None:
     if value is None:
         return None
     try:
         return float(value)
     except (TypeError, ValueError):
         return None
-
-
-def _get(obj: Any, dotted: str) -> Any:
-    """``obj.a.b.c`` or None if any link is missing (datamodel nodes)."""
-    for part in dotted.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _looks_like_datamodel(obj: Any) -> bool:
-    """A JWST datamodel: ``meta`` and either ``data`` or ``slits`` (MultiSlitModel)."""
-    return (hasattr(obj, "meta") and (hasattr(obj, "data") or hasattr(obj, "slits"))
-            and not isinstance(obj, (Mapping, MultiSlitImage)))
-
-
-def _jwst_slit_info(slit: Any) -> SlitInfo:
-    values = {}
-    for key in _SLIT_KEYS:
-        value = getattr(slit, key, None)
-        values[key] = value if not isinstance(value, np.generic) else value.item()
-    return SlitInfo(**values)
-
-
-def _jwst_meta(model: Any, slit: Any = None) -> SpectralMeta:
-    """Read the metadata of a JWST datamodel (and one of its slits)."""
-    exposure = ExposureTimes(
-        **{k: _float_or_none(_get(model, f"meta.exposure.{k}")) for k in _EXPOSURE_KEYS}
-    )
-    source = slit if slit is not None else model
-    dispersion = _get(source, "meta.wcsinfo.dispersion_direction") or _get(
-        model, "meta.wcsinfo.dispersion_direction"
-    )
-    return SpectralMeta(
-        dispersion_direction=int(dispersion or 1),
-        bunit_data=_get(source, "meta.bunit_data") or _get(model, "meta.bunit_data"),
-        bunit_err=_get(source, "meta.bunit_err") or _get(model, "meta.bunit_err"),
-        pixel_area_sr=_float_or_none(
-            _get(source, "meta.photometry.pixelarea_steradians")
-            or _get(model, "meta.photometry.pixelarea_steradians")
-        ),
-        pixel_area_arcsec2=_float_or_none(
-            _get(source, "meta.photometry.pixelarea_arcsecsq")
-            or _get(model, "meta.photometry.pixelarea_arcsecsq")
-        ),
-        exposure=exposure,
-        instrument=_get(model, "meta.instrument.name"),
-        detector=_get(model, "meta.instrument.detector"),
-        exp_type=_get(model, "meta.exposure.type"),
-        # every slit attribute the model has (an ImageModel of MIRI LRS holds
-        # only the source position)
-        slit=_jwst_slit_info(source),
-        filename=_get(model, "meta.filename"),
-        s_region=_get(source, "meta.wcsinfo.s_region") or _get(model, "meta.wcsinfo.s_region"),
-    )
-
-
-def _jwst_image(model: Any, slit: Any = None, *, copy_arrays: bool = True) -> SpectralImage:
-    source = slit if slit is not None else model
-    wcs = _get(source, "meta.wcs")
-    if wcs is None:
-        raise ValueError(
-            f"{getattr(source, 'name', None) or _get(model, 'meta.filename') or 'input'}: "
-            "the datamodel has no meta.wcs; resampling needs the gwcs of a calibrated "
-            "(assign_wcs-processed) product"
-        )
-    arrays = {}
-    for name in _ARRAY_NAMES:
-        value = getattr(source, name, None)
-        if value is not None and np.size(value) > 0:
-            arrays[name] = _array_or_none(value, copy_arrays=copy_arrays)
-    # the WCS is shared: nothing downstream modifies it (see as_spectral_inputs)
-    return SpectralImage(wcs=wcs, meta=_jwst_meta(model, slit), **arrays)
-
-
-def _from_jwst_model(model: Any, *, copy_arrays: bool = True
-                     ) -> list[SpectralImage] | SpectralImage:
-    slits = getattr(model, "slits", None)
-    if slits is not None and not isinstance(model, MultiSlitImage):
-        return [_jwst_image(model, slit, copy_arrays=copy_arrays) for slit in slits]
-    return _jwst_image(model, copy_arrays=copy_arrays)
-
-
-def as_spectral_inputs(
-    models: Any, *, defer_paths: bool = False, copy_arrays: bool = True
-) -> list[SpectralImage | list[SpectralImage]]:
-    """Normalise ``models`` to a list of exposures.
-
-    Each exposure is a :class:`SpectralImage` (single slit) or a list of them
-    (a multi-slit exposure).  Arrays are copied, so the caller's are never
-    modified downstream; WCS objects are shared, read only (nothing in
-    resamplespec modifies an input WCS, and deep-copying a gwcs costs more
-    than resampling a small slit).  With ``defer_paths``, inputs given as paths
-    become :class:`resamplespec.lazy.DeferredImage` (metadata read, arrays
-    read when needed).  With ``copy_arrays=False`` the images share the
-    caller's arrays: for a caller that copies each image before changing it
-    (:func:`resamplespec.resample` copies one slit group at a time, so that
-    the copies of all the inputs are never in memory at once).
-
-    Raises
-    ------
-    TypeError
-        An input of a kind that is not understood.
-    ValueError
-        No inputs, or an input without what resampling needs.
-    """
-    if models is None:
-        raise ValueError("models is empty: give at least one spectral image")
-    if isinstance(models, (SpectralImage, MultiSlitImage, Mapping, str, os.PathLike)) or (
-        _looks_like_datamodel(models) and not _is_container(models)
-    ):
-        items = [models]
-    else:
-        try:
-            items = list(models)
-        except TypeError:
-            raise TypeError(
-                f"models must be a spectral image, a multi-slit image, a dict, a JWST "
-                f"datamodel, an ASDF path, or a sequence of them; got {type(models).__name__}"
-            ) from None
-    if not items:
-        raise ValueError("models is empty: give at least one spectral image")
-
-    exposures: list[SpectralImage | list[SpectralImage]] = []
-    for k, item in enumerate(items):
-        if defer_paths and isinstance(item, (str, os.PathLike)):
-            from .lazy import deferred_exposure  # deferred: lazy depends on this module
-
-            exposures.append(deferred_exposure(item))
-        else:
-            exposures.append(_one_exposure(item, f"models[{k}]", copy_arrays))
-    return exposures
-
-
-def _is_container(obj: Any) -> bool:
-    # A ModelContainer has no .data of its own but iterates over models.  (A
-    # datamodel iterates too, over its metadata keys: not a container.)
-    return hasattr(obj, "__iter__") and not (hasattr(obj, "data") or hasattr(obj, "slits"))
-
-
-def _one_exposure(item: Any, label: str, copy_arrays: bool = True
-                  ) -> SpectralImage | list[SpectralImage]:
-    def one(image: SpectralImage | Mapping) -> SpectralImage:
-        if isinstance(image, Mapping):
-            return _image_from_dict(image, copy_arrays=copy_arrays)
-        return image.copy(share_wcs=True) if copy_arrays else image
-
-    if isinstance(item, SpectralImage):
-        return one(item)
-    if isinstance(item, MultiSlitImage):
-        return [one(slit) for slit in item.slits]
-    if isinstance(item, Mapping):
-        if "slits" in item:
-            return [one(s) for s in item["slits"]]
-        return one(item)
-    if isinstance(item, (str, os.PathLike)):
-        from .io import read  # deferred: io depends on this module
-
-        # arrays just read belong to no caller: not copied again
-        exposure = _one_exposure(read(item), label, copy_arrays=False)
-        if isinstance(exposure, list):
-            return [_OwnedImage.of(slit) for slit in exposure]
-        return _OwnedImage.of(exposure)
-    if isinstance(item, (list, tuple)) and item and all(
-        isinstance(s, (SpectralImage, Mapping)) for s in item
-    ):
-        return [one(s) for s in item]
-    if _looks_like_datamodel(item):
-        return _from_jwst_model(item, copy_arrays=copy_arrays)
-    raise TypeError(
-        f"{label}: cannot read a {type(item).__name__} as a spectral image; expected a "
-        "SpectralImage, MultiSlitImage, dict, JWST datamodel or ASDF path"
-    )

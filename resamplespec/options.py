@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from .dqflags import interpret_good_bits
+
 __all__ = [
     "KERNELS",
     "ResampleOptions",
@@ -198,8 +200,6 @@ class ResampleOptions:
     @classmethod
     def validated(cls, **options: Any) -> ResampleOptions:
         """Check every option; raise ValueError/TypeError naming the bad one."""
-        from .dqflags import interpret_good_bits  # dqflags imports astropy; keep this light
-
         unknown = set(options) - {f.name for f in fields(cls)}
         if unknown:
             raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")

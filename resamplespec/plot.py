@@ -25,6 +25,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without matplotl
         "resamplespec.plot needs matplotlib: pip install 'resamplespec[plot]'"
     ) from exc
 
+from .io import atomic_write
 from .models import MultiSlitImage, SpectralImage
 
 __all__ = ["MAX_SLITS", "quick_look"]
@@ -50,8 +51,6 @@ def quick_look(product: SpectralImage | MultiSlitImage, path: str | os.PathLike)
     ValueError
         ``product`` has no wavelengths (not a resampled product).
     """
-    from .io import _atomic_write
-
     if isinstance(product, SpectralImage):
         images = [product]
     elif isinstance(product, MultiSlitImage):
@@ -79,7 +78,7 @@ def quick_look(product: SpectralImage | MultiSlitImage, path: str | os.PathLike)
         figure.suptitle(f"first {MAX_SLITS} of {len(product)} slits")
 
     path = Path(path)
-    _atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
+    atomic_write(path, lambda handle: figure.savefig(handle, format="png", dpi=110))
     return path
 
 

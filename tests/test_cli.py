@@ -9,9 +9,10 @@ import pytest
 
 import resamplespec
 from resamplespec import SpectralImage, datasets, io
-from resamplespec.cli import main, read_association
+from resamplespec.cli import main
+from resamplespec.io import read_association
 
-RESAMPLE_MODULE = sys.modules["resamplespec.resample"]
+RESAMPLE_MODULE = sys.modules["resamplespec.cli"]
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import cloudpickle  # noqa: E402 - a dependency of distributed
 
 import resamplespec.dask as rdask  # noqa: E402
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample  # noqa: E402
-from resamplespec.lazy import DeferredImage, deferred_exposure  # noqa: E402
+from resamplespec.io import DeferredImage, deferred_exposure  # noqa: E402
 
 SOURCE_ROOT = str(Path(rdask.__file__).resolve().parents[1])
 
@@ -85,7 +85,7 @@ def test_workers_read_the_arrays_from_the_paths(client, mos_paths, serial, monke
     for a, b in zip(serial.slits, remote.slits, strict=True):
         assert_identical(a, b)
     # the files opened here for their metadata are closed: the workers read them
-    from resamplespec import lazy
+    from resamplespec.io import _deferred as lazy
 
     assert not lazy._OPEN_FILES._files
 
@@ -129,7 +129,7 @@ def test_a_task_whose_worker_dies_is_run_again_and_the_result_is_complete(
     marker = tmp_path / "died"
     exposures = [deferred_exposure(path) for path in mos_paths]
     exposures[1][2] = _DiesOnFirstRead(exposures[1][2], str(marker))
-    monkeypatch.setattr(rdask, "_slit_groups", _groups_of(exposures))
+    monkeypatch.setattr(rdask, "slit_groups", _groups_of(exposures))
     remote = rdask.resample(mos_paths, client=client, in_memory=False)
     assert marker.exists(), "the worker was not killed: the test proved nothing"
     assert int(marker.read_text()) not in client.run(os.getpid).values()
@@ -139,7 +139,7 @@ def test_a_task_whose_worker_dies_is_run_again_and_the_result_is_complete(
 
 
 def _groups_of(exposures):
-    from resamplespec.resample import _group_by_slit
+    from resamplespec.pipeline._groups import _group_by_slit
 
     def slit_groups(models, options):
         return True, _group_by_slit(exposures)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resamplespec import Drizzler
-from resamplespec.drizzler import window_sections
+from resamplespec.kernel import window_sections
 
 
 def _inputs(seed, ny, nx, n_inputs, scale, angle, curvature):

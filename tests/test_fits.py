@@ -9,7 +9,7 @@ from astropy.io import fits
 from astropy.wcs import WCS
 
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample
-from resamplespec.fits import fits_wcs_header, read_fits, read_fits_metadata, write_fits
+from resamplespec.io import fits_wcs_header, read_fits, read_fits_metadata, write_fits
 
 sys.path.insert(0, str(Path(__file__).parent / "reference"))
 

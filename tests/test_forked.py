@@ -9,8 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from resamplespec import _forked
-from resamplespec._forked import WorkerDied, map_forked
+from resamplespec.parallel import WorkerDied, _forked, map_forked
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="no fork on this platform")

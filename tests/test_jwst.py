@@ -10,8 +10,8 @@ pytest.importorskip("stdatamodels")
 from stdatamodels.jwst import datamodels as dm  # noqa: E402
 
 from resamplespec import MultiSlitImage, SpectralImage, datasets, resample  # noqa: E402
+from resamplespec.io import as_spectral_inputs  # noqa: E402
 from resamplespec.jwst import DatamodelWarning, to_datamodel  # noqa: E402
-from resamplespec.models import as_spectral_inputs  # noqa: E402
 
 ARRAYS = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat", "wht", "con")
 

@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polyclip import overlap_with_pixel, reference_drizzle
 
-from resamplespec import Drizzler, _kernel
+from resamplespec import Drizzler
+from resamplespec.kernel import _kernel
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

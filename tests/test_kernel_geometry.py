@@ -11,7 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from resamplespec import Drizzler, _kernel
+from resamplespec import Drizzler
+from resamplespec.kernel import _kernel
 
 
 def _grid(ny, nx):

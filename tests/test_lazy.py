@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample
-from resamplespec import lazy as lazy_module
-from resamplespec.lazy import DeferredImage, LazyImages, deferred_exposure
+from resamplespec.io import DeferredImage, deferred_exposure
+from resamplespec.io import _deferred as lazy_module
+from resamplespec.models import CACHED_IMAGES, LazyImages
 
 ARRAYS = ("data", "wht", "con", "err", "var_rnoise", "var_poisson", "var_flat", "dq")
 
@@ -76,7 +77,7 @@ def test_at_most_a_few_inputs_are_in_memory_at_once(nod_paths, monkeypatch):
     resample(nod_paths, in_memory=False)
     assert len(most) >= len(nod_paths)  # every input was read from its file
     # the one being read, those cached, and the grid builder's reference input
-    assert max(most) <= lazy_module.CACHED_IMAGES + 2
+    assert max(most) <= CACHED_IMAGES + 2
 
 
 def test_single_products_are_written_as_they_are_made(mos_paths, tmp_path):
@@ -122,7 +123,7 @@ def test_lazy_images_read_on_access_and_keep_only_the_last(nod_paths):
     assert images.reads == 0 and len(images) == 4
     first = images[0]
     assert images[0] is first and images.reads == 1
-    for k in range(1, lazy_module.CACHED_IMAGES + 1):
+    for k in range(1, CACHED_IMAGES + 1):
         images[k]
     reads = images.reads
     assert images[0] is not first and images.reads == reads + 1  # dropped, read again
@@ -187,7 +188,7 @@ def ten_slits(tmp_path):
 
 
 def _count_opens(monkeypatch):
-    import resamplespec.io as io_module
+    import resamplespec.io._deferred as io_module
 
     opened = []
     open_product = io_module.open_product

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from resamplespec import MultiSlitImage, SpectralImage, SpectralMeta, datasets
-from resamplespec.models import as_spectral_inputs
+from resamplespec.io import as_spectral_inputs
 
 
 def test_dict_inputs_are_copied_not_shared():

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
-from resamplespec import drizzler as drizzler_module
+from resamplespec.geometry import build_output_grid
+from resamplespec.kernel import _drizzler as drizzler_module
 from resamplespec.options import available_cores, validate_n_jobs
-from resamplespec.wcs import build_output_grid
 
-resample_module = importlib.import_module("resamplespec.resample")
-pixmap_module = importlib.import_module("resamplespec.pixmap")
+resample_module = importlib.import_module("resamplespec.pipeline._resample")
+pixmap_module = importlib.import_module("resamplespec.geometry._sampling")
 
 
 @pytest.fixture(autouse=True)
@@ -264,7 +264,7 @@ def test_the_progress_bar_counts_every_input_once(mos, monkeypatch):
         def update(self, n):
             steps.append(n)
 
-    monkeypatch.setattr(resample_module, "_progress", Recorder)
+    monkeypatch.setattr(resample_module, "progress", Recorder)
     resample(mos, n_jobs=2)
     assert sum(steps) == 15
 
@@ -297,7 +297,7 @@ def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, pro
         used.append(True)
         return in_processes(*args, **kwargs)
 
-    monkeypatch.setattr(resample_module, "_can_fork", lambda: processes)
+    monkeypatch.setattr(resample_module, "can_fork", lambda: processes)
     monkeypatch.setattr(resample_module, "_map_groups_in_processes", spy)
     serial = resample(mos, propagate_dq=True)
     parallel = resample(mos, n_jobs=2, propagate_dq=True)
@@ -309,16 +309,16 @@ def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, pro
 def test_no_fork_while_another_thread_runs():
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
-    before = resample_module._can_fork()  # False if an earlier test left a thread
+    before = resample_module.can_fork()  # False if an earlier test left a thread
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not resample_module._can_fork()
+        assert not resample_module.can_fork()
     finally:
         release.set()
         other.join()
-    assert resample_module._can_fork() == before
+    assert resample_module.can_fork() == before
 
 
 def test_bands_only_where_they_pay():
@@ -387,7 +387,7 @@ def test_with_another_thread_running_slits_go_to_threads_and_say_so(mos, caplog,
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        with caplog.at_level("INFO", logger="resamplespec.resample"):
+        with caplog.at_level("INFO", logger="resamplespec.pipeline._resample"):
             parallel = resample(mos, n_jobs=2)
     finally:
         release.set()

@@ -13,9 +13,15 @@ import numpy as np
 import pytest
 
 from resamplespec import SpectralImage, datasets
-from resamplespec.pixmap import InputSamples, pixel_map, sample_input, world_coordinates
-from resamplespec.wcs import build_output_grid, load_output_wcs
-from resamplespec.weights import match_nans_and_flags
+from resamplespec.geometry import (
+    InputSamples,
+    build_output_grid,
+    load_output_wcs,
+    pixel_map,
+    sample_input,
+    world_coordinates,
+)
+from resamplespec.pipeline import match_nans_and_flags
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "reference"))
@@ -184,7 +190,7 @@ def test_bounding_box_grid_beyond_the_array():
 
 
 def test_inputs_sampled_in_threads_are_the_same():
-    from resamplespec.pixmap import sample_inputs
+    from resamplespec.geometry import sample_inputs
 
     images = images_from(datasets.nirspec_fixed_slit(n_exposures=3, shape=(24, 64), seed=5))
     serial = sample_inputs(images, slit_frame_index=1)
@@ -208,7 +214,8 @@ def test_inputs_sampled_in_threads_are_the_same():
 def test_pixels_broadcast_from_a_row_and_a_column_give_the_full_grids_bits(dicts):
     """The compiled WCS gets x along a row and y down a column: the same bits
     as evaluating it on full pixel grids."""
-    from resamplespec.pixmap import _evaluator, _steps
+    from resamplespec.geometry import transform_steps as _steps
+    from resamplespec.geometry._sampling import _evaluator
 
     image = images_from(dicts)[0]
     samples = sample_input(image)
@@ -262,7 +269,7 @@ def test_maps_made_a_block_of_rows_at_a_time_have_the_whole_evaluations_bits(
     """in_memory=False maps each input without samples of the whole of it:
     blocks of a few rows (here 3, so that every case has several) must give
     the map of one evaluation, bit for bit, NaN where it has NaN."""
-    import resamplespec.wcs as wcs_module
+    import resamplespec.geometry._output_grid as wcs_module
 
     images, grid = our_grid(name, group)
     monkeypatch.setattr(wcs_module, "_MAP_BLOCK_PIXELS", 3 * images[0].data.shape[1])

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from resamplespec import datasets
-from resamplespec.transforms import compile_transform
+from resamplespec.geometry import compile_transform
 
 finite = st.floats(-50, 50, allow_nan=False)
 angle = st.floats(-360, 360, allow_nan=False)
@@ -256,13 +256,13 @@ def test_stopping_on_the_tangent_plane(lon, lat, lon_pole, lon0, lat0, seed):
     """A WCS ending on TAN | rotation, compiled to its plane: the plane points
     give the same sky (plane_to_lon_lat) and the same offsets about another
     tangent point as the RA/Dec route (tangent_offsets)."""
-    from resamplespec.transforms import (
+    from resamplespec.geometry import (
         compile_to_tangent_plane,
         native_to_celestial_matrix,
         plane_to_lon_lat,
         plane_to_offsets,
+        tangent_offsets,
     )
-    from resamplespec.wcs import tangent_offsets
 
     x, y = _points(seed, scale=0.05)  # a few arcmin of TAN plane
     to_sky = am.RotateNative2Celestial(lon, lat, lon_pole)
@@ -286,7 +286,7 @@ def test_stopping_on_the_tangent_plane(lon, lat, lon_pole, lon0, lat0, seed):
 
 
 def test_offsets_behind_the_tangent_point_are_nan():
-    from resamplespec.transforms import native_to_celestial_matrix, plane_to_offsets
+    from resamplespec.geometry import native_to_celestial_matrix, plane_to_offsets
 
     matrix = native_to_celestial_matrix(0.0, 0.0, 180.0)  # plane about (0, 0)
     x, y = plane_to_offsets(matrix, np.array([0.0, 1.0]), np.array([0.0, 0.0]), 180.0, 0.0)
@@ -316,7 +316,7 @@ def _inverse_models(lon, lat, lon_pole):
 def test_compiled_inverses_undo_the_transforms(lon, lat, lon_pole, seed):
     """compile_inverse(model)(model(x)) == x, and == astropy's inverse, for
     every kind of model it inverts (the sky pair as one rotation)."""
-    from resamplespec.transforms import compile_inverse
+    from resamplespec.geometry import compile_inverse
 
     x, y = _points(seed, scale=3.0)
     x, y = np.abs(x) + 0.1, np.abs(y) + 0.1  # inside the table, positive logs
@@ -335,7 +335,7 @@ def test_compiled_inverses_undo_the_transforms(lon, lat, lon_pole, seed):
 
 
 def test_a_transform_without_inverse_is_left_to_astropy():
-    from resamplespec.transforms import compile_inverse
+    from resamplespec.geometry import compile_inverse
 
     assert compile_inverse(am.Shift(1.0) & am.Polynomial1D(2, c2=1.0)) is None
     assert compile_inverse(am.Mapping((0,), n_inputs=2)) is None  # drops an input

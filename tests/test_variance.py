@@ -106,7 +106,7 @@ def test_err_is_the_root_of_the_nan_ignoring_sum_of_the_variances(seed, n_varian
                                                                   nan_share):
     """err = sqrt(nansum of the variances), NaN where all are NaN; made one
     variance at a time, it must give the bits of the stacked formula."""
-    from resamplespec.resample import _error_from_variances
+    from resamplespec.pipeline._chain import _error_from_variances
 
     rng = np.random.default_rng(seed)
     variances = [rng.uniform(0.0, 3.0, (7, 11)).astype(np.float32) for _ in range(n_variances)]

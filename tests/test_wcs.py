@@ -22,20 +22,23 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from resamplespec import SpectralImage, datasets
-from resamplespec.pixmap import pixel_map, world_coordinates
-from resamplespec.wcs import (
+from resamplespec.geometry import (
     GridWarning,
     OutputGrid,
+    build_output_grid,
+    load_output_wcs,
+    pixel_map,
+    spatial_pixel_scale,
+    tangent_offsets,
+    world_coordinates,
+)
+from resamplespec.geometry._grid_parts import (
     _clipped_weights,
     _column_medians,
     _median_of_finite,
     _nanmean,
-    build_output_grid,
-    load_output_wcs,
-    spatial_pixel_scale,
-    tangent_offsets,
 )
-from resamplespec.weights import match_nans_and_flags
+from resamplespec.pipeline import match_nans_and_flags
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "reference"))

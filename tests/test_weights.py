@@ -5,7 +5,7 @@ import pytest
 
 from resamplespec.dqflags import DEFAULT_GOOD_BITS, good_pixel_mask, interpret_good_bits
 from resamplespec.models import ExposureTimes, SpectralImage, SpectralMeta
-from resamplespec.weights import (
+from resamplespec.pipeline import (
     exposure_weight_time,
     intensity_scale,
     is_flux_density,

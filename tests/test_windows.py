@@ -1,7 +1,6 @@
 """in_memory=False drizzles window by window: the very numbers of one pass."""
 
 import dataclasses
-import importlib
 import os
 import tempfile
 
@@ -11,10 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resamplespec import Drizzler, SpectralImage, datasets, io, resample
-from resamplespec import windows as windows_module
-from resamplespec.windows import InputDraw, WindowedDrizzle, split_along, window_count
-
-resample_module = importlib.import_module("resamplespec.resample")
+from resamplespec.kernel import InputDraw, WindowedDrizzle, split_along, window_count
+from resamplespec.kernel import _windows as windows_module
 
 
 def _draws(seed, n_inputs, ny, nx, dispersion_axis, propagate_dq):

@@ -48,15 +48,16 @@ from typing import Any
 
 import numpy as np
 
-from .models import (
+from ..geometry import is_sky_like, spatial_pixel_scale
+from ..models import (
     ExposureTimes,
     MultiSlitImage,
     SlitInfo,
     SpectralImage,
     SpectralMeta,
 )
-
-__all__ = ["fits_wcs_header", "read_fits", "read_fits_metadata", "write_fits"]
+from ._files import atomic_write, product_to_write
+from ._tree import meta_from_tree, meta_to_tree
 
 _FORMAT_VERSION = 1
 
@@ -119,9 +120,7 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
     """
     from astropy.io import fits
 
-    from .io import _atomic_write, _meta_to_tree, _product_to_write
-
-    kind, slits, path = _product_to_write(product, path, overwrite)
+    kind, slits, path = product_to_write(product, path, overwrite)
     meta = product.meta
 
     hdus = [fits.PrimaryHDU(header=_primary_header(meta, kind, path.name))]
@@ -131,8 +130,8 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
         "resamplespec": {
             "format": _FORMAT_VERSION,
             "kind": kind,
-            "meta": _meta_to_tree(meta),
-            "slits": [_meta_to_tree(image.meta) for image in slits],
+            "meta": meta_to_tree(meta),
+            "slits": [meta_to_tree(image.meta) for image in slits],
         },
     }
     # where JWST tools look for the gwcs
@@ -150,7 +149,7 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
         else:
             hdul.writeto(handle, output_verify="exception")
 
-    _atomic_write(path, writer)
+    atomic_write(path, writer)
     return path
 
 
@@ -312,11 +311,9 @@ def fits_wcs_header(image: SpectralImage):
 def _spatial_scale_and_source(image: SpectralImage) -> tuple[float | None, float | None]:
     """Spatial pixel scale (arcsec; None off the sky) and the source's
     0-based spatial pixel on the output when known."""
-    from .wcs import _is_sky_like, spatial_pixel_scale
-
     wcs, meta = image.wcs, image.meta
     disp = meta.dispersion_direction
-    if wcs is None or not _is_sky_like(wcs.output_frame):
+    if wcs is None or not is_sky_like(wcs.output_frame):
         return None, None
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
@@ -557,9 +554,7 @@ def _plain(value: Any) -> Any:
 
 
 def _our_meta(tree: Any) -> SpectralMeta:
-    from .io import _meta_from_tree
-
-    return _meta_from_tree({k: v for k, v in dict(tree).items() if k != "wcs"})
+    return meta_from_tree({k: v for k, v in dict(tree).items() if k != "wcs"})
 
 
 def _header_meta(primary, sci, path: Path) -> SpectralMeta:

@@ -33,9 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from .drizzler import Drizzler, DrizzleResult, window_sections
-
-__all__ = ["InputDraw", "WindowedDrizzle", "window_count"]
+from ._drizzler import Drizzler, DrizzleResult, window_sections
 
 #: Fewest output columns (or rows, along the dispersion) in a window.
 _MIN_WINDOW_LINES = 16

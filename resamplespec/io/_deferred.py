@@ -19,18 +19,14 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from .models import SpectralImage, SpectralMeta
-
-__all__ = ["CACHED_IMAGES", "DeferredImage", "InputFrame", "LazyImages", "deferred_exposure"]
-
-#: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
-CACHED_IMAGES = 1
+from ..models import InputFrame, SpectralImage, SpectralMeta
+from ._asdf import open_product
+from ._files import file_format
+from ._fits import read_fits, read_fits_metadata
+from ._tree import ARRAYS, image_from_tree, meta_from_tree
 
 #: Multi-slit ASDF files a process keeps open for reading their slits one
 #: by one (see :class:`_OpenFiles`).
@@ -74,21 +70,15 @@ class DeferredImage:
 
     def load(self) -> SpectralImage:
         """Read the slit's arrays and WCS (a new SpectralImage each time)."""
-        from .io import file_format
-
         if file_format(self.path) == "asdf":
             if self.n_in_file > 1:
                 return _OPEN_FILES.load(self.path, self.index)
             return _read_asdf_slit(self.path, self.index)
-        from .fits import read_fits
-
         return read_fits(self.path, index=self.index)
 
     def frame(self) -> InputFrame:
         """The slit's WCS and data shape, without its arrays (from an ASDF
         file; a FITS file is read whole and its arrays dropped)."""
-        from .io import file_format
-
         if file_format(self.path) == "asdf" and self.n_in_file > 1:
             wcs, meta, shape = _OPEN_FILES.frame(self.path, self.index)
         elif file_format(self.path) == "asdf":
@@ -100,24 +90,6 @@ class DeferredImage:
 
     def __repr__(self) -> str:
         return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
-
-
-class InputFrame:
-    """What evaluating an input's WCS needs of it: the WCS, the data shape
-    and the metadata.  ``data`` is a read-only stand-in of the right shape
-    (NaN everywhere), for code that asks an image for its shape."""
-
-    def __init__(self, wcs: Any, meta: SpectralMeta, shape: tuple[int, int],
-                 label: str = "input") -> None:
-        self.label = label
-        self.wcs = wcs
-        self.meta = meta
-        self.shape = (int(shape[0]), int(shape[1]))
-        self.data = np.broadcast_to(np.float32(np.nan), self.shape)
-
-    @property
-    def name(self) -> str | None:
-        return self.meta.slit.name
 
 
 def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredImage]:
@@ -137,137 +109,38 @@ def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredI
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
-    from .io import file_format
-
     if file_format(path) == "asdf":
         kind, metas, arrays = _OPEN_FILES.metadata(path)
     else:
-        from .fits import read_fits_metadata
-
         kind, metas, arrays = read_fits_metadata(path)
     deferred = [DeferredImage(path, k, meta, names, n_in_file=len(metas))
                 for k, (meta, names) in enumerate(zip(metas, arrays, strict=True))]
     return deferred if kind == "multi_slit_image" else deferred[0]
 
 
-class LazyImages(Sequence[SpectralImage]):
-    """The images of one group, read on access.
-
-    Parameters
-    ----------
-    deferred : sequence of DeferredImage or SpectralImage
-        The inputs (images already in memory are returned as they are).
-    prepare : callable, optional
-        Applied to every image read (e.g. making NaN and DO_NOT_USE agree),
-        in place.
-    check : callable, optional
-        Applied to every :class:`InputFrame` made by :meth:`frame` (e.g.
-        checking its WCS), so that a bad input is reported as such whichever
-        step meets it first.
-    """
-
-    def __init__(
-        self,
-        deferred: Sequence[DeferredImage | SpectralImage],
-        prepare: Callable[[SpectralImage], Any] | None = None,
-        check: Callable[[InputFrame], Any] | None = None,
-    ) -> None:
-        self._deferred = list(deferred)
-        self._prepare = prepare
-        self._check = check
-        self._cache: OrderedDict[int, SpectralImage] = OrderedDict()
-        self.reads = 0  # files read, for tests and logs
-
-    def __len__(self) -> int:
-        return len(self._deferred)
-
-    def __getitem__(self, index: int) -> SpectralImage:  # type: ignore[override]
-        if isinstance(index, slice):
-            return [self[k] for k in range(*index.indices(len(self)))]
-        k = range(len(self))[index]
-        if k in self._cache:
-            self._cache.move_to_end(k)
-            return self._cache[k]
-        item = self._deferred[k]
-        # room first: the image dropped goes before the next is read
-        while self._cache and len(self._cache) >= CACHED_IMAGES:
-            self._cache.popitem(last=False)
-        if isinstance(item, SpectralImage):
-            image = item
-        else:
-            image = item.load()
-            self.reads += 1
-            if self._prepare is not None:
-                self._prepare(image)
-        self._cache[k] = image
-        return image
-
-    def __iter__(self) -> Iterator[SpectralImage]:
-        for k in range(len(self)):
-            yield self[k]
-
-    def meta(self, index: int) -> SpectralMeta:
-        """An input's metadata without reading its arrays."""
-        return self._deferred[index].meta
-
-    def frame(self, index: int) -> SpectralImage | InputFrame:
-        """An input's WCS, data shape and metadata, without its arrays where
-        the file allows (for evaluating its WCS): an :class:`InputFrame`,
-        or the image itself when it is in memory or already read."""
-        k = range(len(self))[index]
-        item = self._deferred[k]
-        if isinstance(item, SpectralImage):
-            return item
-        if k in self._cache:
-            return self._cache[k]
-        frame = item.frame()
-        if self._check is not None:
-            self._check(frame)
-        return frame
-
-    def has_array(self, index: int, name: str) -> bool:
-        """Whether an input has the array ``name``, without reading it."""
-        item = self._deferred[index]
-        if isinstance(item, SpectralImage):
-            return getattr(item, name) is not None
-        return name in item.arrays
-
-    def release(self) -> None:
-        """Drop the images kept."""
-        self._cache.clear()
-
-
 def _metadata_of(af) -> tuple[str, list[SpectralMeta], list[frozenset[str]]]:
-    from .io import _meta_from_tree
-
     # lazy tree: the slits' gwcs objects (a tenth of a second each) are not made
     slits = af.tree["slits"]
-    metas = [_meta_from_tree(dict(slit["meta"])) for slit in slits]
+    metas = [meta_from_tree(dict(slit["meta"])) for slit in slits]
     arrays = [frozenset(k for k in slit if k not in ("wcs", "meta")) for slit in slits]
     return str(af.tree.get("kind")), metas, arrays
 
 
 def _read_asdf_frame(path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
-    from .io import open_product
-
     with open_product(path, lazy_load=True, lazy_tree=True) as af:
         return _frame_from(af, index)
 
 
 def _frame_from(af, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
-    from .io import _meta_from_tree
-
     # lazy tree and arrays: the gwcs is made, the arrays' shapes read, no array
     slit = af.tree["slits"][index]
-    return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(slit["data"].shape)
+    return slit["wcs"], meta_from_tree(dict(slit["meta"])), tuple(slit["data"].shape)
 
 
 def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
-    from .io import _image_from_tree, open_product
-
     # lazy tree: of a multi-slit file only this slit's gwcs is made
     with open_product(path, lazy_load=True, lazy_tree=True) as af:
-        return _image_from_tree(dict(af.tree["slits"][index]))
+        return image_from_tree(dict(af.tree["slits"][index]))
 
 
 class _OpenFiles:
@@ -313,23 +186,19 @@ class _OpenFiles:
             return found
 
     def frame(self, path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
-        from .io import _meta_from_tree
-
         with self._lock:
             slit, arrays = self._open(path).slit(index)
-            return slit["wcs"], _meta_from_tree(dict(slit["meta"])), tuple(arrays["data"]["shape"])
+            return slit["wcs"], meta_from_tree(dict(slit["meta"])), tuple(arrays["data"]["shape"])
 
     def load(self, path: Path, index: int) -> SpectralImage:
         import asdf.yamlutil
-
-        from .io import _image_from_tree
 
         with self._lock:
             kept = self._open(path)
             slit, arrays = kept.slit(index)
             tree = {name: asdf.yamlutil.tagged_tree_to_custom_tree(node, kept.af)
                     for name, node in arrays.items()}
-            image = _image_from_tree({"wcs": slit["wcs"], "meta": slit["meta"], **tree})
+            image = image_from_tree({"wcs": slit["wcs"], "meta": slit["meta"], **tree})
             _forget_read_blocks(kept.af)
             return image
 
@@ -368,13 +237,17 @@ class _OpenFiles:
 _OPEN_FILES = _OpenFiles()
 
 
+def close_open_files() -> None:
+    """Close the multi-slit files this process keeps open for reading their
+    slits one by one (``in_memory=False``), once a run is over."""
+    _OPEN_FILES.clear()
+
+
 class _OpenFile:
     """One file of :class:`_OpenFiles`, with the YAML of its slits' arrays
     as read (the tagged nodes, before asdf makes arrays of them)."""
 
     def __init__(self, path: Path) -> None:
-        from .io import open_product
-
         self.af = open_product(path, lazy_load=True, lazy_tree=True)
         self._arrays: dict[int, dict[str, Any]] = {}
 
@@ -412,12 +285,10 @@ class _OpenFile:
         arrays of them (the node would keep those)."""
         import asdf.tagged
 
-        from .io import _ARRAYS
-
         slit = self.af.tree["slits"][index]
         if index not in self._arrays:
             raw = slit.data  # the tagged values; the lazy node converts on access
-            arrays = {name: raw[name] for name in _ARRAYS if name in raw}
+            arrays = {name: raw[name] for name in ARRAYS if name in raw}
             if not all(isinstance(node, asdf.tagged.Tagged) for node in arrays.values()):
                 raise RuntimeError(f"slit {index} of {self.af.uri}: arrays made before read")
             self._arrays[index] = arrays

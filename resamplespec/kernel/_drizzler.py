@@ -19,8 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _kernel
-from .options import (
+from ..options import (
     parse_fillval,
     validate_choice,
     validate_count,
@@ -30,8 +29,7 @@ from .options import (
     validate_pixfrac,
     validate_positive_finite,
 )
-
-__all__ = ["AddCounts", "DrizzleResult", "Drizzler"]
+from . import _kernel
 
 _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")

@@ -22,22 +22,20 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from astropy.modeling import Model
 
-from .transforms import (
+from ..models import LazyImages
+from ._sky import tangent_offsets
+from ._transforms import (
     compile_to_tangent_plane,
     compile_transform,
     plane_to_lon_lat,
     plane_to_offsets,
 )
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .wcs import OutputGrid
-
-__all__ = ["pixel_map", "world_coordinates"]
+from ._wcs_utils import bounding_box_limits, transform_steps
 
 
 def world_coordinates(image: Any) -> tuple[np.ndarray, ...]:
@@ -70,68 +68,6 @@ def world_coordinates(image: Any) -> tuple[np.ndarray, ...]:
     (12, 40)
     """
     return sample_input(image).on_array()
-
-
-def pixel_map(
-    image: Any, grid: OutputGrid, world: Sequence[np.ndarray] | None = None
-) -> np.ndarray:
-    """Output pixel coordinates of every input pixel centre.
-
-    Parameters
-    ----------
-    image : SpectralImage or dict
-        The input (``wcs`` and ``data``).
-    grid : OutputGrid
-        The output grid (:func:`resamplespec.wcs.build_output_grid` or
-        :func:`resamplespec.wcs.load_output_wcs`).
-    world : sequence of ndarray, optional
-        The input's world coordinates from :func:`world_coordinates`, to
-        avoid evaluating its WCS again.  When omitted, the pixel map the
-        grid builder made for this very image (same object, same WCS) is
-        returned -- once -- else the WCS is evaluated here.
-
-    Returns
-    -------
-    ndarray
-        Shape ``(ny, nx, 2)``, float64: ``[..., 0]`` is the output x and
-        ``[..., 1]`` the output y of each input pixel centre (pixel centres
-        on integers); NaN where undefined (outside the input bounding box,
-        wavelengths beyond the ends of a NIRSpec grid, ...).
-
-    Raises
-    ------
-    ValueError
-        ``world`` does not match the image's shape.
-
-    Notes
-    -----
-    The output grid's bounding box is ignored, as in the reference: pixels
-    that land outside the grid get coordinates outside it, not NaN.
-
-    Examples
-    --------
-    >>> from resamplespec import SpectralImage, datasets
-    >>> from resamplespec.wcs import build_output_grid
-    >>> image = SpectralImage.from_dict(datasets.lamp(shape=(12, 40))[0])
-    >>> grid = build_output_grid([image])
-    >>> pixel_map(image, grid).shape
-    (12, 40, 2)
-    """
-    from .wcs import _stacked_pixel_map
-
-    wcs, shape = _wcs_and_shape(image)
-    if world is None:
-        pixmap = grid._take_pixel_map(image)
-        if pixmap is None:
-            pixmap = grid._pixel_map_by_blocks(image)
-        return pixmap
-    world = tuple(np.asarray(values, dtype=np.float64) for values in world)
-    if any(values.shape != shape for values in world):
-        raise ValueError(
-            f"world: arrays of shape {[v.shape for v in world]} do not match the image "
-            f"shape {shape}; pass the output of world_coordinates(image)"
-        )
-    return _stacked_pixel_map(*grid.world_to_pixel(*world))
 
 
 # ---------------------------------------------------------------------------
@@ -217,8 +153,6 @@ class InputSamples:
         (lon0, lat0), as :func:`resamplespec.wcs.tangent_offsets` gives them."""
         first, second = self.values[0][index], self.values[1][index]
         if self.plane is None:
-            from .wcs import tangent_offsets
-
             return tangent_offsets(first, second, lon0, lat0)
         return plane_to_offsets(self.plane, first, second, lon0, lat0)
 
@@ -299,20 +233,6 @@ def _label(image: Any) -> str:
         slit = getattr(meta, "slit", None)
         name = getattr(slit, "name", None) or getattr(meta, "filename", None)
     return str(name) if name else "input"
-
-
-def bounding_box_limits(wcs: Any) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """The WCS bounding box as ``((x_lo, x_hi), (y_lo, y_hi))``, or None."""
-    try:
-        box = wcs.bounding_box
-    except NotImplementedError:  # older gwcs: no box set
-        return None
-    if box is None:
-        return None
-    if hasattr(box, "bounding_box"):
-        box = box.bounding_box(order="F")
-    (x_lo, x_hi), (y_lo, y_hi) = box
-    return (float(x_lo), float(x_hi)), (float(y_lo), float(y_hi))
 
 
 def _grid_range(limits: tuple[float, float] | None, n: int) -> tuple[int, int]:
@@ -398,8 +318,6 @@ def sample_inputs(
     -------
     list of InputSamples
     """
-    from .lazy import LazyImages
-
     if isinstance(images, LazyImages):
         return _LazySamples(images, slit_frame_index)
     plans = [_plan(image) for image in images]
@@ -438,19 +356,8 @@ _BLOCK_PIXELS = 16384
 _ONE_BLOCK_PIXELS = 65536
 
 
-def _steps(wcs: Any, start: str | None, end: str | None) -> tuple[Any, Any]:
-    """(the transforms of a gwcs's steps from frame ``start`` to frame
-    ``end``, a function composing them with astropy); None: the first or
-    the last frame."""
-    frames = [getattr(frame, "name", frame) for frame in wcs.available_frames]
-    first = frames[0] if start is None else start
-    last = frames[-1] if end is None else end
-    steps = [step.transform for step in wcs.pipeline[frames.index(first) : frames.index(last)]]
-    return steps, lambda: wcs.get_transform(first, last)
-
-
 def _evaluator(steps: tuple[Any, Any], to_plane: bool = False) -> tuple[Any, dict]:
-    """(function, planes) of the ``steps`` of :func:`_steps`: numpy
+    """(function, planes) of the ``steps`` of :func:`transform_steps`: numpy
     arithmetic (:mod:`resamplespec.transforms`) when they are made of models
     that module knows, else the composed astropy model.  ``to_plane``: stop
     before a final TAN projection onto the sky; ``planes`` maps the first of
@@ -488,11 +395,11 @@ def _compiled(wcs: Any, slit_frame: bool) -> tuple[tuple, dict, tuple | None]:
     composed (and compiled) once per WCS, not per block."""
     slit_to_world = None
     if slit_frame:
-        to_slit, _ = _evaluator(_steps(wcs, None, "slit_frame"))
-        slit_to_world = _evaluator(_steps(wcs, "slit_frame", None), True)
+        to_slit, _ = _evaluator(transform_steps(wcs, None, "slit_frame"))
+        slit_to_world = _evaluator(transform_steps(wcs, "slit_frame", None), True)
         from_slit, planes = slit_to_world
         return (to_slit, from_slit), planes, slit_to_world
-    to_world, planes = _evaluator(_steps(wcs, None, None), True)
+    to_world, planes = _evaluator(transform_steps(wcs, None, None), True)
     return (to_world,), planes, slit_to_world
 
 
@@ -636,3 +543,11 @@ class _LazySamples(Sequence[InputSamples]):
     def __iter__(self):
         for k in range(len(self)):
             yield self[k]
+
+
+def stacked_pixel_map(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``(ny, nx, 2)`` float64 pixel map from the output x and y arrays."""
+    pixmap = np.empty(np.shape(x) + (2,), dtype=np.float64)
+    pixmap[..., 0] = x
+    pixmap[..., 1] = y
+    return pixmap

@@ -41,9 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _kernel
-
-__all__ = ["WorkerDied", "map_forked"]
+from ..kernel import fetch_add
 
 #: Byte alignment of each array in a result file (a cache line; the
 #: mapping itself starts on a page).
@@ -155,19 +153,19 @@ class _Board:
 
     def take(self, worker: int) -> int | None:
         """The next position for ``worker``, or None when there is none."""
-        position = _kernel.fetch_add(self._words, _NEXT, 1)
+        position = fetch_add(self._words, _NEXT, 1)
         if position >= self._n_items:
             return None
-        _kernel.fetch_add(self._words, 2 + position, worker)
+        fetch_add(self._words, 2 + position, worker)
         return position
 
     def set_state(self, position: int, state: int) -> None:
         """Move ``position`` on from its present state (states only grow)."""
         word = 2 + self._n_items + position
-        before = _kernel.fetch_add(self._words, word, 0)
-        _kernel.fetch_add(self._words, word, state - before)
+        before = fetch_add(self._words, word, 0)
+        fetch_add(self._words, word, state - before)
         if before == _UNFINISHED:
-            _kernel.fetch_add(self._words, _FINISHED, 1)
+            fetch_add(self._words, _FINISHED, 1)
 
     def publish(self, position: int, spilled: bool) -> None:
         self.set_state(position, _SPILLED if spilled else _PUBLISHED)
@@ -183,7 +181,7 @@ class _Board:
 
     def stop(self) -> None:
         """No process takes another item."""
-        _kernel.fetch_add(self._words, _NEXT, self._n_items + 1)
+        fetch_add(self._words, _NEXT, self._n_items + 1)
 
     @property
     def finished(self) -> int:

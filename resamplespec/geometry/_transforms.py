@@ -38,14 +38,6 @@ import numpy as np
 from astropy.modeling import CompoundModel, Model
 from astropy.modeling import models as am
 
-__all__ = [
-    "compile_inverse",
-    "compile_to_tangent_plane",
-    "compile_transform",
-    "plane_to_lon_lat",
-    "plane_to_offsets",
-]
-
 #: A compiled transform: arrays in, tuple of arrays out.
 Evaluator = Callable[..., tuple[np.ndarray, ...]]
 

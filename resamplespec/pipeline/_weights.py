@@ -9,17 +9,8 @@ from __future__ import annotations
 import numpy as np
 from astropy import units as u
 
-from .dqflags import JWST_DQ_FLAGS, good_pixel_mask
-from .models import VARIANCE_NAMES, SpectralImage
-
-__all__ = [
-    "WEIGHT_TYPES",
-    "exposure_weight_time",
-    "intensity_scale",
-    "is_flux_density",
-    "match_nans_and_flags",
-    "pixel_weights",
-]
+from ..dqflags import JWST_DQ_FLAGS, good_pixel_mask
+from ..models import VARIANCE_NAMES, SpectralImage
 
 WEIGHT_TYPES = ("ivm", "exptime", None)
 _DO_NOT_USE = JWST_DQ_FLAGS["DO_NOT_USE"]

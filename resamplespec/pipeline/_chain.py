@@ -1,0 +1,312 @@
+"""The chain for one slit group: :func:`resample_group`.
+
+1. copies of the inputs with NaN and DO_NOT_USE made consistent
+   (``match_nans_and_flags``);
+2. the output grid (:func:`resamplespec.geometry.build_output_grid`), or the
+   user's (:func:`resamplespec.geometry.load_output_wcs`);
+3. per input: the pixel map (:func:`resamplespec.geometry.pixel_map`), the
+   weights and the intensity scale (``_weights``), and one kernel pass
+   (:class:`resamplespec.kernel.Drizzler`, or window by window
+   :class:`resamplespec.kernel.WindowedDrizzle` for inputs read from files)
+   for data, weight, context, the variances and DQ;
+4. errors from the variances, ``fillval``, and the output metadata
+   (``_metadata``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Any
+
+import numpy as np
+
+from ..geometry import (
+    bounding_box_limits,
+    build_output_grid,
+    check_spectral_wcs,
+    load_output_wcs,
+    pixel_map,
+)
+from ..io import DeferredImage
+from ..kernel import Drizzler, InputDraw, WindowedDrizzle
+from ..models import (
+    VARIANCE_NAMES,
+    LazyImages,
+    OwnedImage,
+    SpectralImage,
+)
+from ..options import ResampleOptions
+from ._metadata import _metas, _output_meta
+from ._weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
+
+log = logging.getLogger(__name__)
+
+
+def _check_inputs(images: list[SpectralImage]) -> None:
+    for k, image in enumerate(images):
+        label = image.name or image.meta.filename or f"input {k}"
+        check_spectral_wcs(image.wcs, label)
+        if np.isnan(np.asarray(image.data, dtype=np.float64)).all():
+            raise ValueError(f"{label}: every data value is NaN; nothing to resample")
+
+
+def _check_frame(frame: Any) -> None:
+    """Check the WCS of an input read without its arrays (in_memory=False)."""
+    label = f"{frame.label} (slit {frame.name})" if frame.name else frame.label
+    check_spectral_wcs(frame.wcs, label)
+
+
+def _prepare(image: SpectralImage) -> None:
+    """Check one input and make its NaN and DO_NOT_USE agree (in place, on a copy)."""
+    _check_inputs([image])
+    match_nans_and_flags(image)
+
+
+def resample_group(
+    images: list[Any], options: ResampleOptions, *, tick=None, writer=None, n_jobs: int = 1
+) -> list[Any]:
+    """Resample one group (one slit); returns one image, or one per input if single.
+
+    The whole chain for one slit, self-contained: what a thread of
+    :func:`resample` or a task of :func:`resamplespec.dask.resample` runs.
+    ``images``: SpectralImage (copied here before anything changes them,
+    unless resamplespec read it from a file itself) or DeferredImage (read
+    here); ``writer``: where single products go (else
+    they are returned); ``n_jobs``: threads that share the kernel passes by
+    bands of the output.
+    """
+    images = [image if isinstance(image, (DeferredImage, OwnedImage))
+              else image.copy(share_wcs=True) for image in images]
+    deferred = any(isinstance(image, DeferredImage) for image in images)
+    if deferred:
+        for image in images:
+            if not isinstance(image, DeferredImage):
+                _prepare(image)
+        images = LazyImages(images, prepare=_prepare, check=_check_frame)
+    else:
+        _check_inputs(images)
+        for image in images:
+            match_nans_and_flags(image)
+    # no name here may hold an input: _drizzle releases each once drawn
+    image = None
+
+    if options.output_wcs is not None:
+        grid = load_output_wcs(options.output_wcs, options.output_shape, images=images)
+    else:
+        grid = build_output_grid(
+            images,
+            pixel_scale_ratio=options.pixel_scale_ratio,
+            pixel_scale=options.pixel_scale,
+            output_shape=options.output_shape,
+            good_bits=options.good_bits,
+            keep_samples=not deferred,
+            n_jobs=n_jobs,
+        )
+    # The variances every input has are resampled; a missing one is None out.
+    variance_names = [
+        name for name in VARIANCE_NAMES
+        if all(_has_array(images, k, name) for k in range(len(images)))
+    ]
+    if options.single:
+        outputs = []
+        for k in range(len(images)):
+            image = images[k]
+            product = _finish(
+                _drizzle([image], grid, options, variance_names, pixel_map, single=True,
+                         tick=tick, n_jobs=n_jobs, by_windows=deferred),
+                [image], grid, options, variance_names, single=True,
+            )
+            if writer is not None:
+                source = images._deferred[k] if isinstance(images, LazyImages) else image
+                product = writer(product, source)
+            if isinstance(images, list):
+                images[k] = _DrawnInput.of(image)
+            del image
+            outputs.append(product)
+        return outputs
+    # no reference kept here: _finish releases the accumulators once finished
+    return [_finish(_drizzle(images, grid, options, variance_names, pixel_map, single=False,
+                             tick=tick, n_jobs=n_jobs, by_windows=deferred),
+                    images, grid, options, variance_names, single=False)]
+
+
+@dataclasses.dataclass(frozen=True)
+class _DrawnInput:
+    """What is left of an input once drawn: the metadata and WCS that the
+    output's metadata needs, without its arrays (released right away, so
+    that a group's inputs do not outlive their kernel pass)."""
+
+    meta: Any
+    wcs: Any
+
+    @classmethod
+    def of(cls, image: SpectralImage) -> _DrawnInput:
+        return cls(image.meta, image.wcs)
+
+
+def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None,
+             n_jobs=1, by_windows=False):
+    """The Drizzler (or, ``by_windows``, for inputs read from files, the
+    :class:`~resamplespec.windows.WindowedDrizzle`) holding ``images``
+    drawn onto ``grid``.  The inputs of a list (copies owned here) are
+    replaced in it by :class:`_DrawnInput` as they are drawn."""
+    if single and options.variance == "reference":
+        # The reference drizzles the error array like data for single outputs
+        # (and no variances); err**2 through the per-input variance path is
+        # the same weighted mean, squared.
+        n_variances = 1 if all(im.err is not None for im in images) else 0
+    else:
+        n_variances = len(variance_names)
+
+    def make_drizzler(window=None):
+        return Drizzler(
+            grid.shape,
+            kernel=options.kernel,
+            pixfrac=options.pixfrac,
+            fillval=options.fillval,
+            n_variances=n_variances,
+            variance_mode=options.variance,
+            propagate_dq=options.propagate_dq,
+            context=True,
+            n_jobs=n_jobs,
+            window=window,
+        )
+
+    draws = _input_draws(images, grid, options, variance_names, pixel_map, single=single,
+                         n_variances=n_variances)
+    if by_windows:
+        # read from files: the sums go window by window, within one input's size
+        drizzler = WindowedDrizzle(make_drizzler, grid.shape, grid.dispersion_axis,
+                                   point=options.kernel == "point")
+        drizzler.run(draws, len(images), tick)
+        drawn = drizzler.drawn
+    else:
+        drizzler = make_drizzler()
+        drawn = 0
+        for draw in draws:
+            drawn += draw.add_to(drizzler).drawn
+            del draw
+            if tick is not None:
+                tick(1)
+    if drawn == 0:
+        names = ", ".join(str(m.slit.name or m.filename) for m in _metas(images))
+        raise ValueError(f"no input pixel of {names} falls on the output grid")
+    return drizzler
+
+
+def _input_draws(images, grid, options, variance_names, pixel_map, *, single, n_variances):
+    """For each input in turn, what its kernel pass takes (an InputDraw);
+    an input of a list (a copy owned here) is replaced in it by
+    :class:`_DrawnInput` once its draw is made, so that its arrays go
+    before the next input's are made."""
+    for k in range(len(images)):
+        image = images[k]
+        if single and options.variance == "reference":
+            variances = (np.square(image.err),) if n_variances else ()
+        else:
+            variances = tuple(getattr(image, name) for name in variance_names)
+        draw = InputDraw(
+            data=image.data,
+            pixmap=pixel_map(image, grid),
+            weights=pixel_weights(image, options.weight_type, options.good_bits),
+            iscale=intensity_scale(image, grid.pixel_scale_ratio),
+            variances=variances,
+            dq=image.dq if options.propagate_dq else None,
+            variance_weight=_variance_weight(image, options, variance_names, single),
+            section=_input_section(image),
+        )
+        if isinstance(images, list):
+            images[k] = _DrawnInput.of(image)
+        del image, variances
+        yield draw
+        del draw
+    if isinstance(images, LazyImages):
+        images.release()  # the last input read goes before the windows are drawn
+
+
+def _variance_weight(image, options, variance_names, single):
+    if options.variance != "reference" or single:
+        return None
+    if options.weight_type == "ivm":
+        return "ivm" if variance_names and variance_names[0] == "var_rnoise" else None
+    if options.weight_type == "exptime":
+        return exposure_weight_time(image)
+    return None
+
+
+def _input_section(image: SpectralImage) -> dict[str, int]:
+    """The input pixels inside the WCS bounding box, as the reference picks them:
+    box limits rounded half up, clipped to the array."""
+    limits = bounding_box_limits(image.wcs)
+    if limits is None:
+        return {}
+    ny, nx = image.shape
+    (x1, x2), (y1, y2) = limits
+    xmin = min(max(0, int(x1 + 0.5)), nx - 1)
+    ymin = min(max(0, int(y1 + 0.5)), ny - 1)
+    xmax = max(xmin, min(nx - 1, int(x2 + 0.5)))
+    ymax = max(ymin, min(ny - 1, int(y2 + 0.5)))
+    return {"xmin": xmin, "xmax": xmax, "ymin": ymin, "ymax": ymax}
+
+
+def _finish(drizzler, images, grid, options, variance_names, *, single) -> SpectralImage:
+    """The output image from a Drizzler that nothing else holds: its
+    double-precision accumulators are released once finished, before the
+    errors are computed."""
+    result = drizzler.finish()
+    del drizzler
+    ratio = grid.pixel_scale_ratio
+    arrays: dict[str, np.ndarray | None] = {name: None for name in VARIANCE_NAMES}
+    err = None
+    if single and options.variance == "reference":
+        if result.variances:
+            # drizzled err, scaled as the reference scales it
+            err = (np.sqrt(result.variances[0]) * math.sqrt(ratio)).astype(np.float32)
+    else:
+        # The reference multiplies resampled variances by the pixel scale
+        # ratio; exact variances are already those of the output values.
+        scale = ratio if options.variance == "reference" else 1.0
+        for name, values in zip(variance_names, result.variances, strict=True):
+            # in place: the float32 product of values * float32(scale), no copy
+            arrays[name] = np.multiply(values, np.float32(scale), out=values)
+        if variance_names:
+            err = _error_from_variances([arrays[name] for name in variance_names])
+    return SpectralImage(
+        data=result.data,
+        wcs=grid.wcs,
+        meta=_output_meta(images, grid, options),
+        dq=result.dq,
+        err=err,
+        wht=result.wht,
+        con=result.con,
+        **arrays,
+    )
+
+
+def _error_from_variances(variances: list[np.ndarray]) -> np.ndarray:
+    """sqrt of the sum of the variances, NaN ignored; NaN where all are NaN.
+
+    The sum is ``np.nansum`` of the stacked variances, in its order (the
+    first, plus the second, plus the third), made one variance at a time
+    so that no stack of them is ever made: the temporaries stay one
+    product's size."""
+    total = np.array(variances[0], dtype=np.float32)
+    all_nan = np.isnan(total)
+    total[all_nan] = 0.0
+    for values in variances[1:]:
+        missing = np.isnan(values)
+        all_nan &= missing
+        np.add(total, values, out=total, where=~missing)
+    err = np.sqrt(total, out=total)
+    err[all_nan] = np.nan
+    return err
+
+
+def _has_array(images, index: int, name: str) -> bool:
+    if isinstance(images, LazyImages):
+        return images.has_array(index, name)
+    return getattr(images[index], name) is not None
+
+

@@ -1,0 +1,255 @@
+"""The public call: :func:`resample`, its options checked once, its slit
+groups run one after another or on several workers."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ..dqflags import DEFAULT_GOOD_BITS
+from ..io import close_open_files
+from ..models import MultiSlitImage, SpectralImage
+from ..options import ResampleOptions, validate_flag, validate_n_jobs
+from ..parallel import can_fork, locked, map_forked, map_threads, progress
+from ._chain import resample_group
+from ._groups import collect_outputs, slit_groups
+from ._metadata import _metas
+from ._writers import SingleWriter
+
+log = logging.getLogger(__name__)
+
+
+def resample(
+    models: Any,
+    *,
+    pixfrac: float = 1.0,
+    kernel: str = "square",
+    fillval: str | float = "NAN",
+    weight_type: str | None = "ivm",
+    output_shape: tuple[int, int] | str | None = None,
+    pixel_scale_ratio: float = 1.0,
+    pixel_scale: float | None = None,
+    output_wcs: Any = None,
+    single: bool = False,
+    blendheaders: bool = True,
+    in_memory: bool = True,
+    propagate_dq: bool = False,
+    good_bits: Any = DEFAULT_GOOD_BITS,
+    variance: str = "reference",
+    progress_bar: bool = False,
+    output_dir: str | os.PathLike | None = None,
+    n_jobs: int = 1,
+) -> SpectralImage | MultiSlitImage | list[SpectralImage]:
+    """Rectify and combine 2D spectra onto a common spatial x wavelength grid.
+
+    Parameters
+    ----------
+    models : SpectralImage, MultiSlitImage, dict, JWST datamodel, path, or a sequence
+        The inputs: single-slit images (combined into one output), or
+        multi-slit exposures (slits grouped by name across exposures, in
+        first-seen order).  They are never modified.
+    pixfrac : float
+        Linear shrink factor of input pixels, 0 < pixfrac <= 1.
+    kernel : {'square', 'point'}
+        Other drizzle kernels do not conserve spectral flux and are refused.
+    fillval : str or float
+        Data value where no input contributed: 'NAN', 'INDEF' (0), a number
+        or a number string.
+    weight_type : {'ivm', 'exptime', None}
+        Input weighting: inverse read-noise variance per pixel, the
+        measurement time (else the exposure time), or equal weights.
+    output_shape : (nx, ny) or 'nx,ny', optional
+        Output size; overrides the size of the grid or of ``output_wcs``.
+    pixel_scale_ratio : float
+        Input / output spatial pixel scale (cross-dispersion only).  Ignored
+        when ``pixel_scale`` or ``output_wcs`` is given.
+    pixel_scale : float, optional
+        Output spatial pixel scale in arcsec; ignored with ``output_wcs``.
+    output_wcs : gwcs.WCS, str or dict, optional
+        A custom output grid: a gwcs, an ASDF file name, or a dict with
+        ``wcs`` and optional ``pixel_area``, ``pixel_shape``, ``array_shape``.
+    single : bool
+        Resample each input onto its own copy of the common grid.
+    blendheaders : bool
+        Combine the inputs' exposure metadata (start = min, end = max,
+        exposure, measurement time and duration summed); otherwise the
+        output takes the first input's.
+    in_memory : bool
+        False: inputs given as paths are read when needed, one or two at a
+        time, and released after use (:mod:`resamplespec.lazy`); with
+        ``single=True`` each product is written to ``output_dir`` as it is
+        made and the paths are returned.  Inputs given as objects are in
+        memory already either way.
+    propagate_dq : bool
+        Output DQ = bitwise OR of the flags of contributing input pixels.
+    good_bits : int, str or None
+        DQ bits that still count as good (JWST flag names understood).
+    variance : {'reference', 'exact'}
+        'reference': variances and errors as the JWST pipeline computes them.
+        'exact': the variance of the weighted mean, sum(w^2 var) / sum(w)^2
+        with the overlap weights w of the same kernel pass.
+    progress_bar : bool
+        Show a progress bar (tqdm, on stderr, one step per input drawn;
+        off when stderr is not a terminal).
+    output_dir : str or path-like, optional
+        Where ``single=True`` products go with ``in_memory=False`` (default:
+        a new temporary folder, logged); ignored otherwise.
+    n_jobs : int
+        Workers to use; -1: every core this process may use.  The slits of
+        a multi-slit set are resampled in parallel, on this process and
+        forked children where the platform forks and no other thread of
+        this process runs (else in threads); one large slit (from 1 Mpx per
+        input) shares its threads by bands of its output (columns or rows).
+        The results are identical, bit for bit, to ``n_jobs=1``.
+        For many machines see :func:`resamplespec.dask.resample`.
+
+    Returns
+    -------
+    SpectralImage, MultiSlitImage or list of SpectralImage
+        A SpectralImage for single-slit inputs; a MultiSlitImage for
+        multi-slit inputs; with ``single=True`` one image per input (a list,
+        or a MultiSlitImage holding every slit of every input), or with
+        ``in_memory=False`` the list of the files they were written to
+        (resamplespec ASDF, named after the input file and slit).
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad option value or type, no inputs, inputs of mismatched shapes,
+        a WCS without spectral axis, inputs that do not overlap the grid.
+
+    Notes
+    -----
+    Differences from the reference: see the Drizzler notes (edge pixels, NaN
+    handling); 'exact' variance is an addition.
+
+    With ``n_jobs > 1`` the slits of a multi-slit set run in separate
+    processes: most of a slit's time is Python building its output WCS with
+    astropy, which holds the GIL.  The children inherit the inputs (nothing
+    is pickled on the way in); each product comes back as soon as it is
+    made, its arrays in a shared-memory file mapped here, not copied.
+    Within one large slit, threads share the kernel passes (which release
+    the GIL).
+    """
+    options = ResampleOptions.validated(
+        pixfrac=pixfrac,
+        kernel=kernel,
+        fillval=fillval,
+        weight_type=weight_type,
+        output_shape=output_shape,
+        pixel_scale_ratio=pixel_scale_ratio,
+        pixel_scale=pixel_scale,
+        output_wcs=output_wcs,
+        single=single,
+        blendheaders=blendheaders,
+        in_memory=in_memory,
+        propagate_dq=propagate_dq,
+        good_bits=good_bits,
+        variance=variance,
+    )
+    show_progress = validate_flag("progress_bar", progress_bar)
+    n_jobs = validate_n_jobs(n_jobs)
+    writer = None
+    if options.single and not options.in_memory:
+        writer = SingleWriter(output_dir)
+    try:
+        # in_memory=False: the multi-slit files opened for their metadata here
+        # stay open for the slits' reads, and are closed below
+        multi_slit, groups = slit_groups(models, options)
+        with progress(show_progress, sum(len(images) for images in groups.values())) as bar:
+            per_group = _map_groups(groups, options, tick=bar.update, writer=writer,
+                                    n_jobs=n_jobs)
+    finally:
+        close_open_files()  # the multi-slit files read slit by slit (in_memory=False)
+    return collect_outputs(per_group, multi_slit=multi_slit, single=options.single,
+                    written=writer is not None)
+
+
+def _map_groups(
+    groups: dict[Any, list[Any]],
+    options: ResampleOptions,
+    *,
+    tick: Callable[[int], Any] | None,
+    writer: Any,
+    n_jobs: int,
+) -> list[list[Any]]:
+    """:func:`resample_group` over every group, in the groups' order, on up to
+    ``n_jobs`` processes (:func:`_map_groups_in_processes`) or else threads
+    (the threads left over split each group's output rows)."""
+    def run(key, images, bands):
+        log.info("resampling %s %s from %d exposure(s)", *key, len(images))
+        return resample_group(images, options, tick=tick, writer=writer, n_jobs=bands)
+
+    workers = min(n_jobs, len(groups))
+    if len(groups) == 1:
+        images = next(iter(groups.values()))
+        return [resample_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
+    if workers <= 1:
+        return [run(key, images, n_jobs) for key, images in groups.items()]
+    if can_fork():
+        return _map_groups_in_processes(list(groups.values()), options, tick=tick,
+                                        writer=writer, workers=workers,
+                                        bands=max(1, n_jobs // workers))
+    log.info("n_jobs=%d: slits in threads, not processes (%s)", n_jobs,
+             "another thread runs in this process"
+             if "fork" in multiprocessing.get_all_start_methods() else "no fork here")
+    if tick is not None:
+        tick = locked(tick)
+    bands = max(1, n_jobs // len(groups))
+    return map_threads(lambda item: run(*item, bands), list(groups.items()), workers=workers,
+                       name="resample-slit")
+
+
+def _map_groups_in_processes(
+    groups: list[list[Any]], options: ResampleOptions, *, tick, writer, workers: int,
+    bands: int = 1,
+) -> list[list[Any]]:
+    """:func:`resample_group` over the groups on ``workers`` processes: this
+    one and ``workers - 1`` forked children (:func:`resamplespec.parallel.map_forked`).
+
+    Most of a group's time is Python holding the GIL (building the output
+    WCS with astropy, the per-input bookkeeping), so threads overlap little
+    but the kernel; processes overlap everything.  The children inherit the
+    inputs; only their products (or, written by the children, their file
+    names) come back, their arrays through shared memory.  Each process runs
+    the same code on the same inputs as one thread would: the results are
+    identical bit for bit.  The largest groups are handed out first, so
+    that the processes end together.
+    """
+    def run(k: int) -> list[Any]:
+        return resample_group(groups[k], options, writer=writer, n_jobs=bands)
+
+    def describe(k: int) -> str:
+        return "slit " + ", ".join(sorted({str(m.slit.name or m.filename)
+                                           for m in _metas(groups[k])}))
+
+    costs = _group_costs(groups)
+    order = sorted(range(len(groups)), key=lambda k: -costs[k])
+    by_group = map_forked(run, order, workers=workers, describe=describe,
+                          on_finished=None if tick is None else _ticks_of(tick, groups, order))
+    return [by_group[k] for k in range(len(groups))]
+
+
+def _group_costs(groups: list[list[Any]]) -> list[int]:
+    """What each group's run costs, roughly: its input pixels, or, where some
+    inputs are still in their files, its number of inputs."""
+    if all(isinstance(image, SpectralImage) for images in groups for image in images):
+        return [sum(image.data.size for image in images) for images in groups]
+    return [len(images) for images in groups]
+
+
+def _ticks_of(tick, groups, order):
+    """Progress in inputs from progress in groups (finished, roughly, in the
+    order handed out)."""
+    sizes = [len(groups[k]) for k in order]
+    finished = 0
+
+    def on_finished(n: int) -> None:
+        nonlocal finished
+        tick(sum(sizes[finished:finished + n]))
+        finished += n
+
+    return on_finished
