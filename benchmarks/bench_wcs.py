@@ -45,8 +45,7 @@ def run_ours(repeat: int) -> dict:
     import numpy as np
 
     from resamplespec import SpectralImage, datasets
-    from resamplespec.geometry import pixel_map, sample_input
-    from resamplespec.geometry import build_output_grid
+    from resamplespec.geometry import build_output_grid, pixel_map, sample_input
     from resamplespec.pipeline import match_nans_and_flags
 
     groups = []

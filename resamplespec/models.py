@@ -26,8 +26,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from . import limits
+
 __all__ = [
-    "CACHED_IMAGES",
     "DeferredInput",
     "EXPOSURE_KEYS",
     "SLIT_KEYS",
@@ -304,10 +305,6 @@ class MultiSlitImage:
 # --- adapters -----------------------------------------------------------------
 
 
-#: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
-CACHED_IMAGES = 1
-
-
 class InputFrame:
     """What evaluating an input's WCS needs of it: the WCS, the data shape
     and the metadata.  ``data`` is a read-only stand-in of the right shape
@@ -380,7 +377,7 @@ class LazyImages(Sequence[SpectralImage]):
             return self._cache[k]
         item = self._deferred[k]
         # room first: the image dropped goes before the next is read
-        while self._cache and len(self._cache) >= CACHED_IMAGES:
+        while self._cache and len(self._cache) >= limits.CACHED_IMAGES:
             self._cache.popitem(last=False)
         if isinstance(item, SpectralImage):
             image = item

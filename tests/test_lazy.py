@@ -6,10 +6,10 @@ import weakref
 import numpy as np
 import pytest
 
-from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample
+from resamplespec import MultiSlitImage, SpectralImage, datasets, io, limits, resample
 from resamplespec.io import DeferredImage, deferred_exposure
 from resamplespec.io import _deferred as lazy_module
-from resamplespec.models import CACHED_IMAGES, LazyImages
+from resamplespec.models import LazyImages
 
 ARRAYS = ("data", "wht", "con", "err", "var_rnoise", "var_poisson", "var_flat", "dq")
 
@@ -77,7 +77,7 @@ def test_at_most_a_few_inputs_are_in_memory_at_once(nod_paths, monkeypatch):
     resample(nod_paths, in_memory=False)
     assert len(most) >= len(nod_paths)  # every input was read from its file
     # the one being read, those cached, and the grid builder's reference input
-    assert max(most) <= CACHED_IMAGES + 2
+    assert max(most) <= limits.CACHED_IMAGES + 2
 
 
 def test_single_products_are_written_as_they_are_made(mos_paths, tmp_path):
@@ -123,7 +123,7 @@ def test_lazy_images_read_on_access_and_keep_only_the_last(nod_paths):
     assert images.reads == 0 and len(images) == 4
     first = images[0]
     assert images[0] is first and images.reads == 1
-    for k in range(1, CACHED_IMAGES + 1):
+    for k in range(1, limits.CACHED_IMAGES + 1):
         images[k]
     reads = images.reads
     assert images[0] is not first and images.reads == reads + 1  # dropped, read again
@@ -260,7 +260,7 @@ def test_a_single_slit_file_is_not_kept_open(tmp_path):
 def test_a_single_slit_file_does_not_push_a_multi_slit_file_out(ten_slits, tmp_path,
                                                                   monkeypatch):
     path, _ = ten_slits
-    monkeypatch.setattr(lazy_module, "OPEN_FILES", 1)
+    monkeypatch.setattr(limits, "OPEN_FILES", 1)
     deferred_exposure(path)
     (kept,) = lazy_module._OPEN_FILES._files.values()
     nod = datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 200), seed=2)[0]

@@ -13,9 +13,8 @@ from conftest import nodded_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, resample
+from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, limits, resample
 from resamplespec.geometry import build_output_grid
-from resamplespec.kernel import _drizzler as drizzler_module
 from resamplespec.options import available_cores, validate_n_jobs
 
 resample_module = importlib.import_module("resamplespec.pipeline._resample")
@@ -28,9 +27,9 @@ def threads_at_any_size(monkeypatch):
     both kernels: by default they start at sizes too large for quick tests,
     and the point kernel takes one pass (see
     test_small_inputs_take_one_pass_by_default)."""
-    monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", 0)
-    monkeypatch.setattr(drizzler_module, "_BANDED_KERNELS", frozenset({"square", "point"}))
-    monkeypatch.setattr(pixmap_module, "_MIN_THREADED_PIXELS", 0)
+    monkeypatch.setattr(limits, "MIN_BAND_PIXELS", 0)
+    monkeypatch.setattr(limits, "BANDED_KERNELS", frozenset({"square", "point"}))
+    monkeypatch.setattr(limits, "MIN_THREADED_PIXELS", 0)
 
 
 def _slits(result):
@@ -60,7 +59,7 @@ def _drizzle(pixmaps, inputs, n_jobs, *, kernel, pixfrac, variance_mode, out_sha
     drizzler = Drizzler(out_shape, kernel=kernel, pixfrac=pixfrac, n_variances=2,
                         variance_mode=variance_mode, propagate_dq=True, n_jobs=n_jobs)
     drawn = 0
-    with mock.patch.object(drizzler_module, "_BAND_SHARE_LIMIT", math.inf):
+    with mock.patch.object(limits, "BAND_SHARE_LIMIT", math.inf):
         for pixmap, (data, weights, variances, dq) in zip(pixmaps, inputs, strict=True):
             counts = drizzler.add(
                 data, pixmap, weights=weights, variances=variances, dq=dq,
@@ -351,8 +350,8 @@ def test_small_inputs_take_one_pass_by_default(monkeypatch):
     data = np.ones((60, 60), dtype=np.float32)
     pixmap = np.dstack([x + 0.3, y + 0.2])
     sums = []
-    for limit, banded in ((drizzler_module._MIN_BAND_PIXELS, False), (3600, True)):
-        monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", limit)
+    for limit, banded in ((limits.MIN_BAND_PIXELS, False), (3600, True)):
+        monkeypatch.setattr(limits, "MIN_BAND_PIXELS", limit)
         drizzler = Drizzler((70, 70), n_jobs=2)
         drizzler.add(data, pixmap)
         assert bool(drizzler._bands) is banded
@@ -364,14 +363,14 @@ def test_the_point_kernel_takes_one_pass_at_any_size(monkeypatch):
     """The point kernel's pass costs less than choosing bands for it, so by
     default it is never split; split, its sums are the same."""
     monkeypatch.undo()
-    monkeypatch.setattr(drizzler_module, "_MIN_BAND_PIXELS", 0)
+    monkeypatch.setattr(limits, "MIN_BAND_PIXELS", 0)
     y, x = np.indices((60, 60), dtype=np.float64)
     data = np.arange(3600, dtype=np.float32).reshape(60, 60)
     pixmap = np.dstack([x * 1.1 + 0.3, y + 0.2])
     sums = []
-    for kernels, banded in ((drizzler_module._BANDED_KERNELS, False),
+    for kernels, banded in ((limits.BANDED_KERNELS, False),
                             (frozenset({"square", "point"}), True)):
-        monkeypatch.setattr(drizzler_module, "_BANDED_KERNELS", kernels)
+        monkeypatch.setattr(limits, "BANDED_KERNELS", kernels)
         drizzler = Drizzler((70, 70), kernel="point", n_jobs=2)
         drizzler.add(data, pixmap)
         assert bool(drizzler._bands) is banded

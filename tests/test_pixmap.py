@@ -27,6 +27,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "reference"))
 from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample  # noqa: E402
 
+from resamplespec import limits
+
 
 @functools.cache
 def golden(name):
@@ -269,10 +271,9 @@ def test_maps_made_a_block_of_rows_at_a_time_have_the_whole_evaluations_bits(
     """in_memory=False maps each input without samples of the whole of it:
     blocks of a few rows (here 3, so that every case has several) must give
     the map of one evaluation, bit for bit, NaN where it has NaN."""
-    import resamplespec.geometry._output_grid as wcs_module
 
     images, grid = our_grid(name, group)
-    monkeypatch.setattr(wcs_module, "_MAP_BLOCK_PIXELS", 3 * images[0].data.shape[1])
+    monkeypatch.setattr(limits, "MAP_BLOCK_PIXELS", 3 * images[0].data.shape[1])
     for image in images:
         whole = grid._pixel_map_from_samples(sample_input(image))
         assert grid._pixel_map_by_blocks(image).tobytes() == whole.tobytes()

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ._sampling import InputSamples, _plan, evaluate_by_rows, sample_input, stacked_pixel_map
 from ._sky import tangent_offsets
 
@@ -22,9 +23,6 @@ GRID_KINDS = ("nirspec", "interpolated", "lamp", "custom")
 
 #: square arcseconds per steradian
 _ARCSEC2_PER_SR = (180.0 / math.pi * 3600.0) ** 2
-#: Input pixels mapped onto the output grid at once (pixel maps from WCS
-#: samples): the temporaries of the tangent-plane projection stay small.
-_MAP_BLOCK_PIXELS = 16384
 
 
 class GridWarning(UserWarning):
@@ -225,7 +223,7 @@ class OutputGrid:
         pixmap = np.empty(plan.shape + (2,), dtype=np.float64)
         if (plan.ys.size, plan.xs.size) != plan.shape or (plan.xs[0], plan.ys[0]) != (0, 0):
             pixmap.fill(np.nan)
-        rows = max(1, _MAP_BLOCK_PIXELS // plan.xs.size)
+        rows = max(1, limits.MAP_BLOCK_PIXELS // plan.xs.size)
         for samples in evaluate_by_rows(image, rows):
             self._fill_pixel_map(pixmap, samples)
             del samples
@@ -238,7 +236,7 @@ class OutputGrid:
         if overlap is None:
             return
         rows, cols, grid_rows, grid_cols = overlap
-        step = max(1, _MAP_BLOCK_PIXELS // (grid_cols.stop - grid_cols.start))
+        step = max(1, limits.MAP_BLOCK_PIXELS // (grid_cols.stop - grid_cols.start))
         for first in range(grid_rows.start, grid_rows.stop, step):
             block = slice(first, min(first + step, grid_rows.stop))
             target = slice(rows.start + first - grid_rows.start,

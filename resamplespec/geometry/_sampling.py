@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from astropy.modeling import Model
 
+from .. import limits
 from ..models import LazyImages
 from ._sky import tangent_offsets
 from ._transforms import (
@@ -328,32 +329,14 @@ def sample_inputs(
     # the filters are process-wide: set once here, not in each thread
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        if n_jobs > 1 and len(plans) > 1 and _pixels(images) >= _MIN_THREADED_PIXELS:
+        if n_jobs > 1 and len(plans) > 1 and _pixels(images) >= limits.MIN_THREADED_PIXELS:
             with ThreadPoolExecutor(min(n_jobs, len(plans))) as pool:
                 return list(pool.map(evaluate, range(len(plans))))
         return [evaluate(k) for k in range(len(plans))]
 
 
-#: Fewest input pixels in all for threads in :func:`sample_inputs`: a WCS
-#: evaluation holds the GIL for much of its time, and two threads took
-#: 1.7x as long as one on 3 inputs of 40 x 2048 and 1.2x on 400 x 2048
-#: (2 cores).  Where they start to win was not measured: this is a guess
-#: on the safe side.
-_MIN_THREADED_PIXELS = 1 << 22
-
-
 def _pixels(images) -> int:
     return sum(image.data.size for image in images)
-
-
-#: Pixels evaluated at once: the temporaries of a compound transform (a
-#: dozen arrays or more) stay small whatever the size of the input.
-_BLOCK_PIXELS = 16384
-#: Grids of at most this many pixels (a MOS cutout of 31 x 1400 has 43400)
-#: are evaluated in one block: the arrays the transforms make then become
-#: the samples, without being copied into them block by block, and the
-#: temporaries stay under 0.5 MB each.
-_ONE_BLOCK_PIXELS = 65536
 
 
 def _evaluator(steps: tuple[Any, Any], to_plane: bool = False) -> tuple[Any, dict]:
@@ -423,10 +406,10 @@ def _evaluate(plan: _Plan, slit_frame: bool, compiled: tuple | None = None) -> I
     the bounding box.  ``compiled``: what :func:`_compiled` gives, if made."""
     wcs, xs, ys = plan.wcs, plan.xs, plan.ys
     shape = (ys.size, xs.size)
-    if xs.size * ys.size <= _ONE_BLOCK_PIXELS:
+    if xs.size * ys.size <= limits.ONE_BLOCK_PIXELS:
         rows = ys.size
     else:
-        rows = max(1, _BLOCK_PIXELS // max(xs.size, 1))
+        rows = max(1, limits.SAMPLE_BLOCK_PIXELS // max(xs.size, 1))
     # Evaluated without the bounding box, which is applied below: what
     # ``wcs(x, y, with_bounding_box=False)`` gives.
     transforms, planes, slit_to_world = compiled or _compiled(wcs, slit_frame)

@@ -14,7 +14,7 @@
 
 from ._asdf import open_product, read_asdf, write_asdf
 from ._association import read_association
-from ._deferred import OPEN_FILES, DeferredImage, close_open_files, deferred_exposure
+from ._deferred import DeferredImage, close_open_files, deferred_exposure
 from ._files import SUFFIXES, atomic_write, file_format
 from ._fits import fits_wcs_header, read_fits, read_fits_metadata, write_fits
 from ._inputs import as_spectral_inputs
@@ -23,7 +23,6 @@ from ._tree import FORMAT_VERSION
 
 __all__ = [
     "FORMAT_VERSION",
-    "OPEN_FILES",
     "SUFFIXES",
     "DeferredImage",
     "as_spectral_inputs",

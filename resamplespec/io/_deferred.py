@@ -5,7 +5,7 @@ front for its metadata only (slit names and source attributes, to group the
 slits of a multi-slit set, and the exposure times); its arrays and WCS are
 read when a step needs them and dropped after use.  The steps see the
 inputs of one group through :class:`LazyImages`, a sequence that reads an
-image on access and keeps at most the last :data:`CACHED_IMAGES` read, so
+image on access and keeps at most the last :data:`resamplespec.limits.CACHED_IMAGES` read, so
 that at any moment only one or two inputs are in memory whatever their
 number.
 
@@ -22,15 +22,12 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from .. import limits
 from ..models import InputFrame, SpectralImage, SpectralMeta
 from ._asdf import open_product
 from ._files import file_format
 from ._fits import read_fits, read_fits_metadata
 from ._tree import ARRAYS, image_from_tree, meta_from_tree
-
-#: Multi-slit ASDF files a process keeps open for reading their slits one
-#: by one (see :class:`_OpenFiles`).
-OPEN_FILES = 4
 
 
 class DeferredImage:
@@ -145,7 +142,7 @@ def _read_asdf_slit(path: Path, index: int) -> SpectralImage:
 
 class _OpenFiles:
     """The multi-slit ASDF files this process reads slits from, kept open
-    (the last :data:`OPEN_FILES` used).
+    (the last :data:`resamplespec.limits.OPEN_FILES` used).
 
     Opening an ASDF file parses its whole YAML tree: 0.5 s for a file of 50
     MOS slits, so reading its slits one by one, each from a fresh open,
@@ -224,8 +221,8 @@ class _OpenFiles:
         return key, kept
 
     def _evict(self) -> None:
-        """Close the least recently used files beyond :data:`OPEN_FILES`."""
-        while len(self._files) > OPEN_FILES:
+        """Close the least recently used files beyond :data:`resamplespec.limits.OPEN_FILES`."""
+        while len(self._files) > limits.OPEN_FILES:
             self._files.popitem(last=False)[1].af.close()
 
     def _close(self, key: tuple) -> None:

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import limits
 from ..options import (
     parse_fillval,
     validate_choice,
@@ -34,36 +35,6 @@ from . import _kernel
 _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
-
-# Bands (n_jobs > 1): the window split into bands of output rows or of
-# output columns.  The bands share this Drizzler's accumulators: each kernel
-# call writes only its own band (the C core guards every deposit by its
-# window), so threads never write the same pixel, and the kernel picks a
-# footprint's overlap path from the whole output, never from the band, so
-# every pixel gets the same arithmetic as in one pass.  Of the two
-# directions the one whose largest band needs the smaller input section is
-# taken (on a slit, across the dispersion: columns of wavelength), and bands
-# are used only if that section holds at most this share of the first
-# input's pixels: on a strongly curved or tilted trace every band needs
-# almost every input pixel, and banded passes would then cost more than one
-# pass (each band computes the footprints of the pixels it needs, wherever
-# they land).
-_BAND_SHARE_LIMIT = 0.75
-# Fewest output rows (or columns) worth a band of their own.
-_MIN_BAND_ROWS = 4
-# Fewest pixels in the first input's section for bands at all.  Each banded
-# add costs a thread pool and a pass over the pixel map for the sections
-# (about 2 ms for 4 Mpx); measured on 2 cores, bands lost below about a
-# million pixels (0.6x for 3 inputs of 40 x 2048, even for 400 x 2048).  On
-# one 2048 x 2048 input the square kernel gains 10 % (0.39 -> 0.34 of
-# drizzle's time).
-_MIN_BAND_PIXELS = 1 << 20
-# Kernels drawn in bands.  The point kernel's pass is cheaper than choosing
-# its bands and running them: on one 2048 x 2048 input, 75 ms in one pass
-# against 97 ms in two bands, and 154 against 166 ms with three variances
-# (bands took it from 0.87 to 1.86 of drizzle's time in
-# benchmarks/kernel_vs_drizzle.py --n-jobs 2), so it always takes one pass.
-_BANDED_KERNELS = frozenset({"square"})
 
 
 class AddCounts(NamedTuple):
@@ -321,7 +292,7 @@ class Drizzler:
             )
 
         point = self.kernel == "point"
-        if self.n_jobs > 1 and self.n_inputs == 0 and self.kernel in _BANDED_KERNELS:
+        if self.n_jobs > 1 and self.n_inputs == 0 and self.kernel in limits.BANDED_KERNELS:
             self._bands, sections = _best_bands(self.window, self.n_jobs, pixmap, section,
                                                 point=point, out_shape=self.out_shape)
         elif self._bands:
@@ -639,8 +610,8 @@ def _best_bands(window, n_jobs, pixmap, section, *, point, out_shape):
     """The bands of ``window`` for ``n_jobs`` threads and the input section
     of each: bands of rows or of columns, whichever needs the smaller input
     section for its largest band; none when one pass pays better (see
-    ``_BAND_SHARE_LIMIT`` and ``_MIN_BAND_PIXELS``)."""
-    if _section_size(section) < _MIN_BAND_PIXELS:
+    ``limits.BAND_SHARE_LIMIT`` and ``limits.MIN_BAND_PIXELS``)."""
+    if _section_size(section) < limits.MIN_BAND_PIXELS:
         return [], None
     best = None
     for axis in (0, 1):
@@ -652,7 +623,7 @@ def _best_bands(window, n_jobs, pixmap, section, *, point, out_shape):
                       default=0)
         if best is None or largest < best[0]:
             best = (largest, bands, sections)
-    if best is None or best[0] > _BAND_SHARE_LIMIT * _section_size(section):
+    if best is None or best[0] > limits.BAND_SHARE_LIMIT * _section_size(section):
         return [], None
     return best[1], best[2]
 
@@ -668,7 +639,7 @@ def _bands_along(window, axis, n_jobs, pixmap):
     of ``pixmap`` in each; none when one band would do."""
     first, stop = window[2 * axis], window[2 * axis + 1]
     n_lines = stop - first
-    n_bands = min(n_jobs, n_lines // _MIN_BAND_ROWS)
+    n_bands = min(n_jobs, n_lines // limits.MIN_BAND_ROWS)
     if n_bands < 2:
         return []
     # pixmap holds (x, y): columns are its component 0, rows component 1
@@ -678,9 +649,9 @@ def _bands_along(window, axis, n_jobs, pixmap):
     edges = [0]
     for k in range(1, n_bands):
         edge = int(np.searchsorted(cumulative, k * cumulative[-1] / n_bands)) + 1
-        # every band keeps at least _MIN_BAND_ROWS lines
-        low = edges[-1] + _MIN_BAND_ROWS
-        high = n_lines - (n_bands - k) * _MIN_BAND_ROWS
+        # every band keeps at least limits.MIN_BAND_ROWS lines
+        low = edges[-1] + limits.MIN_BAND_ROWS
+        high = n_lines - (n_bands - k) * limits.MIN_BAND_ROWS
         edges.append(min(max(edge, low), high))
     edges.append(n_lines)
     bands = []

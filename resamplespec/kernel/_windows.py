@@ -33,10 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import limits
 from ._drizzler import Drizzler, DrizzleResult, window_sections
-
-#: Fewest output columns (or rows, along the dispersion) in a window.
-_MIN_WINDOW_LINES = 16
 
 
 @dataclass
@@ -131,7 +129,7 @@ def window_count(out_shape: tuple[int, int], dispersion_axis: int, accumulator_b
     lines = nx if dispersion_axis == 1 else ny
     total = accumulator_bytes * ny * nx
     wanted = math.ceil(total / max(budget_bytes, 1))
-    return max(1, min(wanted, lines // _MIN_WINDOW_LINES))
+    return max(1, min(wanted, lines // limits.MIN_WINDOW_LINES))
 
 
 def split_along(out_shape: tuple[int, int], dispersion_axis: int,
