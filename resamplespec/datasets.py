@@ -108,6 +108,7 @@ detector row.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from astropy import coordinates as coord
@@ -139,6 +140,12 @@ DQ_FLAGS = {
 
 _ARCSEC_PER_RAD = 180.0 / math.pi * 3600.0
 _SECONDS_PER_DAY = 86400.0
+_DEG_PER_ARCSEC = 1.0 / 3600.0
+
+# Emission lines (um) of the NIRSpec sources (H I Paschen alpha, Brackett
+# gamma, Brackett beta) and of the MIRI LRS target ([Ar II], [Ar III], [S IV]).
+_NIRSPEC_LINES_UM = [1.875, 2.166, 2.624]
+_LRS_LINES_UM = [6.985, 8.991, 10.511]
 
 # ---------------------------------------------------------------------------
 # Coordinate frames
@@ -237,21 +244,148 @@ def _slit_axes(position_angle_deg):
     return along, across
 
 
+def _slit_centre_offset(along, source_offset_arcsec):
+    """Tangent-plane position (deg) of the slit centre.
+
+    The source sits at the tangent point: placing it ``source_offset_arcsec``
+    from the slit centre along the slit puts the slit centre that far the
+    other way.
+    """
+    return -along * source_offset_arcsec * _DEG_PER_ARCSEC
+
+
+def _full_frame_bounding_box(shape):
+    """``(x, y)`` bounding box covering every pixel of a ``(ny, nx)`` cutout."""
+    ny, nx = shape
+    return ((-0.5, nx - 0.5), (-0.5, ny - 0.5))
+
+
+def _nirspec_detector_to_slit(geometry, dispersion, pix_per_unit):
+    """Detector -> ``(x_slit, y_slit, wavelength)`` (slit units, metres)."""
+    # x_slit is 0 everywhere: the cutout images the slit centre across its width
+    to_slit = am.Mapping((0, 1, 0)) | am.Const1D(0.0) & am.Scale(1.0 / pix_per_unit) & dispersion
+    to_slit.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Scale(pix_per_unit)
+    det2slit = geometry | to_slit
+    det2slit.inverse = to_slit.inverse | geometry.inverse
+    return det2slit
+
+
+def _nirspec_slit_to_world(
+    *,
+    position_angle,
+    slit_width_arcsec,
+    unit_length_arcsec,
+    source_offset_arcsec,
+    source_ra,
+    source_dec,
+):
+    """Slit frame ``(x_slit, y_slit, wavelength in m)`` -> (RA, Dec, wavelength in um)."""
+    along, across = _slit_axes(position_angle)
+    matrix = np.column_stack(
+        [across * slit_width_arcsec * _DEG_PER_ARCSEC, along * unit_length_arcsec * _DEG_PER_ARCSEC]
+    )
+    slit_to_offsets = am.AffineTransformation2D(
+        matrix=matrix, translation=_slit_centre_offset(along, source_offset_arcsec)
+    )
+    return (slit_to_offsets | _sky_offsets_to_world(source_ra, source_dec)) & am.Scale(1e6)
+
+
+def _nirspec_wcs(det2slit, slit2world, shape) -> WCS:
+    """``detector -> slit_frame -> world`` over the whole cutout."""
+    wcs = WCS(
+        [(_detector_frame(), det2slit), (_slit_frame(), slit2world), (_sky_world_frame(), None)]
+    )
+    wcs.bounding_box = _full_frame_bounding_box(shape)
+    return wcs
+
+
+def _lrs_wcs(
+    geometry,
+    dispersion,
+    bounding_box,
+    *,
+    along,
+    pixel_scale_arcsec,
+    slit_centre,
+    target_ra,
+    target_dec,
+) -> WCS:
+    """``detector -> world`` for MIRI LRS: no slit frame, straight to the sky."""
+    # s (pixels along the slit from its centre) -> tangent-plane offsets
+    a, b = along * pixel_scale_arcsec * _DEG_PER_ARCSEC
+    t0 = slit_centre
+    to_offsets = am.Mapping((1, 1, 0)) | (
+        am.Polynomial1D(1, c0=t0[0], c1=a) & am.Polynomial1D(1, c0=t0[1], c1=b) & dispersion
+    )
+    # the offsets lie on the slit line, so projecting them on (a, b) recovers s exactly
+    norm = a * a + b * b
+    from_offsets = am.Mapping((2, 0, 1)) | dispersion.inverse & _poly2(
+        c00=-(t0[0] * a + t0[1] * b) / norm, c10=a / norm, c01=b / norm
+    )
+    to_offsets.inverse = from_offsets
+    sky = _sky_offsets_to_world(target_ra, target_dec)
+    to_world = to_offsets | sky & am.Identity(1)
+    to_world.inverse = sky.inverse & am.Identity(1) | from_offsets
+    det2world = geometry | to_world
+    det2world.inverse = to_world.inverse | geometry.inverse
+    wcs = WCS([(_detector_frame(), det2world), (_sky_world_frame(), None)])
+    wcs.bounding_box = bounding_box
+    return wcs
+
+
+def _detector_to_msa(geometry, dispersion, msa_origin_m, msa_step_m):
+    """Detector -> ``(x_msa, y_msa, wavelength)``: a linear map onto the MSA plane."""
+    (x0, y0), (ax, by) = msa_origin_m, msa_step_m
+    to_msa = am.Mapping((1, 1, 0)) | (
+        am.Polynomial1D(1, c0=x0, c1=ax) & am.Polynomial1D(1, c0=y0, c1=by) & dispersion
+    )
+    # y_msa alone fixes s (x_msa is redundant with it), so the inverse uses only y_msa
+    to_msa.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Polynomial1D(
+        1, c0=-y0 / by, c1=1.0 / by
+    )
+    det2msa = geometry | to_msa
+    det2msa.inverse = to_msa.inverse | geometry.inverse
+    return det2msa
+
+
+def _lamp_wcs(det2msa, shape) -> WCS:
+    """``detector -> msa_frame`` over the whole cutout (non-celestial world)."""
+    wcs = WCS([(_detector_frame(), det2msa), (_msa_frame(), None)])
+    wcs.bounding_box = _full_frame_bounding_box(shape)
+    return wcs
+
+
 def _s_region(ra, dec) -> str:
     values = " ".join(f"{v:.9f}" for pair in zip(ra, dec, strict=True) for v in pair)
     return "POLYGON ICRS  " + values
 
 
 # ---------------------------------------------------------------------------
-# Pixel values, noise and flags
+# Source and sky models (noiseless pixel values)
 # ---------------------------------------------------------------------------
+
+
+def _trace_coordinates(geometry, shape):
+    """``(w, s)`` of every pixel: along the dispersion and from the trace."""
+    y, x = np.indices(shape, dtype=np.float64)
+    return geometry(x, y)
+
+
+def _pixels_in_box(shape, bounding_box):
+    """Mask of the pixels the bounding box touches, even partly."""
+    y, x = np.indices(shape, dtype=np.float64)
+    (x_lo, x_hi), (y_lo, y_hi) = bounding_box
+    return (
+        (x >= math.floor(x_lo + 0.5))
+        & (x <= math.ceil(x_hi - 0.5))
+        & (y >= math.floor(y_lo + 0.5))
+        & (y <= math.ceil(y_hi - 0.5))
+    )
 
 
 def _pixel_fraction(s, centre, sigma):
     """Fraction of a Gaussian (in ``s``, pixels) falling in ``[s - 0.5, s + 0.5]``."""
-    from math import erf
-
-    erf_v = np.vectorize(erf, otypes=[float])
+    erf_v = np.vectorize(math.erf, otypes=[float])
     scale = math.sqrt(2.0) * sigma
     return 0.5 * (erf_v((s + 0.5 - centre) / scale) - erf_v((s - 0.5 - centre) / scale))
 
@@ -261,6 +395,129 @@ def _emission_lines(lam, centres, sigmas, amplitudes):
     for c, sig, a in zip(centres, sigmas, amplitudes, strict=True):
         total += a * np.exp(-0.5 * ((lam - c) / sig) ** 2)
     return total
+
+
+def _pixel_area(pixel_scale_arcsec):
+    """Nominal pixel area, in steradians and in square arcseconds."""
+    area_arcsec2 = pixel_scale_arcsec**2
+    return area_arcsec2 / _ARCSEC_PER_RAD**2, area_arcsec2
+
+
+def _in_bunit(truth_mjy_per_pixel, bunit, pixel_area_sr):
+    """Convert flux density per pixel (MJy) to ``bunit``."""
+    if bunit == "MJy/sr":
+        return truth_mjy_per_pixel / pixel_area_sr
+    return truth_mjy_per_pixel
+
+
+def _nirspec_scene(
+    geometry,
+    dispersion,
+    shape,
+    *,
+    pix_per_unit,
+    slit_extent_units,
+    wavelength_range_um,
+    pixel_scale_arcsec,
+    source_offset_arcsec,
+    source_flux,
+    source_fwhm_pix,
+    line_centres_um,
+    sky_level,
+    bunit,
+):
+    """Noiseless NIRSpec slit image (point source + sky) and its off-slit mask."""
+    w, s = _trace_coordinates(geometry, shape)
+    lam_um = dispersion(w) * 1e6
+    y_slit = s / pix_per_unit
+    off_slit = (y_slit < slit_extent_units[0]) | (y_slit > slit_extent_units[1])
+
+    src_s = source_offset_arcsec / pixel_scale_arcsec
+    lam_mid = math.sqrt(wavelength_range_um[0] * wavelength_range_um[1])
+    spectrum = source_flux * (lam_um / lam_mid) ** -1.5
+    spectrum *= 1.0 + _emission_lines(
+        lam_um, line_centres_um, [0.0015 * c for c in line_centres_um], [2.0] * len(line_centres_um)
+    )
+    # diffraction: the PSF widens in proportion to the wavelength
+    sigma = source_fwhm_pix / 2.3548 * (lam_um / lam_mid)
+    profile = _pixel_fraction(s, src_s, sigma)
+    pixel_area_sr, _ = _pixel_area(pixel_scale_arcsec)
+    sky = sky_level * (1.0 + 0.3 * (lam_um / lam_mid - 1.0)) * pixel_area_sr  # MJy per pixel
+    truth = spectrum * profile + sky
+    truth[off_slit] = 0.0
+    return _in_bunit(truth, bunit, pixel_area_sr), off_slit
+
+
+def _lrs_scene(
+    geometry,
+    dispersion,
+    shape,
+    bounding_box,
+    *,
+    lam_ref,
+    pixel_scale_arcsec,
+    source_offset_arcsec,
+    source_flux,
+    sky_level,
+    bunit,
+):
+    """Noiseless MIRI LRS image (point source + sky) and the in-box mask."""
+    w, s = _trace_coordinates(geometry, shape)
+    lam_um = dispersion(w)
+    in_box = _pixels_in_box(shape, bounding_box)
+    src_s = source_offset_arcsec / pixel_scale_arcsec
+    spectrum = source_flux * (lam_um / lam_ref) ** -1.0
+    spectrum *= 1.0 + _emission_lines(lam_um, _LRS_LINES_UM, [0.02] * 3, [1.5] * 3)
+    spectrum *= 1.0 - 0.4 * np.exp(-0.5 * ((lam_um - 9.7) / 0.5) ** 2)  # silicate
+    # FWHM 1.5 px at 5 um, widening with wavelength (diffraction)
+    sigma = 1.5 / 2.3548 * lam_um / 5.0
+    profile = _pixel_fraction(s, src_s, sigma)
+    pixel_area_sr, _ = _pixel_area(pixel_scale_arcsec)
+    sky_mjy = sky_level * (lam_um / lam_ref) ** 2 * pixel_area_sr
+    truth = spectrum * profile + sky_mjy
+    # outside the box: the rest of the detector (imager light, no spectrum)
+    truth = np.where(in_box, truth, sky_level * pixel_area_sr)
+    return _in_bunit(truth, bunit, pixel_area_sr), in_box
+
+
+def _lamp_lines(seed, lam_first, lam_last, line_peak):
+    """Centres (sorted) and peaks of the nine lamp lines."""
+    # a stream of its own: the line list is a property of the lamp, the same
+    # in every exposure and whatever n_exposures
+    line_rng = np.random.default_rng(np.random.SeedSequence([seed, 15485863]))
+    centres = np.sort(line_rng.uniform(lam_first, lam_last, 9))
+    strengths = line_peak * line_rng.uniform(0.1, 1.0, 9)
+    return centres, strengths
+
+
+def _lamp_scene(geometry, dispersion, shape, *, slit_length_pix, continuum, centres, strengths):
+    """Noiseless lamp image (continuum + lines, in DN/s) and its off-slit mask."""
+    w, s = _trace_coordinates(geometry, shape)
+    lam = dispersion(w)
+    dlam = np.gradient(lam, axis=1)
+    off_slit = np.abs(s) > 0.5 * slit_length_pix
+    # unresolved lines: their width is set by the spectral resolution, ~1.3 pixels
+    truth = continuum + _emission_lines(
+        lam, centres, list(1.3 * np.median(dlam) * np.ones(9)), strengths
+    )
+    truth[off_slit] = 0.0
+    return truth, off_slit
+
+
+# ---------------------------------------------------------------------------
+# Noise and flags
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _NoiseAndFlags:
+    """How an exposure departs from the truth (see `_noisy_image`, `_flag_pixels`)."""
+
+    snr: float
+    noise: bool
+    bad_fraction: float
+    warn_fraction: float
+    unflagged_nan: int
 
 
 def _noisy_image(truth, peak, snr, rng, noise, outside):
@@ -331,6 +588,27 @@ def _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_sl
     return dq
 
 
+def _noisy_flagged_arrays(truth, rng, quality: _NoiseAndFlags, *, off_slit, region):
+    """``data``, variances, ``err`` and ``dq`` for one exposure of ``truth``.
+
+    Draws from ``rng`` in a fixed order (read-noise scatter, noise, then
+    flags) so that a seed always gives the same arrays. ``off_slit`` pixels
+    (or ``None``) see no light and are flagged; random flags fall in
+    ``region``.
+    """
+    arrays = _noisy_image(truth, float(np.max(truth)), quality.snr, rng, quality.noise, off_slit)
+    arrays["dq"] = _flag_pixels(
+        arrays,
+        rng,
+        quality.bad_fraction,
+        quality.warn_fraction,
+        quality.unflagged_nan,
+        off_slit,
+        region,
+    )
+    return arrays
+
+
 # ---------------------------------------------------------------------------
 # Metadata helpers
 # ---------------------------------------------------------------------------
@@ -344,6 +622,55 @@ _OBSERVATION = {
 }
 
 
+def _instrument_meta(
+    *,
+    instrument,
+    detector,
+    filter_name,
+    grating,
+    exp_type,
+    dispersion_direction,
+    bunit,
+    pixel_scale_arcsec,
+    wavelength_range_um,
+):
+    """Instrument set-up, units and nominal pixel size (``None`` scale: no photometry)."""
+    if pixel_scale_arcsec is None:
+        area_sr = area_arcsec2 = None
+    else:
+        area_sr, area_arcsec2 = _pixel_area(pixel_scale_arcsec)
+        pixel_scale_arcsec = float(pixel_scale_arcsec)
+    return {
+        "instrument": instrument,
+        "detector": detector,
+        "filter": filter_name,
+        "grating": grating,
+        "exp_type": exp_type,
+        "dispersion_direction": dispersion_direction,
+        "bunit_data": bunit,
+        "bunit_err": bunit,
+        "pixel_area_sr": area_sr,
+        "pixel_area_arcsec2": area_arcsec2,
+        "pixel_scale_arcsec": pixel_scale_arcsec,
+        "wavelength_range_um": tuple(float(w) for w in wavelength_range_um),
+    }
+
+
+def _nirspec_instrument_meta(exp_type, bunit, pixel_scale_arcsec, wavelength_range_um):
+    """`_instrument_meta` for the NIRSpec G235M sky exposures (fixed slit and MOS)."""
+    return _instrument_meta(
+        instrument="NIRSPEC",
+        detector="NRS1",
+        filter_name="F170LP",
+        grating="G235M",
+        exp_type=exp_type,
+        dispersion_direction=1,
+        bunit=bunit,
+        pixel_scale_arcsec=pixel_scale_arcsec,
+        wavelength_range_um=wavelength_range_um,
+    )
+
+
 def _exposure_meta(
     *,
     index,
@@ -353,6 +680,7 @@ def _exposure_meta(
     start_mjd,
     gap_s=120.0,
 ):
+    """Observation identifiers, timing and file name of exposure ``index``."""
     duration = exposure_time + 28.7  # overheads (reset frames, etc.)
     start = start_mjd + index * (duration + gap_s) / _SECONDS_PER_DAY
     end = start + duration / _SECONDS_PER_DAY
@@ -376,12 +704,129 @@ def _exposure_meta(
     }
 
 
-def _pixel_area(pixel_scale_arcsec):
-    area_arcsec2 = pixel_scale_arcsec**2
-    return area_arcsec2 / _ARCSEC_PER_RAD**2, area_arcsec2
+def _slit_identity_meta(
+    slit_name,
+    *,
+    slitlet_id=0,
+    source_id=1,
+    source_name="SRC-0001",
+    source_alias="target",
+    source_type="POINT",
+    stellarity=1.0,
+    shutter_state="",
+):
+    """Slit and source attributes; the defaults describe a single point-source target."""
+    return {
+        "slit_name": slit_name,
+        "slitlet_id": slitlet_id,
+        "source_id": source_id,
+        "source_name": source_name,
+        "source_alias": source_alias,
+        "source_type": source_type,
+        "stellarity": stellarity,
+        "shutter_state": shutter_state,
+    }
+
+
+def _cutout_meta(xstart, ystart, shape, nod_index, nod_offset_arcsec):
+    """Where the cutout sits on the detector, and which nod it is."""
+    return {
+        "xstart": xstart,
+        "ystart": ystart,
+        "xsize": int(shape[1]),
+        "ysize": int(shape[0]),
+        "nod_index": nod_index,
+        "nod_offset_arcsec": float(nod_offset_arcsec),
+    }
+
+
+def _nirspec_slit_meta(
+    slit2world, *, slit_extent_units, lam_ref, source_offset_arcsec, unit_length_arcsec
+):
+    """Source position, slit extent (slit units) and footprint of a NIRSpec slit."""
+    # slit footprint on the sky (x_slit = +-0.5, y_slit at the slit ends)
+    corners_x = np.array([-0.5, 0.5, 0.5, -0.5])
+    corners_y = np.array([slit_extent_units[0]] * 2 + [slit_extent_units[1]] * 2)
+    ra_c, dec_c, _ = slit2world(corners_x, corners_y, np.full(4, lam_ref))
+    return {
+        "source_xpos": 0.0,
+        "source_ypos": float(source_offset_arcsec / unit_length_arcsec),
+        "slit_ymin": float(slit_extent_units[0]),
+        "slit_ymax": float(slit_extent_units[1]),
+        "s_region": _s_region(ra_c, dec_c),
+    }
+
+
+def _mos_shutter_state(nod_offset_shutters, shutters_per_slit):
+    """JWST ``shutter_state``: ``"1"`` per open shutter, ``"x"`` for the source's."""
+    source_shutter = int(round(nod_offset_shutters)) + shutters_per_slit // 2
+    state = ["1"] * shutters_per_slit
+    state[min(max(source_shutter, 0), shutters_per_slit - 1)] = "x"
+    return "".join(state)
+
+
+def _mos_slitlet_meta(
+    slitlet, *, index, shape, nod_index, nod_offset_shutters, nod_offset_arcsec, shutters_per_slit
+):
+    """Identity, source position and cutout placement of MOS slitlet ``index``."""
+    source_id = slitlet["source_id"]
+    return {
+        **_slit_identity_meta(
+            slitlet["name"],
+            slitlet_id=slitlet["slitlet_id"],
+            source_id=source_id,
+            source_name=f"01234_{source_id}",
+            source_alias=f"galaxy-{source_id}",
+            source_type="POINT",
+            stellarity=0.8,
+            shutter_state=_mos_shutter_state(nod_offset_shutters, shutters_per_slit),
+        ),
+        "source_ra": float(slitlet["ra"]),
+        "source_dec": float(slitlet["dec"]),
+        # slitlets lie at different places on the detector
+        **_cutout_meta(201 + 5 * index, 300 + 40 * index, shape, nod_index, nod_offset_arcsec),
+    }
+
+
+def _lrs_s_region(
+    *,
+    target_ra,
+    target_dec,
+    slit_centre,
+    along,
+    across,
+    half_len_pix,
+    pixel_scale_arcsec,
+    width_arcsec,
+):
+    """S_REGION of the LRS slit: a rectangle around its centre."""
+    half_length = along * half_len_pix * pixel_scale_arcsec * _DEG_PER_ARCSEC
+    ends = [slit_centre - half_length, slit_centre + half_length]
+    hw = across * 0.5 * width_arcsec * _DEG_PER_ARCSEC
+    corners = np.array([ends[0] - hw, ends[1] - hw, ends[1] + hw, ends[0] + hw])
+    ra_c, dec_c = _sky_offsets_to_world(target_ra, target_dec)(corners[:, 0], corners[:, 1])
+    return _s_region(ra_c, dec_c)
+
+
+# ---------------------------------------------------------------------------
+# Argument checks and nod patterns
+# ---------------------------------------------------------------------------
+
+
+def _check_exposures_and_shape(n_exposures, shape):
+    if int(n_exposures) < 1:
+        raise ValueError(f"n_exposures must be >= 1, got {n_exposures!r}")
+    if len(shape) != 2 or min(shape) < 4:
+        raise ValueError(f"shape must be (ny, nx) with both >= 4, got {shape!r}")
+
+
+def _check_bunit(bunit):
+    if bunit not in ("MJy", "MJy/sr"):
+        raise ValueError(f"bunit must be 'MJy' or 'MJy/sr', got {bunit!r}")
 
 
 def _nod_offsets(n_exposures, throw, offsets):
+    """``offsets`` checked against ``n_exposures``, or ``n_exposures`` even steps over +-throw."""
     if offsets is not None:
         offsets = [float(o) for o in offsets]
         if len(offsets) != n_exposures:
@@ -394,13 +839,9 @@ def _nod_offsets(n_exposures, throw, offsets):
     return list(np.linspace(-throw, throw, n_exposures))
 
 
-def _check_common(n_exposures, shape, bunit):
-    if int(n_exposures) < 1:
-        raise ValueError(f"n_exposures must be >= 1, got {n_exposures!r}")
-    if len(shape) != 2 or min(shape) < 4:
-        raise ValueError(f"shape must be (ny, nx) with both >= 4, got {shape!r}")
-    if bunit not in ("MJy", "MJy/sr"):
-        raise ValueError(f"bunit must be 'MJy' or 'MJy/sr', got {bunit!r}")
+def _pointing_jitter(rng, jitter_arcsec):
+    """Random pointing error (arcsec) of one exposure: nods are never exact."""
+    return jitter_arcsec * rng.standard_normal()
 
 
 # ---------------------------------------------------------------------------
@@ -425,100 +866,63 @@ def _nirspec_slit(
     source_fwhm_pix,
     sky_level,
     bunit,
-    snr,
-    noise,
-    bad_fraction,
-    warn_fraction,
-    unflagged_nan,
+    quality,
     trace_slope,
     trace_curvature,
     line_tilt,
     row_offset,
     line_centres_um,
 ):
-    """One NIRSpec slit cutout (arrays, WCS and slit meta)."""
+    """One NIRSpec slit cutout: ``(arrays with dq and wcs, slit meta)``.
+
+    ``y_slit`` is in units of ``unit_length_arcsec`` (the slit length, or
+    the MSA shutter pitch) and the slit spans ``slit_extent_units`` in it;
+    ``row_offset`` moves the trace off the central row of the cutout.
+    """
     ny, nx = shape
-    ref_x = 0.5 * (nx - 1)
-    ref_y = 0.5 * (ny - 1) + row_offset
     pix_per_unit = unit_length_arcsec / pixel_scale_arcsec
     lam_first, lam_last = (w * 1e-6 for w in wavelength_range_um)
     lam_ref = math.sqrt(lam_first * lam_last)
-
-    geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 1)
+    geometry = _detector_geometry(
+        0.5 * (nx - 1), 0.5 * (ny - 1) + row_offset, trace_slope, trace_curvature, line_tilt, 1
+    )
     dispersion = _log_linear_dispersion(lam_ref, lam_first, lam_last, nx - 1)
-    to_slit = am.Mapping((0, 1, 0)) | am.Const1D(0.0) & am.Scale(1.0 / pix_per_unit) & dispersion
-    to_slit.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Scale(pix_per_unit)
-    det2slit = geometry | to_slit
-    det2slit.inverse = to_slit.inverse | geometry.inverse
-
-    along, across = _slit_axes(position_angle)
-    deg = 1.0 / 3600.0
-    matrix = np.column_stack([across * slit_width_arcsec * deg, along * unit_length_arcsec * deg])
-    # the source sits at the tangent point; the slit centre is offset from it
-    translation = -along * source_offset_arcsec * deg
-    slit_to_offsets = am.AffineTransformation2D(matrix=matrix, translation=translation)
-    slit2world = (slit_to_offsets | _sky_offsets_to_world(source_ra, source_dec)) & am.Scale(1e6)
-
-    wcs = WCS(
-        [(_detector_frame(), det2slit), (_slit_frame(), slit2world), (_sky_world_frame(), None)]
+    slit2world = _nirspec_slit_to_world(
+        position_angle=position_angle,
+        slit_width_arcsec=slit_width_arcsec,
+        unit_length_arcsec=unit_length_arcsec,
+        source_offset_arcsec=source_offset_arcsec,
+        source_ra=source_ra,
+        source_dec=source_dec,
     )
-    wcs.bounding_box = ((-0.5, nx - 0.5), (-0.5, ny - 0.5))
+    det2slit = _nirspec_detector_to_slit(geometry, dispersion, pix_per_unit)
+    wcs = _nirspec_wcs(det2slit, slit2world, shape)
 
-    # --- pixel values ---------------------------------------------------
-    y, x = np.indices(shape, dtype=np.float64)
-    w, s = geometry(x, y)
-    lam_um = dispersion(w) * 1e6
-    y_slit = s / pix_per_unit
-    off_slit = (y_slit < slit_extent_units[0]) | (y_slit > slit_extent_units[1])
-
-    src_s = source_offset_arcsec / pixel_scale_arcsec
-    lam_mid = math.sqrt(wavelength_range_um[0] * wavelength_range_um[1])
-    spectrum = source_flux * (lam_um / lam_mid) ** -1.5
-    spectrum *= 1.0 + _emission_lines(
-        lam_um, line_centres_um, [0.0015 * c for c in line_centres_um], [2.0] * len(line_centres_um)
+    truth, off_slit = _nirspec_scene(
+        geometry,
+        dispersion,
+        shape,
+        pix_per_unit=pix_per_unit,
+        slit_extent_units=slit_extent_units,
+        wavelength_range_um=wavelength_range_um,
+        pixel_scale_arcsec=pixel_scale_arcsec,
+        source_offset_arcsec=source_offset_arcsec,
+        source_flux=source_flux,
+        source_fwhm_pix=source_fwhm_pix,
+        line_centres_um=line_centres_um,
+        sky_level=sky_level,
+        bunit=bunit,
     )
-    sigma = source_fwhm_pix / 2.3548 * (lam_um / lam_mid)
-    profile = _pixel_fraction(s, src_s, sigma)
-    pixel_area_sr, _ = _pixel_area(pixel_scale_arcsec)
-    sky = sky_level * (1.0 + 0.3 * (lam_um / lam_mid - 1.0)) * pixel_area_sr  # MJy per pixel
-    truth = spectrum * profile + sky
-    truth[off_slit] = 0.0
-    if bunit == "MJy/sr":
-        truth = truth / pixel_area_sr
-    peak = float(np.max(truth))
-    arrays = _noisy_image(truth, peak, snr, rng, noise, off_slit)
-    dq = _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_slit, ~off_slit)
+    image = _noisy_flagged_arrays(truth, rng, quality, off_slit=off_slit, region=~off_slit)
 
-    # slit footprint on the sky (x_slit = +-0.5, y_slit at the slit ends)
-    corners_x = np.array([-0.5, 0.5, 0.5, -0.5])
-    corners_y = np.array([slit_extent_units[0]] * 2 + [slit_extent_units[1]] * 2)
-    ra_c, dec_c, _ = slit2world(corners_x, corners_y, np.full(4, lam_ref))
-    slit_meta = {
-        "source_xpos": 0.0,
-        "source_ypos": float(source_offset_arcsec / unit_length_arcsec),
-        "slit_ymin": float(slit_extent_units[0]),
-        "slit_ymax": float(slit_extent_units[1]),
-        "s_region": _s_region(ra_c, dec_c),
-    }
-    return {**arrays, "dq": dq, "wcs": wcs}, slit_meta
-
-
-def _nirspec_meta_common(bunit, pixel_scale_arcsec, exp_type, wavelength_range_um):
-    area_sr, area_arcsec2 = _pixel_area(pixel_scale_arcsec)
-    return {
-        "instrument": "NIRSPEC",
-        "detector": "NRS1",
-        "filter": "F170LP",
-        "grating": "G235M",
-        "exp_type": exp_type,
-        "dispersion_direction": 1,
-        "bunit_data": bunit,
-        "bunit_err": bunit,
-        "pixel_area_sr": area_sr,
-        "pixel_area_arcsec2": area_arcsec2,
-        "pixel_scale_arcsec": float(pixel_scale_arcsec),
-        "wavelength_range_um": tuple(float(w) for w in wavelength_range_um),
-    }
+    slit_meta = _nirspec_slit_meta(
+        slit2world,
+        slit_extent_units=slit_extent_units,
+        lam_ref=lam_ref,
+        source_offset_arcsec=source_offset_arcsec,
+        unit_length_arcsec=unit_length_arcsec,
+    )
+    return {**image, "wcs": wcs}, slit_meta
 
 
 def nirspec_fixed_slit(
@@ -562,6 +966,14 @@ def nirspec_fixed_slit(
         Seed of the random generator: same seed, same arrays.
     bunit
         ``"MJy"`` (flux density per pixel) or ``"MJy/sr"``.
+    slit_name
+        ``meta["slit_name"]``.
+    wavelength_range_um
+        Wavelength (um) at the first and last column.
+    slit_length_arcsec, slit_width_arcsec
+        Slit size on the sky; ``y_slit`` is in units of the slit length.
+    pixel_scale_arcsec
+        Spatial pixel scale along the slit.
     nod_offsets_arcsec
         Source offset along the slit from the slit centre for each
         exposure; default evenly spaced over +-0.5 arcsec.
@@ -592,22 +1004,39 @@ def nirspec_fixed_slit(
     -------
     list of dict
         One spectral image per exposure (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        ``n_exposures < 1``, ``shape`` not ``(ny, nx)`` with both >= 4, an
+        unknown ``bunit``, or ``nod_offsets_arcsec`` not one per exposure.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> images = datasets.nirspec_fixed_slit(n_exposures=2, seed=1)
+    >>> len(images), images[0]["data"].shape
+    (2, (36, 400))
+    >>> [image["meta"]["nod_index"] for image in images]
+    [0, 1]
+    >>> images[0]["wcs"].available_frames
+    ['detector', 'slit_frame', 'world']
     """
-    _check_common(n_exposures, shape, bunit)
+    _check_exposures_and_shape(n_exposures, shape)
+    _check_bunit(bunit)
     offsets = _nod_offsets(n_exposures, 0.5, nod_offsets_arcsec)
+    quality = _NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan)
     seeds = np.random.SeedSequence(seed).spawn(n_exposures)
-    half = 0.5
-    lines = [1.875, 2.166, 2.624]
     images = []
     for k in range(n_exposures):
         rng = np.random.default_rng(seeds[k])
-        offset = offsets[k] + pointing_jitter_arcsec * rng.standard_normal()
-        arrays, slit_meta = _nirspec_slit(
+        offset = offsets[k] + _pointing_jitter(rng, pointing_jitter_arcsec)
+        image, slit_meta = _nirspec_slit(
             rng=rng,
             shape=shape,
             wavelength_range_um=wavelength_range_um,
             unit_length_arcsec=slit_length_arcsec,
-            slit_extent_units=(-half, half),
+            slit_extent_units=(-0.5, 0.5),
             slit_width_arcsec=slit_width_arcsec,
             pixel_scale_arcsec=pixel_scale_arcsec,
             source_ra=target_ra,
@@ -618,19 +1047,17 @@ def nirspec_fixed_slit(
             source_fwhm_pix=source_fwhm_pix,
             sky_level=sky_level,
             bunit=bunit,
-            snr=snr,
-            noise=noise,
-            bad_fraction=bad_fraction,
-            warn_fraction=warn_fraction,
-            unflagged_nan=unflagged_nan,
+            quality=quality,
             trace_slope=trace_slope,
             trace_curvature=trace_curvature,
             line_tilt=line_tilt,
             row_offset=0.3,
-            line_centres_um=lines,
+            line_centres_um=_NIRSPEC_LINES_UM,
         )
         meta = {
-            **_nirspec_meta_common(bunit, pixel_scale_arcsec, "NRS_FIXEDSLIT", wavelength_range_um),
+            **_nirspec_instrument_meta(
+                "NRS_FIXEDSLIT", bunit, pixel_scale_arcsec, wavelength_range_um
+            ),
             **_exposure_meta(
                 index=k,
                 observation_number="001",
@@ -639,25 +1066,58 @@ def nirspec_fixed_slit(
                 start_mjd=60310.25,
             ),
             **slit_meta,
-            "slit_name": slit_name,
-            "slitlet_id": 0,
-            "source_id": 1,
-            "source_name": "SRC-0001",
-            "source_alias": "target",
-            "source_type": "POINT",
-            "stellarity": 1.0,
-            "shutter_state": "",
+            **_slit_identity_meta(slit_name),
             "source_ra": float(target_ra),
             "source_dec": float(target_dec),
-            "xstart": 1001,
-            "ystart": 1015,
-            "xsize": int(shape[1]),
-            "ysize": int(shape[0]),
-            "nod_index": k,
-            "nod_offset_arcsec": float(offset),
+            **_cutout_meta(1001, 1015, shape, k, offset),
         }
-        images.append({**arrays, "meta": meta})
+        images.append({**image, "meta": meta})
     return images
+
+
+def _mos_nod_offsets(n_exposures, nod_offsets_shutters):
+    """Nod offsets in shutters; empty or ``None``: even steps over +-1 shutter."""
+    default = _nod_offsets(n_exposures, 1.0, None)
+    return _nod_offsets(n_exposures, 1.0, nod_offsets_shutters or default)
+
+
+def _mos_slitlets(
+    seed, n_slits, nx, *, field_ra, field_dec, source_flux, wavelength_range_um
+) -> list[dict]:
+    """Where each slitlet and its source are, and how bright the source is."""
+    # a stream of its own: the layout is that of the MSA configuration, the
+    # same in every exposure and whatever n_exposures
+    layout_rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
+    slitlets = []
+    for i in range(n_slits):
+        # the MSA column shifts the spectrum on the detector
+        shift = layout_rng.uniform(-0.06, 0.06)  # fractional wavelength shift
+        slitlets.append(
+            {
+                "name": str(12 + 17 * i),
+                "slitlet_id": 12 + 17 * i,
+                "source_id": 2000 + 31 * i,
+                "ra": field_ra + layout_rng.uniform(-40, 40) / 3600.0,
+                "dec": field_dec + layout_rng.uniform(-40, 40) / 3600.0,
+                "in_shutter": layout_rng.uniform(-0.15, 0.15),  # shutters
+                "flux": source_flux * 10 ** layout_rng.uniform(-0.5, 0.5),
+                "nx": int(nx - 11 * i),
+                "wavelength_range_um": tuple(w * (1.0 + shift) for w in wavelength_range_um),
+                "row_offset": layout_rng.uniform(-0.4, 0.4),
+                "trace_slope": layout_rng.uniform(-0.003, 0.003),
+            }
+        )
+        if slitlets[-1]["nx"] < 8:
+            raise ValueError(f"nx={nx} is too small for {n_slits} slits")
+    return slitlets
+
+
+def _mos_exposure_jitter(seed, nod_index, jitter_arcsec):
+    """Pointing error (arcsec) of one MOS exposure."""
+    # one pointing per exposure, shared by all its slitlets, so it cannot
+    # come from the per-slitlet streams
+    jitter_rng = np.random.default_rng(np.random.SeedSequence([seed, 104729, nod_index]))
+    return _pointing_jitter(jitter_rng, jitter_arcsec)
 
 
 def nirspec_mos(
@@ -697,52 +1157,74 @@ def nirspec_mos(
     Other parameters are as in `nirspec_fixed_slit`; ``y_slit`` is in
     shutter pitches, 0 at the slitlet centre.
 
+    Parameters
+    ----------
+    n_slits
+        Number of slitlets in each exposure.
+    n_exposures
+        Number of exposures (nod positions).
+    nx
+        Width of the first slitlet's cutout; each next one is 11 columns
+        narrower. The height holds the slitlet plus ``margin_rows`` off-slit
+        rows on each side.
+    shutters_per_slit, shutter_pitch_arcsec, shutter_width_arcsec
+        Slitlet length in shutters, shutter pitch along the slitlet, and
+        shutter width on the sky.
+    nod_offsets_shutters
+        Source offset along the slitlet for each exposure, in shutter
+        pitches; ``None`` (or empty): evenly spaced over +-1 shutter.
+    source_flux
+        Typical source flux density (MJy); each source is within a factor
+        10**0.5 of it.
+    field_ra, field_dec, position_angle
+        Field centre (deg; the sources lie within 40 arcsec of it) and
+        slit position angle (deg E of N).
+
     Returns
     -------
     list of list of dict
         ``result[k][i]`` is slit ``i`` of exposure ``k``; slit order and
         names are the same in every exposure.
+
+    Raises
+    ------
+    ValueError
+        ``n_slits < 1``, ``n_exposures < 1``, ``nx < 4``, an unknown
+        ``bunit``, ``nod_offsets_shutters`` not one per exposure, or ``nx``
+        too small for ``n_slits`` slitlets.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> exposures = datasets.nirspec_mos(n_slits=2, n_exposures=3)
+    >>> len(exposures), len(exposures[0])
+    (3, 2)
+    >>> [slit["meta"]["slit_name"] for slit in exposures[0]]
+    ['12', '29']
+    >>> [exposure[0]["meta"]["shutter_state"] for exposure in exposures]
+    ['x11', '1x1', '11x']
     """
     if int(n_slits) < 1:
         raise ValueError(f"n_slits must be >= 1, got {n_slits!r}")
-    _check_common(n_exposures, (20, nx), bunit)
-    if n_exposures == 1:
-        default = [0.0]
-    else:
-        default = list(np.linspace(-1.0, 1.0, n_exposures))
-    offsets = _nod_offsets(n_exposures, 1.0, nod_offsets_shutters or default)
-
-    layout_rng = np.random.default_rng(np.random.SeedSequence([seed, 7919]))
-    half = 0.5 * shutters_per_slit
+    _check_exposures_and_shape(n_exposures, (20, nx))
+    _check_bunit(bunit)
+    offsets = _mos_nod_offsets(n_exposures, nod_offsets_shutters)
+    half = 0.5 * shutters_per_slit  # slit_extent_units: +-half shutter pitches
     ny = int(math.ceil(2 * half * shutter_pitch_arcsec / pixel_scale_arcsec)) + 2 * margin_rows
-    slits = []
-    for i in range(n_slits):
-        shift = layout_rng.uniform(-0.06, 0.06)  # fractional wavelength shift
-        slits.append(
-            {
-                "name": str(12 + 17 * i),
-                "slitlet_id": 12 + 17 * i,
-                "source_id": 2000 + 31 * i,
-                "ra": field_ra + layout_rng.uniform(-40, 40) / 3600.0,
-                "dec": field_dec + layout_rng.uniform(-40, 40) / 3600.0,
-                "in_shutter": layout_rng.uniform(-0.15, 0.15),  # shutters
-                "flux": source_flux * 10 ** layout_rng.uniform(-0.5, 0.5),
-                "nx": int(nx - 11 * i),
-                "wavelength_range_um": tuple(w * (1.0 + shift) for w in wavelength_range_um),
-                "row_offset": layout_rng.uniform(-0.4, 0.4),
-                "trace_slope": layout_rng.uniform(-0.003, 0.003),
-            }
-        )
-        if slits[-1]["nx"] < 8:
-            raise ValueError(f"nx={nx} is too small for {n_slits} slits")
-
+    slitlets = _mos_slitlets(
+        seed,
+        n_slits,
+        nx,
+        field_ra=field_ra,
+        field_dec=field_dec,
+        source_flux=source_flux,
+        wavelength_range_um=wavelength_range_um,
+    )
+    quality = _NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan)
     seeds = np.random.SeedSequence(seed).spawn(n_exposures * n_slits)
-    lines = [1.875, 2.166, 2.624]
     exposures = []
     for k in range(n_exposures):
-        exposure = []
-        jitter_rng = np.random.default_rng(np.random.SeedSequence([seed, 104729, k]))
-        jitter = pointing_jitter_arcsec * jitter_rng.standard_normal()
+        jitter = _mos_exposure_jitter(seed, k, pointing_jitter_arcsec)
         exposure_meta = _exposure_meta(
             index=k,
             observation_number="002",
@@ -750,63 +1232,49 @@ def nirspec_mos(
             exposure_time=2188.6,
             start_mjd=60322.75,
         )
-        for i, slit in enumerate(slits):
-            rng = np.random.default_rng(seeds[k * n_slits + i])
-            offset_arcsec = (offsets[k] + slit["in_shutter"]) * shutter_pitch_arcsec + jitter
-            arrays, slit_meta = _nirspec_slit(
-                rng=rng,
-                shape=(ny, slit["nx"]),
-                wavelength_range_um=slit["wavelength_range_um"],
+        exposure = []
+        for i, slitlet in enumerate(slitlets):
+            offset_arcsec = (offsets[k] + slitlet["in_shutter"]) * shutter_pitch_arcsec + jitter
+            image, slit_meta = _nirspec_slit(
+                rng=np.random.default_rng(seeds[k * n_slits + i]),
+                shape=(ny, slitlet["nx"]),
+                wavelength_range_um=slitlet["wavelength_range_um"],
                 unit_length_arcsec=shutter_pitch_arcsec,
                 slit_extent_units=(-half, half),
                 slit_width_arcsec=shutter_width_arcsec,
                 pixel_scale_arcsec=pixel_scale_arcsec,
-                source_ra=slit["ra"],
-                source_dec=slit["dec"],
+                source_ra=slitlet["ra"],
+                source_dec=slitlet["dec"],
                 source_offset_arcsec=offset_arcsec,
                 position_angle=position_angle,
-                source_flux=slit["flux"],
+                source_flux=slitlet["flux"],
                 source_fwhm_pix=source_fwhm_pix,
                 sky_level=sky_level,
                 bunit=bunit,
-                snr=snr,
-                noise=noise,
-                bad_fraction=bad_fraction,
-                warn_fraction=warn_fraction,
-                unflagged_nan=unflagged_nan,
-                trace_slope=slit["trace_slope"],
+                quality=quality,
+                trace_slope=slitlet["trace_slope"],
                 trace_curvature=1.0e-5,
                 line_tilt=0.015,
-                row_offset=slit["row_offset"],
-                line_centres_um=lines,
+                row_offset=slitlet["row_offset"],
+                line_centres_um=_NIRSPEC_LINES_UM,
             )
-            source_shutter = int(round(offsets[k])) + shutters_per_slit // 2
-            state = ["1"] * shutters_per_slit
-            state[min(max(source_shutter, 0), shutters_per_slit - 1)] = "x"
             meta = {
-                **_nirspec_meta_common(
-                    bunit, pixel_scale_arcsec, "NRS_MSASPEC", slit["wavelength_range_um"]
+                **_nirspec_instrument_meta(
+                    "NRS_MSASPEC", bunit, pixel_scale_arcsec, slitlet["wavelength_range_um"]
                 ),
                 **exposure_meta,
                 **slit_meta,
-                "slit_name": slit["name"],
-                "slitlet_id": slit["slitlet_id"],
-                "source_id": slit["source_id"],
-                "source_name": f"01234_{slit['source_id']}",
-                "source_alias": f"galaxy-{slit['source_id']}",
-                "source_type": "POINT",
-                "stellarity": 0.8,
-                "shutter_state": "".join(state),
-                "source_ra": float(slit["ra"]),
-                "source_dec": float(slit["dec"]),
-                "xstart": 201 + 5 * i,
-                "ystart": 300 + 40 * i,
-                "xsize": int(slit["nx"]),
-                "ysize": int(ny),
-                "nod_index": k,
-                "nod_offset_arcsec": float(offset_arcsec),
+                **_mos_slitlet_meta(
+                    slitlet,
+                    index=i,
+                    shape=(ny, slitlet["nx"]),
+                    nod_index=k,
+                    nod_offset_shutters=offsets[k],
+                    nod_offset_arcsec=offset_arcsec,
+                    shutters_per_slit=shutters_per_slit,
+                ),
             }
-            exposure.append({**arrays, "meta": meta})
+            exposure.append({**image, "meta": meta})
         exposures.append(exposure)
     return exposures
 
@@ -814,6 +1282,73 @@ def nirspec_mos(
 # ---------------------------------------------------------------------------
 # MIRI LRS
 # ---------------------------------------------------------------------------
+
+
+def _lrs_layout(shape, slit_length_arcsec, pixel_scale_arcsec):
+    """Reference pixel, dispersed length (pixels), slit half-length and bounding box.
+
+    The bounding box has fractional limits and covers only the slit region
+    of the array, as on the real detector.
+    """
+    ny, nx = shape
+    ref_x = 0.47 * nx + 0.3
+    ref_y = 0.5 * (ny - 1) + 0.2
+    margin = 0.02 * ny
+    n_disp = ny - 1 - 2 * margin
+    half_len_pix = 0.5 * slit_length_arcsec / pixel_scale_arcsec
+    if 2 * half_len_pix + 4 > nx:
+        raise ValueError(f"shape {shape!r} is too narrow for the {slit_length_arcsec}'' slit")
+    bbox_x = (ref_x - half_len_pix - 0.35, ref_x + half_len_pix + 0.15)
+    bbox_y = (ref_y - 0.5 * n_disp + 0.27, ref_y + 0.5 * n_disp - 0.41)
+    return (ref_x, ref_y), n_disp, half_len_pix, (bbox_x, bbox_y)
+
+
+def _lrs_meta(
+    *,
+    index,
+    shape,
+    bunit,
+    pixel_scale_arcsec,
+    wavelength_range_um,
+    s_region,
+    source_xy,
+    target_ra,
+    target_dec,
+    half_len_pix,
+    nod_offset_arcsec,
+):
+    """``meta`` of one MIRI LRS exposure."""
+    source_x, source_y = source_xy
+    return {
+        **_instrument_meta(
+            instrument="MIRI",
+            detector="MIRIMAGE",
+            filter_name="P750L",
+            grating=None,
+            exp_type="MIR_LRS-FIXEDSLIT",
+            dispersion_direction=2,
+            bunit=bunit,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            wavelength_range_um=wavelength_range_um,
+        ),
+        **_exposure_meta(
+            index=index,
+            observation_number="004",
+            detector="MIRIMAGE",
+            exposure_time=855.8,
+            start_mjd=60405.6,
+        ),
+        "s_region": s_region,
+        **_slit_identity_meta("LRS"),
+        "source_xpos": float(source_x),
+        "source_ypos": float(source_y),
+        "source_ra": float(target_ra),
+        "source_dec": float(target_dec),
+        # LRS has no slit frame: the slit extent is in pixels along x
+        "slit_ymin": float(-half_len_pix),
+        "slit_ymax": float(half_len_pix),
+        **_cutout_meta(1, 1, shape, index, nod_offset_arcsec),
+    }
 
 
 def miri_lrs(
@@ -850,137 +1385,162 @@ def miri_lrs(
     limits) covers only the slit region of the larger array. The PSF
     widens with wavelength (FWHM 1.5 px at 5 um). Other parameters are as
     in `nirspec_fixed_slit`; nod offsets default to +-1 arcsec.
+
+    Parameters
+    ----------
+    shape
+        ``(ny, nx)`` of the array: ``ny`` along the dispersion, ``nx``
+        across it, wide enough for the slit and two pixels either side.
+    wavelength_range_um
+        Wavelength coverage (um), in either order; the longest wavelength
+        is at the top of the bounding box (smallest row index).
+    source_flux
+        Source flux density (MJy) at the middle of the band; the spectrum
+        falls as lambda^-1, with three emission lines and the 9.7 um
+        silicate absorption.
+    sky_level
+        Sky surface brightness (MJy/sr) at the middle of the band, rising
+        as lambda^2; the array outside the bounding box holds this level.
+    nod_offsets_arcsec
+        Source offset along the slit from the slit centre for each
+        exposure; default evenly spaced over +-1 arcsec.
+    trace_slope, trace_curvature, line_tilt
+        As in `nirspec_fixed_slit`, with the roles of x and y swapped.
+
+    Returns
+    -------
+    list of dict
+        One spectral image per exposure (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        ``n_exposures < 1``, ``shape`` not ``(ny, nx)`` with both >= 4, an
+        unknown ``bunit``, ``nod_offsets_arcsec`` not one per exposure, or
+        ``nx`` too small for the slit.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> image = datasets.miri_lrs(n_exposures=1)[0]
+    >>> image["data"].shape, image["meta"]["dispersion_direction"]
+    ((400, 80), 2)
+    >>> image["wcs"].available_frames
+    ['detector', 'world']
     """
-    _check_common(n_exposures, shape, bunit)
-    ny, nx = shape
+    _check_exposures_and_shape(n_exposures, shape)
+    _check_bunit(bunit)
     offsets = _nod_offsets(n_exposures, 1.0, nod_offsets_arcsec)
     seeds = np.random.SeedSequence(seed).spawn(n_exposures)
     lam_long, lam_short = max(wavelength_range_um), min(wavelength_range_um)
     lam_ref = math.sqrt(lam_long * lam_short)
-    ref_x = 0.47 * nx + 0.3
-    ref_y = 0.5 * (ny - 1) + 0.2
-    margin = 0.02 * ny
-    n_disp = ny - 1 - 2 * margin
-    half_len_pix = 0.5 * slit_length_arcsec / pixel_scale_arcsec
-    if 2 * half_len_pix + 4 > nx:
-        raise ValueError(f"shape {shape!r} is too narrow for the {slit_length_arcsec}'' slit")
-
+    (ref_x, ref_y), n_disp, half_len_pix, bounding_box = _lrs_layout(
+        shape, slit_length_arcsec, pixel_scale_arcsec
+    )
     # wavelength decreases with y: w = 0 at ref_y, tau < 0
     dispersion = _log_linear_dispersion(lam_ref, lam_long, lam_short, n_disp)
-    bbox_y = (ref_y - 0.5 * n_disp + 0.27, ref_y + 0.5 * n_disp - 0.41)
-    bbox_x = (ref_x - half_len_pix - 0.35, ref_x + half_len_pix + 0.15)
-    pixel_area_sr, pixel_area_arcsec2 = _pixel_area(pixel_scale_arcsec)
-    along, across = _slit_axes(position_angle)
-    deg = 1.0 / 3600.0
     geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 2)
-
+    along, across = _slit_axes(position_angle)
+    quality = _NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan)
     images = []
     for k in range(n_exposures):
         rng = np.random.default_rng(seeds[k])
-        offset = offsets[k] + pointing_jitter_arcsec * rng.standard_normal()
-        # s (pixels along the slit from its centre) -> tangent-plane offsets
-        a, b = along * pixel_scale_arcsec * deg
-        t0 = -along * offset * deg
-        to_offsets = am.Mapping((1, 1, 0)) | (
-            am.Polynomial1D(1, c0=t0[0], c1=a) & am.Polynomial1D(1, c0=t0[1], c1=b) & dispersion
+        offset = offsets[k] + _pointing_jitter(rng, pointing_jitter_arcsec)
+        slit_centre = _slit_centre_offset(along, offset)
+        wcs = _lrs_wcs(
+            geometry,
+            dispersion,
+            bounding_box,
+            along=along,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            slit_centre=slit_centre,
+            target_ra=target_ra,
+            target_dec=target_dec,
         )
-        norm = a * a + b * b
-        from_offsets = am.Mapping((2, 0, 1)) | dispersion.inverse & _poly2(
-            c00=-(t0[0] * a + t0[1] * b) / norm, c10=a / norm, c01=b / norm
+        truth, in_box = _lrs_scene(
+            geometry,
+            dispersion,
+            shape,
+            bounding_box,
+            lam_ref=lam_ref,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            source_offset_arcsec=offset,
+            source_flux=source_flux,
+            sky_level=sky_level,
+            bunit=bunit,
         )
-        to_offsets.inverse = from_offsets
-        sky = _sky_offsets_to_world(target_ra, target_dec)
-        to_world = to_offsets | sky & am.Identity(1)
-        to_world.inverse = sky.inverse & am.Identity(1) | from_offsets
-        det2world = geometry | to_world
-        det2world.inverse = to_world.inverse | geometry.inverse
-        wcs = WCS([(_detector_frame(), det2world), (_sky_world_frame(), None)])
-        wcs.bounding_box = (bbox_x, bbox_y)
-
-        # --- pixel values ------------------------------------------------
-        y, x = np.indices(shape, dtype=np.float64)
-        w, s = geometry(x, y)
-        lam_um = dispersion(w)
-        in_box = (
-            (x >= math.floor(bbox_x[0] + 0.5))
-            & (x <= math.ceil(bbox_x[1] - 0.5))
-            & (y >= math.floor(bbox_y[0] + 0.5))
-            & (y <= math.ceil(bbox_y[1] - 0.5))
+        image = _noisy_flagged_arrays(truth, rng, quality, off_slit=None, region=in_box)
+        s_region = _lrs_s_region(
+            target_ra=target_ra,
+            target_dec=target_dec,
+            slit_centre=slit_centre,
+            along=along,
+            across=across,
+            half_len_pix=half_len_pix,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            width_arcsec=slit_width_arcsec,
         )
-        src_s = offset / pixel_scale_arcsec
-        spectrum = source_flux * (lam_um / lam_ref) ** -1.0
-        spectrum *= 1.0 + _emission_lines(lam_um, [6.985, 8.991, 10.511], [0.02] * 3, [1.5] * 3)
-        spectrum *= 1.0 - 0.4 * np.exp(-0.5 * ((lam_um - 9.7) / 0.5) ** 2)  # silicate
-        sigma = 1.5 / 2.3548 * lam_um / 5.0
-        profile = _pixel_fraction(s, src_s, sigma)
-        sky_mjy = sky_level * (lam_um / lam_ref) ** 2 * pixel_area_sr
-        truth = spectrum * profile + sky_mjy
-        # outside the box: the rest of the detector (imager light, no spectrum)
-        truth = np.where(in_box, truth, sky_level * pixel_area_sr)
-        if bunit == "MJy/sr":
-            truth = truth / pixel_area_sr
-        arrays = _noisy_image(truth, float(np.max(truth)), snr, rng, noise, None)
-        dq = _flag_pixels(arrays, rng, bad_fraction, warn_fraction, unflagged_nan, None, in_box)
-
-        # source pixel position at the reference wavelength
-        src_x, src_y = wcs.invert(target_ra, target_dec, lam_ref, with_bounding_box=False)
-        centre = t0
-        ends = [
-            centre - along * half_len_pix * pixel_scale_arcsec * deg,
-            centre + along * half_len_pix * pixel_scale_arcsec * deg,
-        ]
-        hw = across * 0.5 * slit_width_arcsec * deg
-        corners = np.array([ends[0] - hw, ends[1] - hw, ends[1] + hw, ends[0] + hw])
-        ra_c, dec_c = sky(corners[:, 0], corners[:, 1])
-        meta = {
-            "instrument": "MIRI",
-            "detector": "MIRIMAGE",
-            "filter": "P750L",
-            "grating": None,
-            "exp_type": "MIR_LRS-FIXEDSLIT",
-            "dispersion_direction": 2,
-            "bunit_data": bunit,
-            "bunit_err": bunit,
-            "pixel_area_sr": pixel_area_sr,
-            "pixel_area_arcsec2": pixel_area_arcsec2,
-            "pixel_scale_arcsec": float(pixel_scale_arcsec),
-            "wavelength_range_um": (float(lam_short), float(lam_long)),
-            **_exposure_meta(
-                index=k,
-                observation_number="004",
-                detector="MIRIMAGE",
-                exposure_time=855.8,
-                start_mjd=60405.6,
-            ),
-            "s_region": _s_region(ra_c, dec_c),
-            "slit_name": "LRS",
-            "slitlet_id": 0,
-            "source_id": 1,
-            "source_name": "SRC-0001",
-            "source_alias": "target",
-            "source_type": "POINT",
-            "stellarity": 1.0,
-            "shutter_state": "",
-            "source_xpos": float(src_x),
-            "source_ypos": float(src_y),
-            "source_ra": float(target_ra),
-            "source_dec": float(target_dec),
-            "slit_ymin": float(-half_len_pix),
-            "slit_ymax": float(half_len_pix),
-            "xstart": 1,
-            "ystart": 1,
-            "xsize": int(nx),
-            "ysize": int(ny),
-            "nod_index": k,
-            "nod_offset_arcsec": float(offset),
-        }
-        images.append({**arrays, "dq": dq, "wcs": wcs, "meta": meta})
+        meta = _lrs_meta(
+            index=k,
+            shape=shape,
+            bunit=bunit,
+            pixel_scale_arcsec=pixel_scale_arcsec,
+            wavelength_range_um=(lam_short, lam_long),
+            s_region=s_region,
+            # JWST gives the LRS source position in pixels, at the central wavelength
+            source_xy=wcs.invert(target_ra, target_dec, lam_ref, with_bounding_box=False),
+            target_ra=target_ra,
+            target_dec=target_dec,
+            half_len_pix=half_len_pix,
+            nod_offset_arcsec=offset,
+        )
+        images.append({**image, "wcs": wcs, "meta": meta})
     return images
 
 
 # ---------------------------------------------------------------------------
 # Lamp (non-celestial world)
 # ---------------------------------------------------------------------------
+
+
+def _lamp_meta(*, index, shape, wavelength_range_um, slit_length_pix):
+    """``meta`` of one lamp exposure: no photometry, no sky position, no source."""
+    return {
+        **_instrument_meta(
+            instrument="NIRSPEC",
+            detector="NRS1",
+            filter_name="F100LP",
+            grating="G140M",
+            exp_type="NRS_LAMP",
+            dispersion_direction=1,
+            bunit="DN/s",
+            pixel_scale_arcsec=None,
+            wavelength_range_um=wavelength_range_um,
+        ),
+        **_exposure_meta(
+            index=index,
+            observation_number="005",
+            detector="NRS1",
+            exposure_time=290.0,
+            start_mjd=60001.1,
+        ),
+        "s_region": None,
+        **_slit_identity_meta(
+            "S200A1",
+            source_id=0,
+            source_name=None,
+            source_alias=None,
+            source_type=None,
+            stellarity=None,
+        ),
+        "source_xpos": None,
+        "source_ypos": None,
+        "source_ra": None,
+        "source_dec": None,
+        "slit_ymin": float(-0.5 * slit_length_pix),
+        "slit_ymax": float(0.5 * slit_length_pix),
+        **_cutout_meta(1001, 1015, shape, index, 0.0),
+    }
 
 
 def lamp(
@@ -1011,91 +1571,77 @@ def lamp(
     the slit. Data are in ``DN/s``; there is no nominal pixel area, no
     S_REGION and no source. Rows beyond ``slit_length_pix`` are off the
     slit (flagged, NaN). Repeated exposures are identical apart from noise.
+    Parameters not listed below are as in `nirspec_fixed_slit`.
+
+    Parameters
+    ----------
+    n_exposures
+        Number of exposures.
+    shape
+        ``(ny, nx)`` of each cutout.
+    seed
+        Seed of the random generators (line list and noise).
+    wavelength_range_um
+        Wavelength (um) at the first and last column.
+    slit_length_pix
+        Length of the lit slit in pixels, centred on the trace.
+    msa_origin_m, msa_step_m
+        ``(x_msa, y_msa)`` at the trace, and their step per pixel along
+        the slit (metres).
+    line_peak, continuum
+        Peak of the brightest possible line (the nine lines have random
+        peaks between 10% and 100% of it) and the continuum level (DN/s).
+
+    Returns
+    -------
+    list of dict
+        One spectral image per exposure (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        ``n_exposures < 1`` or ``shape`` not ``(ny, nx)`` with both >= 4.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> image = datasets.lamp(shape=(12, 40))[0]
+    >>> image["meta"]["bunit_data"], image["meta"]["s_region"]
+    ('DN/s', None)
+    >>> image["wcs"].available_frames
+    ['detector', 'msa_frame']
     """
-    if int(n_exposures) < 1:
-        raise ValueError(f"n_exposures must be >= 1, got {n_exposures!r}")
-    if len(shape) != 2 or min(shape) < 4:
-        raise ValueError(f"shape must be (ny, nx) with both >= 4, got {shape!r}")
+    _check_exposures_and_shape(n_exposures, shape)
     ny, nx = shape
-    ref_x = 0.5 * (nx - 1)
-    ref_y = 0.5 * (ny - 1) + 0.2
     lam_first, lam_last = wavelength_range_um
     lam_ref = math.sqrt(lam_first * lam_last)
     dispersion = _log_linear_dispersion(lam_ref, lam_first, lam_last, nx - 1)
-    geometry = _detector_geometry(ref_x, ref_y, trace_slope, trace_curvature, line_tilt, 1)
-    (x0, y0), (ax, by) = msa_origin_m, msa_step_m
-    to_msa = am.Mapping((1, 1, 0)) | (
-        am.Polynomial1D(1, c0=x0, c1=ax) & am.Polynomial1D(1, c0=y0, c1=by) & dispersion
+    geometry = _detector_geometry(
+        0.5 * (nx - 1), 0.5 * (ny - 1) + 0.2, trace_slope, trace_curvature, line_tilt, 1
     )
-    to_msa.inverse = am.Mapping((2, 1), n_inputs=3) | dispersion.inverse & am.Polynomial1D(
-        1, c0=-y0 / by, c1=1.0 / by
+    det2msa = _detector_to_msa(geometry, dispersion, msa_origin_m, msa_step_m)
+    centres, strengths = _lamp_lines(seed, lam_first, lam_last, line_peak)
+    # the lamp and the slit do not move: every exposure sees the same truth
+    truth, off_slit = _lamp_scene(
+        geometry,
+        dispersion,
+        shape,
+        slit_length_pix=slit_length_pix,
+        continuum=continuum,
+        centres=centres,
+        strengths=strengths,
     )
-    det2msa = geometry | to_msa
-    det2msa.inverse = to_msa.inverse | geometry.inverse
-    line_rng = np.random.default_rng(np.random.SeedSequence([seed, 15485863]))
-    line_centres = np.sort(line_rng.uniform(lam_first, lam_last, 9))
-    line_strengths = line_peak * line_rng.uniform(0.1, 1.0, 9)
-
+    quality = _NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan)
     seeds = np.random.SeedSequence(seed).spawn(n_exposures)
     images = []
     for k in range(n_exposures):
         rng = np.random.default_rng(seeds[k])
-        wcs = WCS([(_detector_frame(), det2msa), (_msa_frame(), None)])
-        wcs.bounding_box = ((-0.5, nx - 0.5), (-0.5, ny - 0.5))
-        y, x = np.indices(shape, dtype=np.float64)
-        w, s = geometry(x, y)
-        lam = dispersion(w)
-        dlam = np.gradient(lam, axis=1)
-        off_slit = np.abs(s) > 0.5 * slit_length_pix
-        truth = continuum + _emission_lines(
-            lam, line_centres, list(1.3 * np.median(dlam) * np.ones(9)), line_strengths
+        image = _noisy_flagged_arrays(truth, rng, quality, off_slit=off_slit, region=~off_slit)
+        meta = _lamp_meta(
+            index=k,
+            shape=shape,
+            wavelength_range_um=wavelength_range_um,
+            slit_length_pix=slit_length_pix,
         )
-        truth[off_slit] = 0.0
-        arrays = _noisy_image(truth, float(np.max(truth)), snr, rng, noise, off_slit)
-        dq = _flag_pixels(
-            arrays, rng, bad_fraction, warn_fraction, unflagged_nan, off_slit, ~off_slit
-        )
-        meta = {
-            "instrument": "NIRSPEC",
-            "detector": "NRS1",
-            "filter": "F100LP",
-            "grating": "G140M",
-            "exp_type": "NRS_LAMP",
-            "dispersion_direction": 1,
-            "bunit_data": "DN/s",
-            "bunit_err": "DN/s",
-            "pixel_area_sr": None,
-            "pixel_area_arcsec2": None,
-            "pixel_scale_arcsec": None,
-            "wavelength_range_um": (float(lam_first), float(lam_last)),
-            **_exposure_meta(
-                index=k,
-                observation_number="005",
-                detector="NRS1",
-                exposure_time=290.0,
-                start_mjd=60001.1,
-            ),
-            "s_region": None,
-            "slit_name": "S200A1",
-            "slitlet_id": 0,
-            "source_id": 0,
-            "source_name": None,
-            "source_alias": None,
-            "source_type": None,
-            "stellarity": None,
-            "shutter_state": "",
-            "source_xpos": None,
-            "source_ypos": None,
-            "source_ra": None,
-            "source_dec": None,
-            "slit_ymin": float(-0.5 * slit_length_pix),
-            "slit_ymax": float(0.5 * slit_length_pix),
-            "xstart": 1001,
-            "ystart": 1015,
-            "xsize": int(nx),
-            "ysize": int(ny),
-            "nod_index": k,
-            "nod_offset_arcsec": 0.0,
-        }
-        images.append({**arrays, "dq": dq, "wcs": wcs, "meta": meta})
+        images.append({**image, "wcs": _lamp_wcs(det2msa, shape), "meta": meta})
     return images
