@@ -128,7 +128,8 @@ def resample(
     written = output_dir is not None
     if written and not multi_slit and not settings.single:
         return per_group[0][0]
-    return collect_outputs(per_group, multi_slit=multi_slit, single=settings.single, written=written)
+    return collect_outputs(per_group, multi_slit=multi_slit, single=settings.single,
+                           written=written)
 
 
 def _slit_task(images: list[Any], options: ResampleOptions, *, n_jobs: int,

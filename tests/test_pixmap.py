@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from resamplespec import SpectralImage, datasets
+from resamplespec import SpectralImage, datasets, limits
 from resamplespec.geometry import (
     InputSamples,
     build_output_grid,
@@ -26,8 +26,6 @@ from resamplespec.pipeline import match_nans_and_flags
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "reference"))
 from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample  # noqa: E402
-
-from resamplespec import limits
 
 
 @functools.cache
