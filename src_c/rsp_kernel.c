@@ -270,6 +270,105 @@ static inline void pixel_corners(const rsp_input *in, double h, int64_t i, int64
 }
 
 /*
+ * Deposit one overlap `a` (signed, in output pixel areas) as the weight
+ * a * scale, where scale = weight / area carries the footprint's sign, so
+ * that a mirrored footprint's negative overlaps give positive weights.
+ * Overlaps below `tiny` are round-off of the differences that made them,
+ * not geometry, and are dropped.  Returns 1 if it deposited.
+ */
+static inline int deposit_overlap(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                                  int64_t k, double a, double scale, double tiny,
+                                  const pixel_values *v)
+{
+    const double w = a * scale;
+    if (fabs(a) > tiny && w > 0.0) {
+        deposit(out, in->n_variances, par->variance_mode, k, w, v);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Signed area and bounding box [xlo, xhi] x [ylo, yhi] of the footprint
+ * (x, y); returns 0 when it is no drawable footprint: not finite, of zero
+ * area, or a sliver or speck whose area is round-off.
+ */
+static inline int footprint_area_and_box(const double x[4], const double y[4], double *area,
+                                         double *xlo, double *xhi, double *ylo, double *yhi)
+{
+    /* The area involves all eight coordinates, and a NaN or infinity in any
+     * of them makes it NaN or infinite (inf - inf, inf * 0, or inf left
+     * standing): a finite non-zero area proves the corners finite. */
+    const double a = rsp_quad_signed_area(x, y);
+    const double size = fabs(a);
+    if (!(size > 0.0 && size < INFINITY)) {
+        return 0;
+    }
+    double x0 = x[0], x1 = x[0], y0 = y[0], y1 = y[0];
+    for (int c = 1; c < 4; ++c) {
+        x0 = x[c] < x0 ? x[c] : x0;
+        x1 = x[c] > x1 ? x[c] : x1;
+        y0 = y[c] < y0 ? y[c] : y0;
+        y1 = y[c] > y1 ? y[c] : y1;
+    }
+    /* A sliver whose area is below 1e-9 of its bounding box, or a speck
+     * below 1e-12 output pixels, has an area made of round-off, not
+     * geometry (hostile maps: corners 1e-300 apart): the overlaps' own
+     * round-off times weight / area would overflow the float32 outputs.
+     * No pixel footprint is that thin or that small (a pixel-scale ratio
+     * of a million). */
+    if (!(size > RSP_MIN_AREA && size > RSP_MIN_AREA_FRACTION * (x1 - x0) * (y1 - y0))) {
+        return 0;
+    }
+    *area = a;
+    *xlo = x0;
+    *xhi = x1;
+    *ylo = y0;
+    *yhi = y1;
+    return 1;
+}
+
+/*
+ * Deposit the weights w_cell of the 2 x 2 output pixels whose lower-left
+ * one is (ix, iy), indexed by position (bit 0 right, bit 1 above); a weight
+ * of 0 marks a pixel the footprint does not reach.  Returns 1 if some pixel
+ * of the window received weight.
+ */
+static inline int deposit_four_cells(const rsp_input *in, const rsp_params *par,
+                                     rsp_output *out, int64_t ix, int64_t iy,
+                                     const double w_cell[4], const pixel_values *v)
+{
+    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max && ix >= out->col_min &&
+        ix + 1 < out->col_max) {
+        /* Data and weight only, all four pixels in the window: straight
+         * sums.  A pixel left at weight 0 gets + 0.0, which changes no sum
+         * (they start at +0.0 and never become -0.0). */
+        const int64_t k0 = out_index(out, ix, iy);
+        double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
+        const int64_t up = out->stride;
+        wd[0] += w_cell[0] * v->d;
+        wd[1] += w_cell[1] * v->d;
+        wd[up] += w_cell[2] * v->d;
+        wd[up + 1] += w_cell[3] * v->d;
+        sw[0] += w_cell[0];
+        sw[1] += w_cell[1];
+        sw[up] += w_cell[2];
+        sw[up + 1] += w_cell[3];
+        return w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
+    }
+    int hit = 0;
+    for (int c = 0; c < 4; ++c) {
+        const int64_t col = ix + (c & 1), row = iy + (c >> 1);
+        if (w_cell[c] > 0.0 && in_window(out, col, row)) {
+            deposit(out, in->n_variances, par->variance_mode, out_index(out, col, row),
+                    w_cell[c], v);
+            hit = 1;
+        }
+    }
+    return hit;
+}
+
+/*
  * The common case, tried first: the footprint lies inside the output,
  * meets exactly 2 x 2 output pixels and has one corner in each
  * (four_cell_areas).  The choice of path looks at the whole output, never
@@ -310,9 +409,8 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
     }
     double area_k[4];
     four_cell_areas(pu, pv, first, area_k);
-    /* Weight per unit of overlap area (the sign of the area cancels the sign
-     * of the overlaps of a mirrored footprint); overlaps below `tiny` are
-     * round-off, not geometry -- as in draw_footprint. */
+    /* Weight per unit of overlap area, and the round-off threshold, as in
+     * deposit_overlap. */
     const double scale = weight / area, tiny = 1e-12 * fabs(area);
     /* Weights of the four pixels, by position: bit 0 right, bit 1 above. */
     double w_cell[4] = {0.0, 0.0, 0.0, 0.0};
@@ -322,34 +420,135 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
             w_cell[((right >> c) & 1) | (((above >> c) & 1) << 1)] = w;
         }
     }
-    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max && ix >= out->col_min &&
-        ix + 1 < out->col_max) {
-        /* Data and weight only, all four pixels in the window: straight
-         * sums.  A pixel left at weight 0 gets + 0.0, which changes no sum
-         * (they start at +0.0 and never become -0.0). */
-        const int64_t k0 = out_index(out, ix, iy);
-        double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
-        const int64_t up = out->stride;
-        wd[0] += w_cell[0] * v->d;
-        wd[1] += w_cell[1] * v->d;
-        wd[up] += w_cell[2] * v->d;
-        wd[up + 1] += w_cell[3] * v->d;
-        sw[0] += w_cell[0];
-        sw[1] += w_cell[1];
-        sw[up] += w_cell[2];
-        sw[up + 1] += w_cell[3];
-        *hit = w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
-        return 1;
+    *hit = deposit_four_cells(in, par, out, ix, iy, w_cell, v);
+    return 1;
+}
+
+/* Output pixels a footprint meets: columns [ix0, ix1] and rows [iy0, iy1]
+ * inside the output; columns [col0, col1] and rows [row0, row1] of them lie
+ * in the window and are written. */
+typedef struct {
+    int64_t ix0, ix1, iy0, iy1;
+    int64_t col0, col1, row0, row1;
+} pixel_range;
+
+/*
+ * The output pixels that the footprint with bounding box [xlo, xhi] x
+ * [ylo, yhi] meets, in *r; returns 0 when it writes none (outside the
+ * output or the window) or is too large to be a pixel footprint.
+ */
+static inline int footprint_pixel_range(const rsp_output *out, double xlo, double xhi,
+                                        double ylo, double yhi, pixel_range *r)
+{
+    /* A footprint more than 1e8 output pixels across is no pixel
+     * footprint (a wild extrapolation): its overlaps would come from
+     * differences of numbers ~1e8 times larger than a pixel, losing
+     * the precision the kernel promises, so it is skipped. */
+    if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
+        return 0;
     }
+    if (!index_range(xlo, xhi, 0, out->nx - 1, &r->ix0, &r->ix1) ||
+        !index_range(ylo, yhi, 0, out->ny - 1, &r->iy0, &r->iy1)) {
+        return 0;
+    }
+    r->col0 = r->ix0 > out->col_min ? r->ix0 : out->col_min;
+    r->col1 = r->ix1 < out->col_max - 1 ? r->ix1 : out->col_max - 1;
+    r->row0 = r->iy0 > out->row_min ? r->iy0 : out->row_min;
+    r->row1 = r->iy1 < out->row_max - 1 ? r->iy1 : out->row_max - 1;
+    return r->col0 <= r->col1 && r->row0 <= r->row1;
+}
+
+/*
+ * Whether the cumulative small-box form applies: at most RSP_SMALL_BOX
+ * pixels each way, and the box holds the whole footprint -- the form counts
+ * everything below the first and above the last boundary, so in a box
+ * clipped by the edge of the output its outer cells would take in the part
+ * of the footprint beyond the edge.
+ */
+static inline int small_box_holds_footprint(const pixel_range *r, double xlo, double xhi,
+                                            double ylo, double yhi)
+{
+    const int64_t ncols = r->ix1 - r->ix0 + 1, nrows = r->iy1 - r->iy0 + 1;
+    return ncols <= RSP_SMALL_BOX && nrows <= RSP_SMALL_BOX &&
+           xlo + 0.5 >= (double)r->ix0 && xhi + 0.5 < (double)(r->ix1 + 1) &&
+           ylo + 0.5 >= (double)r->iy0 && yhi + 0.5 < (double)(r->iy1 + 1);
+}
+
+/*
+ * Overlaps of a footprint held by a box of at most RSP_SMALL_BOX x
+ * RSP_SMALL_BOX output pixels (small_box_holds_footprint), all computed at
+ * once from cumulative areas; the window's part of them deposited.
+ * Returns 1 if some output pixel received weight.
+ */
+static inline int draw_small_box(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                                 const double x[4], const double y[4], double area,
+                                 const pixel_range *r, double scale, double tiny,
+                                 const pixel_values *v)
+{
+    const int64_t ncols = r->ix1 - r->ix0 + 1, nrows = r->iy1 - r->iy0 + 1;
+    /* Local coordinates: origin at the box's lower-left corner. */
+    const double u0 = (double)r->ix0 - 0.5, v0 = (double)r->iy0 - 0.5;
+    double u[4], vv[4];
     for (int c = 0; c < 4; ++c) {
-        const int64_t col = ix + (c & 1), row = iy + (c >> 1);
-        if (w_cell[c] > 0.0 && in_window(out, col, row)) {
-            deposit(out, in->n_variances, par->variance_mode, out_index(out, col, row),
-                    w_cell[c], v);
-            *hit = 1;
+        u[c] = x[c] - u0;
+        vv[c] = y[c] - v0;
+    }
+    rsp_edge edges[4];
+    rsp_quad_edges(u, vv, edges);
+    double cells[RSP_SMALL_BOX][RSP_SMALL_BOX];
+    if (ncols == 2 && nrows == 2) {
+        double two[2][2];
+        rsp_two_by_two_areas(edges, area, two);
+        cells[0][0] = two[0][0]; cells[0][1] = two[0][1];
+        cells[1][0] = two[1][0]; cells[1][1] = two[1][1];
+    } else {
+        rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
+    }
+    int hit = 0;
+    const int64_t c0 = r->col0 - r->ix0, c1 = r->col1 - r->ix0;
+    const int64_t r0 = r->row0 - r->iy0, r1 = r->row1 - r->iy0;
+    for (int64_t c = c0; c <= c1; ++c) {
+        for (int64_t k = r0; k <= r1; ++k) {
+            if (deposit_overlap(in, par, out, out_index(out, r->ix0 + c, r->iy0 + k),
+                                cells[c][k], scale, tiny, v)) {
+                hit = 1;
+            }
         }
     }
-    return 1;
+    return hit;
+}
+
+/*
+ * Overlaps of any footprint: each column of the window's range clipped to
+ * the footprint's edges, then walked up its rows.  Returns 1 if some output
+ * pixel received weight.
+ */
+static inline int draw_by_columns(const rsp_input *in, const rsp_params *par, rsp_output *out,
+                                  const double x[4], const double y[4], const pixel_range *r,
+                                  double scale, double tiny, const pixel_values *v)
+{
+    rsp_edge edges[4];
+    rsp_quad_edges(x, y, edges);
+    int hit = 0;
+    const int64_t col0 = r->col0, col1 = r->col1, row0 = r->row0, row1 = r->row1;
+    for (int64_t ix = col0; ix <= col1; ++ix) {
+        rsp_column_edge column[4];
+        const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
+        if (n_edges == 0) {
+            continue;
+        }
+        /* Each row's overlap depends on its own boundaries only, not on
+         * where the walk starts. */
+        double y_row = (double)row0 - 0.5;
+        rsp_column_start(column, n_edges, y_row);
+        for (int64_t iy = row0; iy <= row1; ++iy, y_row += 1.0) {
+            const double a = rsp_column_next_row(column, n_edges, y_row);
+            if (deposit_overlap(in, par, out, out_index(out, ix, iy), a, scale, tiny, v)) {
+                hit = 1;
+            }
+        }
+    }
+    return hit;
 }
 
 /*
@@ -360,126 +559,26 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
                           const double x[4], const double y[4], double weight,
                           const pixel_values *v)
 {
-    /* The area involves all eight coordinates, and a NaN or infinity in any
-     * of them makes it NaN or infinite (inf - inf, inf * 0, or inf left
-     * standing): a finite non-zero area proves the corners finite. */
-    const double area = rsp_quad_signed_area(x, y);
-    const double size = fabs(area);
-    if (!(size > 0.0 && size < INFINITY)) {
-        return 0;
-    }
-    double xlo = x[0], xhi = x[0], ylo = y[0], yhi = y[0];
-    for (int c = 1; c < 4; ++c) {
-        xlo = x[c] < xlo ? x[c] : xlo;
-        xhi = x[c] > xhi ? x[c] : xhi;
-        ylo = y[c] < ylo ? y[c] : ylo;
-        yhi = y[c] > yhi ? y[c] : yhi;
-    }
-    /* A sliver whose area is below 1e-9 of its bounding box, or a speck
-     * below 1e-12 output pixels, has an area made of round-off, not
-     * geometry (hostile maps: corners 1e-300 apart): the overlaps' own
-     * round-off times weight / area would overflow the float32 outputs.
-     * No pixel footprint is that thin or that small (a pixel-scale ratio
-     * of a million). */
-    if (!(size > RSP_MIN_AREA && size > RSP_MIN_AREA_FRACTION * (xhi - xlo) * (yhi - ylo))) {
+    double area, xlo, xhi, ylo, yhi;
+    if (!footprint_area_and_box(x, y, &area, &xlo, &xhi, &ylo, &yhi)) {
         return 0;
     }
     int hit = 0;
     if (draw_four_cells(in, par, out, x, y, area, xlo, xhi, ylo, yhi, weight, v, &hit)) {
         return hit;
     }
-    /* A footprint more than 1e8 output pixels across is no pixel
-     * footprint (a wild extrapolation): its overlaps would come from
-     * differences of numbers ~1e8 times larger than a pixel, losing
-     * the precision the kernel promises, so it is skipped. */
-    if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
+    pixel_range r;
+    if (!footprint_pixel_range(out, xlo, xhi, ylo, yhi, &r) || !rsp_quad_usable(x, y, area)) {
         return 0;
     }
-    /* Columns [ix0, ix1] and rows [iy0, iy1] meet the footprint inside the
-     * output; columns [col0, col1] and rows [row0, row1] of them lie in the
-     * window and are written. */
-    int64_t ix0, ix1, iy0, iy1;
-    if (!index_range(xlo, xhi, 0, out->nx - 1, &ix0, &ix1) ||
-        !index_range(ylo, yhi, 0, out->ny - 1, &iy0, &iy1)) {
-        return 0;
-    }
-    const int64_t col0 = ix0 > out->col_min ? ix0 : out->col_min;
-    const int64_t col1 = ix1 < out->col_max - 1 ? ix1 : out->col_max - 1;
-    const int64_t row0 = iy0 > out->row_min ? iy0 : out->row_min;
-    const int64_t row1 = iy1 < out->row_max - 1 ? iy1 : out->row_max - 1;
-    if (col0 > col1 || row0 > row1) {
-        return 0;
-    }
-    if (!rsp_quad_usable(x, y, area)) {
-        return 0;
-    }
-    /* Weight per unit of overlap area; the sign of the area cancels
-     * the sign the overlap carries for a mirrored footprint. */
+    /* Weight per unit of overlap area (its sign that of the footprint) and
+     * the round-off threshold, for deposit_overlap. */
     const double scale = weight / area;
-    /* Overlaps smaller than this fraction of the footprint are
-     * round-off of the differences below, not geometry. */
     const double tiny = 1e-12 * fabs(area);
-
-    const int64_t ncols = ix1 - ix0 + 1, nrows = iy1 - iy0 + 1;
-    /* The cumulative form counts everything below the first and above
-     * the last boundary, so it needs a box that holds the whole
-     * footprint: not clipped by the edge of the output. */
-    if (ncols <= RSP_SMALL_BOX && nrows <= RSP_SMALL_BOX &&
-        xlo + 0.5 >= (double)ix0 && xhi + 0.5 < (double)(ix1 + 1) &&
-        ylo + 0.5 >= (double)iy0 && yhi + 0.5 < (double)(iy1 + 1)) {
-        /* Local coordinates: origin at the box's lower-left corner. */
-        const double u0 = (double)ix0 - 0.5, v0 = (double)iy0 - 0.5;
-        double u[4], vv[4];
-        for (int c = 0; c < 4; ++c) {
-            u[c] = x[c] - u0;
-            vv[c] = y[c] - v0;
-        }
-        rsp_edge edges[4];
-        rsp_quad_edges(u, vv, edges);
-        double cells[RSP_SMALL_BOX][RSP_SMALL_BOX];
-        if (ncols == 2 && nrows == 2) {
-            double two[2][2];
-            rsp_two_by_two_areas(edges, area, two);
-            cells[0][0] = two[0][0]; cells[0][1] = two[0][1];
-            cells[1][0] = two[1][0]; cells[1][1] = two[1][1];
-        } else {
-            rsp_small_box_areas(edges, (int)ncols, (int)nrows, cells);
-        }
-        for (int64_t c = col0 - ix0; c <= col1 - ix0; ++c) {
-            for (int64_t r = row0 - iy0; r <= row1 - iy0; ++r) {
-                const double a = cells[c][r];
-                const double w = a * scale;
-                if (fabs(a) > tiny && w > 0.0) {
-                    deposit(out, in->n_variances, par->variance_mode,
-                            out_index(out, ix0 + c, iy0 + r), w, v);
-                    hit = 1;
-                }
-            }
-        }
-        return hit;
+    if (small_box_holds_footprint(&r, xlo, xhi, ylo, yhi)) {
+        return draw_small_box(in, par, out, x, y, area, &r, scale, tiny, v);
     }
-    rsp_edge edges[4];
-    rsp_quad_edges(x, y, edges);
-    for (int64_t ix = col0; ix <= col1; ++ix) {
-        rsp_column_edge column[4];
-        const int n_edges = rsp_column_clip(edges, (double)ix - 0.5, column);
-        if (n_edges == 0) {
-            continue;
-        }
-        /* Each row's overlap depends on its own boundaries only, not on
-         * where the walk starts. */
-        double r = (double)row0 - 0.5;
-        rsp_column_start(column, n_edges, r);
-        for (int64_t iy = row0; iy <= row1; ++iy, r += 1.0) {
-            const double a = rsp_column_next_row(column, n_edges, r);
-            const double w = a * scale;
-            if (fabs(a) > tiny && w > 0.0) {
-                deposit(out, in->n_variances, par->variance_mode, out_index(out, ix, iy), w, v);
-                hit = 1;
-            }
-        }
-    }
-    return hit;
+    return draw_by_columns(in, par, out, x, y, &r, scale, tiny, v);
 }
 
 static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *out,
