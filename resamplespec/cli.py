@@ -244,6 +244,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _maybe_plot(args: argparse.Namespace, product: Any) -> None:
     if args.plot:
+        # matplotlib is optional (resamplespec[plot]): imported only for --plot
         from .plot import quick_look
 
         quick_look(product, args.plot)
@@ -294,6 +295,7 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
     picture = None
     if plot:
         try:
+            # matplotlib is optional (resamplespec[plot]): imported only for --plot
             from .plot import quick_look
         except ImportError:
             picture = "no PNG: install matplotlib (pip install 'resamplespec[plot]')"

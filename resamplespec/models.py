@@ -29,6 +29,7 @@ import numpy as np
 from . import limits
 
 __all__ = [
+    "ARRAY_NAMES",
     "DeferredInput",
     "EXPOSURE_KEYS",
     "SLIT_KEYS",
@@ -48,7 +49,7 @@ __all__ = [
     "meta_from_flat_dict",
 ]
 
-_ARRAY_NAMES = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
+ARRAY_NAMES = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
 VARIANCE_NAMES = ("var_rnoise", "var_poisson", "var_flat")
 
 
@@ -188,7 +189,7 @@ class SpectralImage:
             raise ValueError(f"{name}: data must be a non-empty 2D array, got shape {data.shape}")
         if data.dtype.kind not in "biuf":
             raise TypeError(f"{name}: data must hold real numbers, got dtype {data.dtype}")
-        for array_name in _ARRAY_NAMES[1:] + ("wht",):
+        for array_name in ARRAY_NAMES[1:] + ("wht",):
             array = getattr(self, array_name)
             if array is not None and np.shape(array) != data.shape:
                 raise ValueError(
@@ -215,7 +216,7 @@ class SpectralImage:
         unless ``share_wcs`` (for read-only use: deep-copying a gwcs costs
         more than resampling a small slit)."""
         arrays = {k: array_or_none(getattr(self, k), copy_arrays=True)
-                  for k in _ARRAY_NAMES + ("wht", "con")}
+                  for k in ARRAY_NAMES + ("wht", "con")}
         wcs = self.wcs if share_wcs else copy.deepcopy(self.wcs)
         return SpectralImage(wcs=wcs, meta=self.meta, **arrays)
 
@@ -247,7 +248,7 @@ def image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
     else:
         raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
     arrays = {k: array_or_none(values.get(k), copy_arrays=copy_arrays)
-              for k in _ARRAY_NAMES + ("wht", "con")}
+              for k in ARRAY_NAMES + ("wht", "con")}
     return (kind or SpectralImage)(wcs=values["wcs"], meta=spectral_meta, **arrays)
 
 

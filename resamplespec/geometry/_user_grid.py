@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asdf
 import numpy as np
 from gwcs import WCS
 
@@ -37,7 +38,6 @@ def _read_output_wcs(output_wcs: Any) -> tuple[WCS, dict[str, Any]]:
             raise TypeError(f"output_wcs['wcs'] must be a gwcs.WCS, got {type(wcs).__name__}")
         return copy.deepcopy(wcs), extras
     if isinstance(output_wcs, (str, os.PathLike)):
-        import asdf
 
         path = os.fspath(output_wcs)
         if not os.path.isfile(path):

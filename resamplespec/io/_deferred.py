@@ -16,11 +16,15 @@ path evaluates it once.
 
 from __future__ import annotations
 
+import io as _bytes_io
 import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
+
+import asdf.tagged
+import asdf.yamlutil
 
 from .. import limits
 from ..models import InputFrame, SpectralImage, SpectralMeta
@@ -188,7 +192,6 @@ class _OpenFiles:
             return slit["wcs"], meta_from_tree(dict(slit["meta"])), tuple(arrays["data"]["shape"])
 
     def load(self, path: Path, index: int) -> SpectralImage:
-        import asdf.yamlutil
 
         with self._lock:
             kept = self._open(path)
@@ -257,11 +260,10 @@ class _OpenFile:
         one.  False, and the file is forgotten (not closed: asdf's close
         might touch the shared file), where that is not how this asdf
         reads, or the path now names another file."""
-        import io
 
         generic = getattr(self.af, "_fd", None)
         inherited = getattr(generic, "_fd", None)
-        if (not isinstance(inherited, io.BufferedReader) or hasattr(generic, "_mmap")
+        if (not isinstance(inherited, _bytes_io.BufferedReader) or hasattr(generic, "_mmap")
                 or getattr(generic, "_inner_fd", None) is not None):
             return False
         try:
@@ -280,7 +282,6 @@ class _OpenFile:
         """The slit's lazy node (its ``wcs`` and ``meta`` made once, when
         asked for) and its arrays' YAML nodes, taken before anything made
         arrays of them (the node would keep those)."""
-        import asdf.tagged
 
         slit = self.af.tree["slits"][index]
         if index not in self._arrays:

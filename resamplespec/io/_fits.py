@@ -46,7 +46,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import asdf
 import numpy as np
+from astropy.io import fits
 
 from ..geometry import is_sky_like, spatial_pixel_scale
 from ..models import (
@@ -118,7 +120,6 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
     TypeError
         ``product`` is not a SpectralImage or MultiSlitImage.
     """
-    from astropy.io import fits
 
     kind, slits, path = product_to_write(product, path, overwrite)
     meta = product.meta
@@ -154,7 +155,6 @@ def write_fits(product: SpectralImage | MultiSlitImage, path: str | os.PathLike,
 
 
 def _primary_header(meta: SpectralMeta, kind: str, filename: str):
-    from astropy.io import fits
 
     header = fits.Header()
     header["DATE"] = (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3],
@@ -195,7 +195,6 @@ def _put(header, keyword: str, value: Any, comment: str | None) -> None:
 
 
 def _slit_hdus(image: SpectralImage, number: int) -> list:
-    from astropy.io import fits
 
     meta = image.meta
     hdus = []
@@ -270,7 +269,6 @@ def fits_wcs_header(image: SpectralImage):
     ValueError
         The image has no wavelength table (not a resampled product).
     """
-    from astropy.io import fits
 
     meta = image.meta
     if meta.wavelength is None:
@@ -339,7 +337,6 @@ def _spatial_scale_and_source(image: SpectralImage) -> tuple[float | None, float
 
 
 def _wcs_table_hdu(image: SpectralImage, number: int):
-    from astropy.io import fits
 
     if image.meta.wavelength is None:
         return None
@@ -351,8 +348,6 @@ def _wcs_table_hdu(image: SpectralImage, number: int):
 
 
 def _asdf_hdu(tree: dict):
-    import asdf
-    from astropy.io import fits
 
     buffer = _bytes_io.BytesIO()
     asdf.AsdfFile(tree).write_to(buffer)
@@ -385,7 +380,6 @@ def read_fits(path: str | os.PathLike, *, index: int | None = None) -> Any:
         Not a FITS file, no ``SCI`` extension, no ``ASDF`` extension with a
         gwcs, or a gwcs that needs software not installed (named).
     """
-    from astropy.io import fits
 
     path = Path(path)
     hdul = _open(path)
@@ -432,7 +426,6 @@ def read_fits_metadata(path: str | os.PathLike) -> tuple[str, list[SpectralMeta]
 
 
 def _open(path: Path):
-    from astropy.io import fits
 
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
@@ -465,7 +458,6 @@ def _is_multi_slit(hdul, ours, numbers) -> bool:
 
 def _embedded_tree(hdul, path: Path, wcs_needed: bool = True) -> dict:
     """The ASDF tree of the ``ASDF`` extension (arrays left unread)."""
-    import asdf
 
     if "ASDF" not in hdul:
         if not wcs_needed:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..models import (
-    _ARRAY_NAMES,
+    ARRAY_NAMES,
     EXPOSURE_KEYS,
     SLIT_KEYS,
     ExposureTimes,
@@ -95,7 +95,7 @@ def _jwst_image(model: Any, slit: Any = None, *, copy_arrays: bool = True) -> Sp
             "(assign_wcs-processed) product"
         )
     arrays = {}
-    for name in _ARRAY_NAMES:
+    for name in ARRAY_NAMES:
         value = getattr(source, name, None)
         if value is not None and np.size(value) > 0:
             arrays[name] = array_or_none(value, copy_arrays=copy_arrays)

@@ -9,6 +9,9 @@ import math
 import warnings
 
 import numpy as np
+from astropy import units as u
+from astropy.coordinates import SkyCoord
+from gwcs.wcstools import grid_from_bounding_box
 
 from ..geometry import apply_transform, is_sky_like
 from ..models import ExposureTimes, LazyImages, ResampleRecord, SlitInfo, SpectralImage
@@ -126,7 +129,6 @@ def _output_s_region(grid, images) -> str | None:
 
 def _sky_on_pixel_centres(grid) -> tuple[np.ndarray, np.ndarray]:
     """RA, Dec (deg) of the output pixel centres inside the bounding box, finite only."""
-    from gwcs.wcstools import grid_from_bounding_box
 
     box = grid.wcs.bounding_box
     if box is None:
@@ -172,8 +174,6 @@ def _lrs_s_region(corners, ra, dec) -> str:
     """A box along the output slit: the centre line from the first to the last
     pixel centre (in bounding-box order, as the reference), as wide as the
     shortest side of the first input's S_REGION (the slit width)."""
-    from astropy import units as u
-    from astropy.coordinates import SkyCoord
 
     polygon = SkyCoord([c[0] for c in corners], [c[1] for c in corners], unit="deg")
     sides = polygon.separation(polygon[[1, 2, 3, 0]])
