@@ -45,12 +45,46 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     reference, ref_samples = images[ref_index], samples[ref_index]
     ref_wcs = reference.wcs
     label = ref_samples.label
-    frames = list(ref_wcs.available_frames)
-    sky_name = "moving_target" if "moving_target" in frames else "world"
-    if sky_name not in frames:
-        sky_name = frames[-1]
+    sky_name = _sky_frame_name(ref_wcs)
 
     # 1. the source: slit position weighted by the (shifted, clipped) data
+    ra0, dec0 = _source_position(reference, ref_samples, sky_name, label)
+    del reference  # the data are no longer needed
+    if lazy:
+        images.release()
+    # 2. spatial sampling along the central dispersion column of the reference input
+    slopes = _spatial_slopes(ref_samples, ref_wcs, disp, (ra0, dec0), ratio, label)
+    inverse_from = _dominant_slope(slopes, label)
+    del ref_samples
+    if lazy:
+        samples.forget_kept()  # evaluated again, without its slit frame, below
+    # 3. wavelengths and 4. the extent of every input, centred on the grid
+    table, extents = _wavelengths_and_extents(samples, disp, ra0, dec0)
+    ny, intercepts = _centred_rows(extents, slopes, inverse_from)
+    # 5. wavelength table with half a pixel at both ends
+    pixels, lam = _half_pixel_table(table)
+    spectral = _WavelengthAxis(pixels, lam, extrapolate=False)
+    spatial = _SpatialAxis(slopes, intercepts, inverse_from, (ra0, dec0))
+    # 6. the gwcs: detector -> slit_frame -> world
+    wave = _tabular(pixels, lam, extrapolate=False)
+    pix_to_world = _sky_pixel_to_world(disp, spatial, wave)
+    slit_y = _slit_y_of_rows(ref_wcs, sky_name, pix_to_world, disp, ny, len(table), label)
+    wcs = _nirspec_wcs(disp, pix_to_world, wave, slit_y)
+    return _Built(wcs, spatial, spectral, ny)
+
+
+def _sky_frame_name(wcs) -> str:
+    """The celestial frame of a NIRSpec WCS (``moving_target`` for moving
+    targets, else ``world``, else the last frame)."""
+    frames = list(wcs.available_frames)
+    name = "moving_target" if "moving_target" in frames else "world"
+    return name if name in frames else frames[-1]
+
+
+def _source_position(reference, ref_samples, sky_name, label) -> tuple[float, float]:
+    """RA, Dec (deg) of the source: the slit position of the reference
+    input weighted by its data (shifted to be positive, loosely clipped),
+    at its mean wavelength, through its slit_frame -> sky transform."""
     y_slit, lam_slit = ref_samples.slit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -63,27 +97,33 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
         else:
             source_slit_y = float(_nanmean(y_slit))
         source_lam = float(_nanmean(lam_slit))
-    del reference, shifted, good, weights, y_slit, lam_slit  # the data are no longer needed
-    if lazy:
-        images.release()
     if not (math.isfinite(source_slit_y) and math.isfinite(source_lam)):
         raise ValueError(f"{label}: its slit_frame gives no finite slit position or wavelength")
     source_slit = (0.0, source_slit_y, source_lam)
-    if sky_name == frames[-1]:  # the transform the samples were made with, compiled
+    ref_wcs = reference.wcs
+    if sky_name == list(ref_wcs.available_frames)[-1]:
+        # the transform the samples were made with, compiled
         source_world = _call(ref_samples.world_from_slit, source_slit)
     else:
-        source_world = apply_transform(ref_wcs.get_transform("slit_frame", sky_name), *source_slit)
+        source_world = apply_transform(ref_wcs.get_transform("slit_frame", sky_name),
+                                       *source_slit)
     ra0, dec0 = (float(v[0]) for v in source_world[:2])
     if not (math.isfinite(ra0) and math.isfinite(dec0)):
         raise ValueError(f"{label}: the source position in the slit maps to no sky position")
+    return ra0, dec0
 
-    # 2. spatial sampling along the central dispersion column of the reference input
+
+def _spatial_slopes(ref_samples, ref_wcs, disp, tangent_point, ratio,
+                    label) -> tuple[float, float]:
+    """Tangent-plane (x, y) offset per output row: the line fitted to the
+    offsets along the reference input's central dispersion column, sampled
+    at ``ratio`` output rows per input pixel."""
     limits = bounding_box_limits(ref_wcs)
     n_disp = ref_samples.grid_shape[1 if disp == 1 else 0]
     central = int(np.mean(limits[disp - 1])) if limits is not None else (n_disp - 1) // 2
     central = _central_index(central, n_disp)
     ra_line, dec_line = ref_samples.sky(_dispersion_column(central, disp))
-    x_tan, y_tan = tangent_offsets(ra_line, dec_line, ra0, dec0)
+    x_tan, y_tan = tangent_offsets(ra_line, dec_line, *tangent_point)
     valid = ~(np.isnan(x_tan) | np.isnan(y_tan))
     if np.count_nonzero(valid) < 2:
         raise ValueError(
@@ -91,13 +131,13 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
             f"dispersion index {central}; cannot measure the spatial scale"
         )
     (slope_x, _), (slope_y, _) = _fit_line(x_tan[valid], ratio), _fit_line(y_tan[valid], ratio)
-    inverse_from = _dominant_slope((slope_x, slope_y), label)
-    del ref_samples
-    if lazy:
-        samples.forget_kept()  # evaluated again, without its slit frame, below
+    return slope_x, slope_y
 
-    # 3. wavelengths (first input first, whatever the reference input) and
-    # 4. the extent of every input's pixels, from one evaluation of each
+
+def _wavelengths_and_extents(samples, disp, ra0, dec0) -> tuple[list, list]:
+    """The merged wavelength table (first input first, whatever the
+    reference input) and the tangent-plane extent of every input's pixels,
+    from one evaluation of each input."""
     per_input, extents, labels = [], [], []
     for k in range(len(samples)):
         sample = samples[k]
@@ -106,39 +146,48 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
         labels.append(sample.label)
         del sample  # samples made on access (in_memory=False) go before the next
     table = _merged_wavelengths(per_input)
-    n_lam = len(table)
-    if n_lam < 2:
+    if len(table) < 2:
         raise ValueError(
             f"{', '.join(labels)}: a single output wavelength "
             f"({table}); cannot sample the dispersion axis"
         )
+    return table, extents
 
-    # size and position: every input's pixels, centred
+
+def _centred_rows(extents, slopes, inverse_from) -> tuple[int, tuple[float, float]]:
+    """The number of output rows that holds every input's pixels, and the
+    intercepts of the spatial line that centre them on the grid."""
     x_min, x_max, y_min, y_max = _union_extent(extents)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
-    slopes = (slope_x, slope_y)
     ny = int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))) + 1
     intercepts = []
     for slope, span, lowest, highest in (
-        (slope_x, spans[0], x_min, x_max),
-        (slope_y, spans[1], y_min, y_max),
+        (slopes[0], spans[0], x_min, x_max),
+        (slopes[1], spans[1], y_min, y_max),
     ):
         offset = ny / 2 * abs(slope) - span / 2
         start = lowest if slope > 0 else highest
         intercepts.append(start - float(np.sign(slope)) * offset)
+    return ny, tuple(intercepts)
 
-    # 5. wavelength table with half a pixel at both ends
+
+def _half_pixel_table(table) -> tuple[np.ndarray, np.ndarray]:
+    """Output pixels and wavelengths of the table, extrapolated half a pixel
+    at both ends from the end segments (the reference anchors the red end
+    on the wrong pixel; see the module notes)."""
+    n_lam = len(table)
     lam = np.asarray(table, dtype=np.float64)
     pixels = np.concatenate([[-0.5], np.arange(n_lam, dtype=np.float64), [n_lam - 0.5]])
     lam = np.concatenate(
         [[lam[0] - 0.5 * (lam[1] - lam[0])], lam, [lam[-1] + 0.5 * (lam[-1] - lam[-2])]]
     )
-    spectral = _WavelengthAxis(pixels, lam, extrapolate=False)
-    spatial = _SpatialAxis((slope_x, slope_y), tuple(intercepts), inverse_from, (ra0, dec0))
+    return pixels, lam
 
-    # 6. the gwcs: detector -> slit_frame -> world
-    wave = _tabular(pixels, lam, extrapolate=False)
-    pix_to_world = _sky_pixel_to_world(disp, spatial, wave)
+
+def _slit_y_of_rows(ref_wcs, sky_name, pix_to_world, disp, ny, n_lam, label) -> np.ndarray:
+    """``y_slit`` of every output row at the middle wavelength, through the
+    reference input's world -> slit_frame inverse: the output's slit frame,
+    which keeps source positions computable."""
     rows = np.arange(ny, dtype=np.float64)
     middle = np.full(ny, float(n_lam // 2))
     world_mid = apply_transform(pix_to_world, *((middle, rows) if disp == 1 else (rows, middle)))
@@ -155,8 +204,7 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
             f"{label}: y_slit is not monotonic along the {ny} output rows; the "
             "slit_frame of the output cannot be built"
         )
-    wcs = _nirspec_wcs(disp, pix_to_world, wave, slit_y)
-    return _Built(wcs, spatial, spectral, ny)
+    return slit_y
 
 
 def _nirspec_wcs(
