@@ -5,7 +5,7 @@ pixels per slit cutout, from :func:`resamplespec.datasets.nirspec_mos`):
 build the slit's output grid from its 3 inputs, then the pixel map of each
 input onto it.
 
-* ours: :func:`resamplespec.wcs.build_output_grid` + :func:`resamplespec.pixmap.pixel_map`;
+* ours: :func:`resamplespec.geometry.build_output_grid` + :func:`resamplespec.geometry.pixel_map`;
 * reference: the ``ResampleSpec`` constructor of jwst 3.0 (which builds the
   output WCS) + ``stcal.resample.utils.calc_pixmap`` per input, as
   ``ResampleSpec.add_model`` calls it.  It runs in the reference
@@ -58,7 +58,7 @@ def run_ours(repeat: int) -> dict:
     floor = astropy_floor = float("inf")
     for _ in range(repeat):
         # the floor: one evaluation of every input WCS at every pixel, nothing
-        # else -- as we evaluate them (resamplespec.transforms), and through
+        # else -- as we evaluate them (resamplespec.geometry.compile_transform), and through
         # astropy.modeling
         t0 = time.perf_counter()
         for images in groups:

@@ -3,7 +3,7 @@
 One task per output slit (a slit group: one named slit across the exposures
 of a multi-slit set, or all the inputs of a single-slit set), each running
 the same chain as :func:`resamplespec.resample` on a worker
-(``resamplespec.resample.resample_group``).  Needs the optional extra
+(:func:`resamplespec.pipeline.resample_group`).  Needs the optional extra
 ``dask`` (``pip install "resamplespec[dask]"``).
 
 What travels: with ``in_memory=False`` and inputs given as file paths, the

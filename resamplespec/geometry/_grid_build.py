@@ -6,7 +6,7 @@ grid the JWST pipeline (jwst 3.0, ``ResampleSpec``) builds from the inputs;
 :class:`OutputGrid`: a ``gwcs.WCS`` plus what the later steps need (shape,
 dispersion axis, pixel scale ratio, pixel areas, the wavelength of every
 column or row) and a closed-form inverse used by
-:func:`resamplespec.pixmap.pixel_map`.
+:func:`resamplespec.geometry.pixel_map`.
 
 Three kinds of grid, chosen from the first input's WCS:
 
@@ -178,7 +178,7 @@ def build_output_grid(
         input (the reference's fixed ``'~DO_NOT_USE+NON_SCIENCE'``).
     keep_samples : bool
         Keep each input's pixel map, made from the WCS evaluation the
-        builder needs anyway, so that :func:`resamplespec.pixmap.pixel_map`
+        builder needs anyway, so that :func:`resamplespec.geometry.pixel_map`
         hands it out (once) instead of evaluating the WCS again.
     n_jobs : int
         Threads that evaluate the inputs' WCSs (numpy releases the GIL in

@@ -197,7 +197,7 @@ class OutputGrid:
 
     def _pixel_map_from_samples(self, samples: InputSamples) -> np.ndarray:
         """The pixel map ``(ny, nx, 2)`` of an input from its WCS samples
-        (see :func:`resamplespec.pixmap.pixel_map`); NaN off its grid.
+        (see :func:`resamplespec.geometry.pixel_map`); NaN off its grid.
 
         Grids built here map the samples block by block of rows, straight
         into the map: no full-size temporaries (the arithmetic is per pixel,

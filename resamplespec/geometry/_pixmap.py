@@ -1,5 +1,11 @@
-"""Pixel maps: where each input pixel centre lands on the output grid
-(step 6 of the chain); see :mod:`resamplespec.geometry`."""
+"""Pixel maps: where each input pixel centre lands on the output grid.
+
+Step 6 of the processing chain: input pixel centres -> world (the input's
+samples, :mod:`._sampling`) -> output pixel (the output grid's inverse:
+closed form for the grids built here,
+:meth:`resamplespec.geometry.OutputGrid.world_to_pixel`; gwcs's for a user's
+grid, with its bounding box switched off as the reference does).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +30,8 @@ def pixel_map(
     image : SpectralImage or dict
         The input (``wcs`` and ``data``).
     grid : OutputGrid
-        The output grid (:func:`resamplespec.wcs.build_output_grid` or
-        :func:`resamplespec.wcs.load_output_wcs`).
+        The output grid (:func:`resamplespec.geometry.build_output_grid` or
+        :func:`resamplespec.geometry.load_output_wcs`).
     world : sequence of ndarray, optional
         The input's world coordinates from :func:`world_coordinates`, to
         avoid evaluating its WCS again.  When omitted, the pixel map the
@@ -53,7 +59,7 @@ def pixel_map(
     Examples
     --------
     >>> from resamplespec import SpectralImage, datasets
-    >>> from resamplespec.wcs import build_output_grid
+    >>> from resamplespec.geometry import build_output_grid
     >>> image = SpectralImage.from_dict(datasets.lamp(shape=(12, 40))[0])
     >>> grid = build_output_grid([image])
     >>> pixel_map(image, grid).shape

@@ -1,17 +1,13 @@
-"""Pixel maps: where each input pixel centre lands on the output grid.
-
-Step 6 of the processing chain: input pixel centres -> world (the input
-WCS, evaluated once) -> output pixel (the output grid's inverse).
+"""Sampling an input's WCS: the world coordinates of every pixel centre,
+evaluated once per input (:class:`InputSamples`), from which the grid
+builders take what they need and the pixel maps are made.
 
 The reference (jwst 3.0, ``stcal.resample.utils.calc_pixmap`` with
 ``stepsize=1``) evaluates the input gwcs at every pixel of the data array,
-keeping the input bounding box (pixels outside it get NaN), and inverts the
-output gwcs with its bounding box switched off.  Here the input WCS is
-evaluated the same way, once per input (:func:`world_coordinates`; the
-output grid builder makes each input's pixel map from those samples, and
-:func:`pixel_map` hands it out),
-and the grids built by :func:`resamplespec.wcs.build_output_grid` are
-inverted in closed form (:meth:`resamplespec.wcs.OutputGrid.world_to_pixel`).
+keeping the input bounding box (pixels outside it get NaN).  Here the input
+WCS is evaluated the same way, once per input, in blocks of rows
+(:data:`resamplespec.limits.SAMPLE_BLOCK_PIXELS`), through numpy arithmetic
+where its models allow (:func:`resamplespec.geometry.compile_transform`).
 """
 
 from __future__ import annotations
@@ -104,7 +100,7 @@ class InputSamples:
     plane : ndarray or None
         When the WCS ends with a TAN projection onto the sky, the 3 x 3
         rotation of that plane's sphere onto the sky
-        (:func:`resamplespec.transforms.plane_to_lon_lat`): offsets about
+        (:func:`resamplespec.geometry.plane_to_lon_lat`): offsets about
         another tangent point then need no trigonometry.
     slit_to_world : (callable, dict) or None
         The ``slit_frame -> world`` transform the samples were evaluated
@@ -151,7 +147,7 @@ class InputSamples:
         self, lon0: float, lat0: float, index: Any = ...
     ) -> tuple[np.ndarray, np.ndarray]:
         """Offsets (deg) of the grid pixels ``[index]`` in the TAN plane about
-        (lon0, lat0), as :func:`resamplespec.wcs.tangent_offsets` gives them."""
+        (lon0, lat0), as :func:`resamplespec.geometry.tangent_offsets` gives them."""
         first, second = self.values[0][index], self.values[1][index]
         if self.plane is None:
             return tangent_offsets(first, second, lon0, lat0)
@@ -341,7 +337,7 @@ def _pixels(images) -> int:
 
 def _evaluator(steps: tuple[Any, Any], to_plane: bool = False) -> tuple[Any, dict]:
     """(function, planes) of the ``steps`` of :func:`transform_steps`: numpy
-    arithmetic (:mod:`resamplespec.transforms`) when they are made of models
+    arithmetic (:func:`resamplespec.geometry.compile_transform`) when they are made of models
     that module knows, else the composed astropy model.  ``to_plane``: stop
     before a final TAN projection onto the sky; ``planes`` maps the first of
     the two outputs that are then plane points to the plane's rotation

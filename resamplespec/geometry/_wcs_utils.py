@@ -35,7 +35,7 @@ def is_sky_like(frame: Any) -> bool:
 
 def apply_transform(transform: Any, *inputs: Any) -> tuple[np.ndarray, ...]:
     """``transform(*inputs)`` as 1D float64 arrays, through numpy arithmetic
-    (:func:`resamplespec.transforms.compile_transform`) when the transform
+    (:func:`resamplespec.geometry.compile_transform`) when the transform
     allows: astropy's checks cost milliseconds per call even for one point."""
     return _call(compile_transform(transform) or transform, inputs)
 

@@ -97,7 +97,7 @@ def deferred_exposure(path: str | os.PathLike) -> DeferredImage | list[DeferredI
     """The slits of one input file as deferred images (metadata read, arrays not).
 
     A single-slit file gives one :class:`DeferredImage`, a multi-slit file
-    a list of them, as :func:`resamplespec.models.as_spectral_inputs` gives
+    a list of them, as :func:`resamplespec.io.as_spectral_inputs` gives
     images.
 
     Raises
@@ -298,7 +298,7 @@ def _forget_read_blocks(af) -> None:
     file closes; a block read again is read from the file).  asdf has no
     public call for this: ``ReadBlock.close`` is what ``AsdfFile.close``
     uses.  Where it is missing (another asdf), the blocks are kept until
-    the file is closed, as before; tests/test_lazy.py notices."""
+    the file is closed, as before; the deferred-reading tests notice."""
     for block in getattr(getattr(af, "_blocks", None), "blocks", ()):
         close = getattr(block, "close", None)
         if callable(close):

@@ -121,7 +121,7 @@ def as_spectral_inputs(
     modified downstream; WCS objects are shared, read only (nothing in
     resamplespec modifies an input WCS, and deep-copying a gwcs costs more
     than resampling a small slit).  With ``defer_paths``, inputs given as paths
-    become :class:`resamplespec.lazy.DeferredImage` (metadata read, arrays
+    become :class:`resamplespec.io.DeferredImage` (metadata read, arrays
     read when needed).  With ``copy_arrays=False`` the images share the
     caller's arrays: for a caller that copies each image before changing it
     (:func:`resamplespec.resample` copies one slit group at a time, so that

@@ -2,7 +2,7 @@
 """Cython shim over the C drizzle core (src_c/rsp_kernel.h).
 
 The only module that touches pointers.  It trusts its caller
-(:mod:`resamplespec.drizzler`) to have validated shapes, dtypes and values;
+(:class:`resamplespec.kernel.Drizzler`) to have validated shapes, dtypes and values;
 what it checks again is only what keeps the C core inside its arrays.
 """
 from libc.stdint cimport int32_t, int64_t, uint32_t

@@ -8,10 +8,10 @@ input (:func:`window_count`), and drizzled one window at a time:
 
 1. each input is read once, as it is in memory: its pixel map, weights and
    intensity scale are made, and for every window the part of it whose
-   footprints may reach the window (:func:`resamplespec.drizzler.window_sections`,
+   footprints may reach the window (:func:`resamplespec.kernel.window_sections`,
    with a pixel of margin so that its footprints are computed from the
    same numbers) is written to a scratch folder;
-2. each window gets a :class:`~resamplespec.drizzler.Drizzler` of its own
+2. each window gets a :class:`~resamplespec.kernel.Drizzler` of its own
    size, fed with those parts in the inputs' order (an input that does not
    reach it only takes its context bit), finished, and copied into the
    products.

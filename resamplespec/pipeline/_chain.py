@@ -149,7 +149,7 @@ class _DrawnInput:
 def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=None,
              n_jobs=1, by_windows=False):
     """The Drizzler (or, ``by_windows``, for inputs read from files, the
-    :class:`~resamplespec.windows.WindowedDrizzle`) holding ``images``
+    :class:`~resamplespec.kernel.WindowedDrizzle`) holding ``images``
     drawn onto ``grid``.  The inputs of a list (copies owned here) are
     replaced in it by :class:`_DrawnInput` as they are drawn."""
     if single and options.variance == "reference":

@@ -79,7 +79,7 @@ def resample(
         output takes the first input's.
     in_memory : bool
         False: inputs given as paths are read when needed, one or two at a
-        time, and released after use (:mod:`resamplespec.lazy`); with
+        time, and released after use (:class:`resamplespec.io.DeferredImage`); with
         ``single=True`` each product is written to ``output_dir`` as it is
         made and the paths are returned.  Inputs given as objects are in
         memory already either way.
