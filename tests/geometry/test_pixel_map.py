@@ -6,11 +6,10 @@ values at a fixed sample of pixels.
 """
 
 import functools
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample
 
 from resamplespec import SpectralImage, datasets, limits
 from resamplespec.geometry import (
@@ -22,10 +21,6 @@ from resamplespec.geometry import (
     world_coordinates,
 )
 from resamplespec.pipeline import match_nans_and_flags
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "reference"))
-from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample  # noqa: E402
 
 
 @functools.cache

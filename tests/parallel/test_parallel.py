@@ -9,9 +9,9 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from conftest import nodded_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kernel_inputs import nodded_inputs
 
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, limits, resample
 from resamplespec.geometry import build_output_grid

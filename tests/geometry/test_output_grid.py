@@ -8,9 +8,7 @@ reference environment); the inputs are rebuilt here from
 import copy
 import functools
 import math
-import sys
 import warnings
-from pathlib import Path
 
 import asdf
 import numpy as np
@@ -20,6 +18,13 @@ from gwcs import WCS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from make_wcs_golden import (
+    CASES,
+    OUT,
+    eval_pixels_for,
+    make_inputs,
+    output_wcs_path,
+)
 
 from resamplespec import SpectralImage, datasets
 from resamplespec.geometry import (
@@ -39,16 +44,6 @@ from resamplespec.geometry._grid_parts import (
     _nanmean,
 )
 from resamplespec.pipeline import match_nans_and_flags
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "reference"))
-from make_wcs_golden import (  # noqa: E402
-    CASES,
-    OUT,
-    eval_pixels_for,
-    make_inputs,
-    output_wcs_path,
-)
 
 ARCSEC = 1.0 / 3600.0
 
