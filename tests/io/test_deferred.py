@@ -2,6 +2,7 @@
 
 import gc
 import weakref
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,9 +141,9 @@ def test_missing_and_unreadable_files_are_named(tmp_path):
 
 
 def test_input_files_are_not_modified(nod_paths):
-    before = [open(p, "rb").read() for p in nod_paths]
+    before = [Path(p).read_bytes() for p in nod_paths]
     resample(nod_paths, in_memory=False)
-    assert [open(p, "rb").read() for p in nod_paths] == before
+    assert [Path(p).read_bytes() for p in nod_paths] == before
 
 
 def test_output_dir_must_be_a_folder_name(nod_paths):

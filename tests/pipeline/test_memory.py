@@ -10,15 +10,12 @@ is kept alive, not timings or thresholds tuned to a machine.
 import gc
 import sys
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 
 import resamplespec
 from resamplespec import MultiSlitImage, SpectralImage, datasets
-
-warnings.filterwarnings("ignore", category=UserWarning)
 
 _ARRAYS = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
 
