@@ -53,7 +53,7 @@ def pixel_map(
     Examples
     --------
     >>> from resamplespec import SpectralImage, datasets
-    >>> from resamplespec.wcs import build_output_grid
+    >>> from resamplespec.geometry import build_output_grid
     >>> image = SpectralImage.from_dict(datasets.lamp(shape=(12, 40))[0])
     >>> grid = build_output_grid([image])
     >>> pixel_map(image, grid).shape

@@ -161,7 +161,7 @@ def load_output_wcs(
 
     Examples
     --------
-    >>> from resamplespec import SpectralImage, datasets
+    >>> from resamplespec import SpectralImage, build_output_grid, datasets
     >>> images = [SpectralImage.from_dict(d) for d in datasets.lamp(shape=(12, 40))]
     >>> grid = load_output_wcs(build_output_grid(images).wcs, (30, 10), images=images)
     >>> grid.kind, grid.shape
