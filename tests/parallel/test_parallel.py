@@ -1,24 +1,22 @@
 """n_jobs: threads change the speed, never a bit of the results."""
 
-import importlib
 import math
 import multiprocessing
 import threading
 import warnings
 from unittest import mock
 
+import internals
 import numpy as np
 import pytest
-from conftest import nodded_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kernel_inputs import nodded_inputs
 
 from resamplespec import Drizzler, MultiSlitImage, SpectralImage, datasets, io, limits, resample
 from resamplespec.geometry import build_output_grid
 from resamplespec.options import available_cores, validate_n_jobs
-
-resample_module = importlib.import_module("resamplespec.pipeline._resample")
-pixmap_module = importlib.import_module("resamplespec.geometry._sampling")
+from resamplespec.parallel import can_fork
 
 
 @pytest.fixture(autouse=True)
@@ -36,20 +34,6 @@ def _slits(result):
     if isinstance(result, MultiSlitImage):
         return list(result.slits)
     return list(result) if isinstance(result, list) else [result]
-
-
-def _accumulators(drizzler):
-    """The double-precision sums under the float32 results: a difference of
-    one unit in the last place here is usually invisible after finish()."""
-    drizzler.finish()
-    # the last input's variances are folded into the sums when the next
-    # input comes: fold it here too
-    drizzler._fold_pending_input()
-    arrays = [drizzler._sum_wd, drizzler._sum_w, *drizzler._sum_var, *drizzler._var_wt,
-              *drizzler._context_planes]
-    if drizzler._dq is not None:
-        arrays.append(drizzler._dq)
-    return arrays
 
 
 def _drizzle(pixmaps, inputs, n_jobs, *, kernel, pixfrac, variance_mode, out_shape):
@@ -93,8 +77,9 @@ def test_bands_give_the_same_sums_bit_for_bit(
                    out_shape=out_shape)
     serial, drawn_serial = _drizzle(pixmaps, inputs, 1, **options)
     banded, drawn_banded = _drizzle(pixmaps, inputs, n_jobs, **options)
-    assert banded._bands, "the output is tall enough for bands: they must be used"
-    for whole, split in zip(_accumulators(serial), _accumulators(banded), strict=True):
+    assert internals.bands(banded), "the output is tall enough for bands: they must be used"
+    for whole, split in zip(internals.accumulators(serial), internals.accumulators(banded),
+                            strict=True):
         assert whole.tobytes() == split.tobytes()
     a, b = serial.finish(), banded.finish()
     for name in ("data", "wht", "con", "dq"):
@@ -116,13 +101,13 @@ def test_bands_share_one_set_of_accumulators():
                        out_shape=out_shape)
         serial, _ = _drizzle(pixmaps, inputs, 1, **options)
         banded, _ = _drizzle(pixmaps, inputs, 3, **options)
-        assert len(banded._bands) > 1
-        assert all(isinstance(n, int) for band in banded._bands for n in band)
-        assert np.array_equal(serial._sum_w, banded._sum_w)
-        assert np.array_equal(serial._sum_wd, banded._sum_wd)
+        assert len(internals.bands(banded)) > 1
+        assert all(isinstance(n, int) for band in internals.bands(banded) for n in band)
+        assert np.array_equal(internals.sum_w(serial), internals.sum_w(banded))
+        assert np.array_equal(internals.sum_wd(serial), internals.sum_wd(banded))
         # the bands tile the grid: each output pixel is written by one band
         owner = np.zeros(out_shape, dtype=int)
-        for row_start, row_stop, col_start, col_stop in banded._bands:
+        for row_start, row_stop, col_start, col_stop in internals.bands(banded):
             owner[row_start:row_stop, col_start:col_stop] += 1
         assert (owner == 1).all()
 
@@ -147,7 +132,7 @@ def test_an_output_too_small_for_bands_is_drizzled_in_one_pass():
     drizzler = Drizzler((7, 7), n_jobs=4)
     y, x = np.indices((5, 5), dtype=np.float64)
     drizzler.add(np.ones((5, 5)), np.dstack([x + 1, y + 1]))
-    assert drizzler._bands == []
+    assert internals.bands(drizzler) == []
     assert drizzler.finish().wht.sum() == pytest.approx(25.0)
 
 
@@ -161,8 +146,8 @@ def test_a_curved_slit_is_split_across_the_dispersion():
     one, two = Drizzler((56, 602)), Drizzler((56, 602), n_jobs=2)
     for drizzler in (one, two):
         drizzler.add(data, pixmap)
-    assert [band[:2] for band in two._bands] == [(0, 56), (0, 56)]
-    assert two._bands[0][3] == two._bands[1][2]
+    assert [band[:2] for band in internals.bands(two)] == [(0, 56), (0, 56)]
+    assert internals.bands(two)[0][3] == internals.bands(two)[1][2]
     assert one.finish().data.tobytes() == two.finish().data.tobytes()
 
 
@@ -263,7 +248,7 @@ def test_the_progress_bar_counts_every_input_once(mos, monkeypatch):
         def update(self, n):
             steps.append(n)
 
-    monkeypatch.setattr(resample_module, "progress", Recorder)
+    monkeypatch.setattr(internals.resample_module, "progress", Recorder)
     resample(mos, n_jobs=2)
     assert sum(steps) == 15
 
@@ -290,14 +275,14 @@ def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, pro
     if processes and "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
     used = []
-    in_processes = resample_module._map_groups_in_processes
+    in_processes = internals.resample_module._map_groups_in_processes
 
     def spy(*args, **kwargs):
         used.append(True)
         return in_processes(*args, **kwargs)
 
-    monkeypatch.setattr(resample_module, "can_fork", lambda: processes)
-    monkeypatch.setattr(resample_module, "_map_groups_in_processes", spy)
+    monkeypatch.setattr(internals.resample_module, "can_fork", lambda: processes)
+    monkeypatch.setattr(internals.resample_module, "_map_groups_in_processes", spy)
     serial = resample(mos, propagate_dq=True)
     parallel = resample(mos, n_jobs=2, propagate_dq=True)
     assert used == ([True] if processes else [])
@@ -308,16 +293,16 @@ def test_slit_groups_in_processes_or_threads_are_identical(mos, monkeypatch, pro
 def test_no_fork_while_another_thread_runs():
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
-    before = resample_module.can_fork()  # False if an earlier test left a thread
+    before = can_fork()  # False if an earlier test left a thread
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not resample_module.can_fork()
+        assert not can_fork()
     finally:
         release.set()
         other.join()
-    assert resample_module.can_fork() == before
+    assert can_fork() == before
 
 
 def test_bands_only_where_they_pay():
@@ -336,9 +321,9 @@ def test_bands_only_where_they_pay():
         parallel.add(data, pixmap)
         parallel.add(data, pixmap)  # the choice holds for later inputs
         serial.add(data, pixmap)
-        assert bool(parallel._bands) is banded
-        assert serial._sum_w.tobytes() == parallel._sum_w.tobytes()
-        assert serial._sum_wd.tobytes() == parallel._sum_wd.tobytes()
+        assert bool(internals.bands(parallel)) is banded
+        assert internals.sum_w(serial).tobytes() == internals.sum_w(parallel).tobytes()
+        assert internals.sum_wd(serial).tobytes() == internals.sum_wd(parallel).tobytes()
 
 
 def test_small_inputs_take_one_pass_by_default(monkeypatch):
@@ -354,8 +339,8 @@ def test_small_inputs_take_one_pass_by_default(monkeypatch):
         monkeypatch.setattr(limits, "MIN_BAND_PIXELS", limit)
         drizzler = Drizzler((70, 70), n_jobs=2)
         drizzler.add(data, pixmap)
-        assert bool(drizzler._bands) is banded
-        sums.append(drizzler._sum_wd.tobytes())
+        assert bool(internals.bands(drizzler)) is banded
+        sums.append(internals.sum_wd(drizzler).tobytes())
     assert sums[0] == sums[1]
 
 
@@ -373,8 +358,8 @@ def test_the_point_kernel_takes_one_pass_at_any_size(monkeypatch):
         monkeypatch.setattr(limits, "BANDED_KERNELS", kernels)
         drizzler = Drizzler((70, 70), kernel="point", n_jobs=2)
         drizzler.add(data, pixmap)
-        assert bool(drizzler._bands) is banded
-        sums.append(drizzler._sum_wd.tobytes())
+        assert bool(internals.bands(drizzler)) is banded
+        sums.append(internals.sum_wd(drizzler).tobytes())
     assert sums[0] == sums[1]
 
 

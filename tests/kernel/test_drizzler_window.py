@@ -7,9 +7,9 @@ from the window), so a grid can be drizzled window by window.
 
 import numpy as np
 import pytest
-from conftest import nodded_inputs  # noqa: E402
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kernel_inputs import nodded_inputs
 
 from resamplespec import Drizzler
 from resamplespec.kernel import window_sections

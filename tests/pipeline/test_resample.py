@@ -2,7 +2,6 @@
 
 import copy
 import functools
-import warnings
 
 import numpy as np
 import pytest
@@ -11,8 +10,6 @@ from hypothesis import strategies as st
 
 import resamplespec
 from resamplespec import MultiSlitImage, SpectralImage, datasets, resample
-
-warnings.filterwarnings("ignore", category=UserWarning)
 
 
 @pytest.fixture(scope="module")

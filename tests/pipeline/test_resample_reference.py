@@ -9,19 +9,15 @@ drops input pixels that straddle the edge (we keep their inside part).
 """
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from golden_cases import CASES, make_inputs
 
 import resamplespec
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE / "reference"))
-from golden_cases import CASES, make_inputs  # noqa: E402
-
-GOLDEN = HERE / "reference" / "golden_resample"
+GOLDEN = Path(__file__).resolve().parents[1] / "reference" / "golden_resample"
 
 
 def _load(name):

@@ -8,17 +8,14 @@ is kept alive, not timings or thresholds tuned to a machine.
 """
 
 import gc
-import sys
 import tracemalloc
-import warnings
 
+import internals
 import numpy as np
 import pytest
 
 import resamplespec
 from resamplespec import MultiSlitImage, SpectralImage, datasets
-
-warnings.filterwarnings("ignore", category=UserWarning)
 
 _ARRAYS = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
 
@@ -125,18 +122,16 @@ def test_only_the_products_are_alive_when_the_output_is_assembled(monkeypatch):
     # released before the products' metadata is made: what is traced then,
     # beyond the products, is small Python objects (the output gwcs, the
     # metadata), well under one float64 value per output pixel.
-    resample_module = sys.modules["resamplespec.pipeline._chain"].__dict__
-    resample_module = sys.modules["resamplespec.pipeline._chain"].__dict__
     nods = datasets.nirspec_fixed_slit(n_exposures=3, shape=(40, 1024), seed=2)
     resamplespec.resample(nods)  # first-call caches
     seen = []
-    output_meta = resample_module["_output_meta"]
+    output_meta = internals.chain_module._output_meta
 
     def recording_output_meta(*args, **kwargs):
         seen.append(tracemalloc.get_traced_memory()[0])
         return output_meta(*args, **kwargs)
 
-    monkeypatch.setitem(resample_module, "_output_meta", recording_output_meta)
+    monkeypatch.setattr(internals.chain_module, "_output_meta", recording_output_meta)
     gc.collect()
     tracemalloc.start()
     try:

@@ -1,7 +1,5 @@
 """FITS in the JWST layout: our s2d products, and JWST cal files written by stdatamodels."""
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +8,6 @@ from astropy.wcs import WCS
 
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample
 from resamplespec.io import fits_wcs_header, read_fits, read_fits_metadata, write_fits
-
-sys.path.insert(0, str(Path(__file__).parent / "reference"))
 
 ARRAYS = ("data", "dq", "err", "wht", "con", "var_rnoise", "var_poisson", "var_flat")
 

@@ -1,4 +1,4 @@
-"""_forked.map_forked: work items on forked processes, results through shared memory."""
+"""map_forked: work items on forked processes, results through shared memory."""
 
 import multiprocessing
 import os
@@ -6,10 +6,11 @@ import signal
 import tempfile
 import time
 
+import internals
 import numpy as np
 import pytest
 
-from resamplespec.parallel import WorkerDied, _forked, map_forked
+from resamplespec.parallel import WorkerDied, map_forked
 
 pytestmark = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(),
                                 reason="no fork on this platform")
@@ -45,7 +46,7 @@ def made_folders(monkeypatch):
         made.append(mkdtemp(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(_forked.tempfile, "mkdtemp", recording_mkdtemp)
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
     return made
 
 
@@ -127,7 +128,7 @@ def test_an_exception_here_stops_the_children_and_removes_their_files(made_folde
             forked.append(pid)
         return pid
 
-    monkeypatch.setattr(_forked.os, "fork", recording_fork)
+    monkeypatch.setattr(os, "fork", recording_fork)
     with pytest.raises(KeyError, match="here"):
         map_forked(_fails_here, range(50), workers=3)
     assert len(forked) == 2 and not any(os.path.exists(f) for f in made_folders)
@@ -151,12 +152,12 @@ def test_full_shared_memory_spills_to_the_temporary_folder(monkeypatch, tmp_path
     full = tmp_path / "full"
     full.mkdir()
 
-    class FullFolders(_forked._Folders):
+    class FullFolders(internals.Folders):
         def __init__(self):
             super().__init__()
             self.primary = str(full / "missing")  # every write there fails
 
-    monkeypatch.setattr(_forked, "_Folders", FullFolders)
+    monkeypatch.setattr(internals.forked_module, "_Folders", FullFolders)
     results = map_forked(_slow_first(_product), range(6), workers=2)
     assert any(v["pid"] != PARENT for v in results.values())
     for k, value in results.items():

@@ -4,15 +4,11 @@ The datamodels are built from the same `resamplespec.datasets` dicts by the
 dev adapter the golden files are made with (tests/reference/jwst_adapter.py).
 """
 
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("stdatamodels")
-
-sys.path.insert(0, str(Path(__file__).parent / "reference"))
 
 import jwst_adapter as ja  # noqa: E402
 

@@ -11,6 +11,7 @@ import pytest
 distributed = pytest.importorskip("distributed")
 
 import cloudpickle  # noqa: E402 - a dependency of distributed
+import internals  # noqa: E402
 
 import resamplespec.dask as rdask  # noqa: E402
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, resample  # noqa: E402
@@ -85,9 +86,7 @@ def test_workers_read_the_arrays_from_the_paths(client, mos_paths, serial, monke
     for a, b in zip(serial.slits, remote.slits, strict=True):
         assert_identical(a, b)
     # the files opened here for their metadata are closed: the workers read them
-    from resamplespec.io import _deferred as lazy
-
-    assert not lazy._OPEN_FILES._files
+    assert not internals.kept_open_files()
 
 
 def test_workers_write_the_products_and_return_their_paths(client, mos_paths, serial,
@@ -139,10 +138,8 @@ def test_a_task_whose_worker_dies_is_run_again_and_the_result_is_complete(
 
 
 def _groups_of(exposures):
-    from resamplespec.pipeline._groups import _group_by_slit
-
     def slit_groups(models, options):
-        return True, _group_by_slit(exposures)
+        return True, internals.group_by_slit(exposures)
 
     return slit_groups
 

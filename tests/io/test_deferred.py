@@ -2,13 +2,14 @@
 
 import gc
 import weakref
+from pathlib import Path
 
+import internals
 import numpy as np
 import pytest
 
 from resamplespec import MultiSlitImage, SpectralImage, datasets, io, limits, resample
-from resamplespec.io import DeferredImage, deferred_exposure
-from resamplespec.io import _deferred as lazy_module
+from resamplespec.io import DeferredImage, close_open_files, deferred_exposure
 from resamplespec.models import LazyImages
 
 ARRAYS = ("data", "wht", "con", "err", "var_rnoise", "var_poisson", "var_flat", "dq")
@@ -140,9 +141,9 @@ def test_missing_and_unreadable_files_are_named(tmp_path):
 
 
 def test_input_files_are_not_modified(nod_paths):
-    before = [open(p, "rb").read() for p in nod_paths]
+    before = [Path(p).read_bytes() for p in nod_paths]
     resample(nod_paths, in_memory=False)
-    assert [open(p, "rb").read() for p in nod_paths] == before
+    assert [Path(p).read_bytes() for p in nod_paths] == before
 
 
 def test_output_dir_must_be_a_folder_name(nod_paths):
@@ -182,22 +183,20 @@ def ten_slits(tmp_path):
     slits = datasets.nirspec_mos(n_slits=10, n_exposures=1, nx=1000, seed=3)[0]
     image = MultiSlitImage([SpectralImage.from_dict(s) for s in slits])
     path = io.write(image, tmp_path / "ten.asdf")
-    lazy_module._OPEN_FILES.clear()
+    close_open_files()
     yield path, image
-    lazy_module._OPEN_FILES.clear()
+    close_open_files()
 
 
 def _count_opens(monkeypatch):
-    import resamplespec.io._deferred as io_module
-
     opened = []
-    open_product = io_module.open_product
+    open_product = internals.deferred_module.open_product
 
     def counting(path, **kwargs):
         opened.append(str(path))
         return open_product(path, **kwargs)
 
-    monkeypatch.setattr(io_module, "open_product", counting)
+    monkeypatch.setattr(internals.deferred_module, "open_product", counting)
     return opened
 
 
@@ -252,9 +251,9 @@ def test_a_single_slit_file_is_not_kept_open(tmp_path):
     bound of in_memory=False)."""
     nod = datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 200), seed=2)[0]
     path = io.write(SpectralImage.from_dict(nod), tmp_path / "one.asdf")
-    lazy_module._OPEN_FILES.clear()
+    close_open_files()
     assert deferred_exposure(path).frame().shape == (20, 200)
-    assert not lazy_module._OPEN_FILES._files
+    assert not internals.kept_open_files()
 
 
 def test_a_single_slit_file_does_not_push_a_multi_slit_file_out(ten_slits, tmp_path,
@@ -262,10 +261,10 @@ def test_a_single_slit_file_does_not_push_a_multi_slit_file_out(ten_slits, tmp_p
     path, _ = ten_slits
     monkeypatch.setattr(limits, "OPEN_FILES", 1)
     deferred_exposure(path)
-    (kept,) = lazy_module._OPEN_FILES._files.values()
+    (kept,) = internals.kept_open_files()
     nod = datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 200), seed=2)[0]
     deferred_exposure(io.write(SpectralImage.from_dict(nod), tmp_path / "one.asdf"))
-    assert list(lazy_module._OPEN_FILES._files.values()) == [kept]
+    assert internals.kept_open_files() == [kept]
 
 
 def test_a_file_that_fails_its_metadata_read_is_not_kept_open(ten_slits, monkeypatch):
@@ -274,15 +273,15 @@ def test_a_file_that_fails_its_metadata_read_is_not_kept_open(ten_slits, monkeyp
     def broken(af):
         raise ValueError("unreadable metadata")
 
-    monkeypatch.setattr(lazy_module, "_metadata_of", broken)
+    monkeypatch.setattr(internals.deferred_module, "_metadata_of", broken)
     with pytest.raises(ValueError, match="unreadable metadata"):
         deferred_exposure(path)
-    assert not lazy_module._OPEN_FILES._files
+    assert not internals.kept_open_files()
 
 
 def test_resample_closes_the_files_it_kept_open(mos_paths):
     resample(mos_paths, in_memory=False)
-    assert not lazy_module._OPEN_FILES._files
+    assert not internals.kept_open_files()
 
 
 def test_a_rewritten_file_is_read_anew(ten_slits, tmp_path):
@@ -338,14 +337,14 @@ def test_a_forked_child_opens_a_file_rewritten_since(ten_slits, tmp_path):
     if "fork" not in multiprocessing.get_all_start_methods():
         pytest.skip("no fork on this platform")
     path, image = ten_slits
-    kept = lazy_module._OPEN_FILES
     deferred_exposure(path)  # parsed and kept
-    (key,) = kept._files
+    (key,) = internals.kept_open_file_keys()
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         stale = (key[0], key[1] + 1, key[2], key[3])  # as if the file had changed size
-        os.write(write, b"0" if kept._files[key].read_through_own_file(stale) else b"1")
+        kept = internals.kept_open_file(key)
+        os.write(write, b"0" if kept.read_through_own_file(stale) else b"1")
         os._exit(0)
     os.close(write)
     try:
