@@ -1,7 +1,14 @@
 """resamplespec: rectify and combine 2D slit spectra with the drizzle algorithm.
 
 >>> import resamplespec
->>> out = resamplespec.resample(models, pixfrac=1.0, kernel="square")  # doctest: +SKIP
+>>> from resamplespec import datasets
+>>> nods = datasets.nirspec_fixed_slit(n_exposures=2)
+>>> out = resamplespec.resample(nods, pixfrac=1.0, kernel="square")
+>>> out.data.shape == out.wht.shape, out.meta.resample.pixfrac
+(True, 1.0)
+
+The layers (``kernel``, ``geometry``, ``io``, ``parallel``, ``pipeline``) are
+described in ARCHITECTURE.md.
 """
 
 from .geometry import OutputGrid, build_output_grid, load_output_wcs
