@@ -303,7 +303,7 @@ class MultiSlitImage:
         return f"MultiSlitImage({len(self.slits)} slits: {self.names})"
 
 
-# --- adapters -----------------------------------------------------------------
+# --- inputs read on access (in_memory=False) ----------------------------------
 
 
 class InputFrame:

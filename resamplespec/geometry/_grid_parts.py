@@ -24,12 +24,8 @@ from ._wcs_utils import bounding_box_limits
 
 #: the reference uses an input as the NIRSpec reference when it has more good pixels than this
 _MIN_GOOD_PIXELS = 100
-
-
 #: sigma of the (very loose) outlier clip of the reference input's data
 _CLIP_SIGMA = 100.0
-
-
 _CLIP_MAX_ITERATIONS = 5
 
 

@@ -14,8 +14,6 @@ from astropy import coordinates as coord
 from ._wcs_utils import bounding_box_limits
 
 _ARCSEC_PER_DEG = 3600.0
-
-
 #: RA spans wider than this (deg) make a mean of RA meaningless (pole, wrap)
 _WIDE_RA_SPAN_DEG = 10.0
 

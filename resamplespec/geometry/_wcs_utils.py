@@ -16,6 +16,16 @@ from ._transforms import compile_inverse, compile_transform
 
 
 def check_spectral_wcs(wcs: Any, label: str) -> None:
+    """Refuse anything but a ``gwcs.WCS`` whose world frame has two spatial
+    axes and one spectral axis; ``label`` names the input in the message.
+
+    Raises
+    ------
+    TypeError
+        Not a gwcs.WCS.
+    ValueError
+        Another world frame.
+    """
     frame = getattr(wcs, "output_frame", None)
     if not isinstance(wcs, WCS) or frame is None:
         raise TypeError(f"{label}: wcs must be a gwcs.WCS, got {type(wcs).__name__}")

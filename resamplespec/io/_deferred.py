@@ -4,10 +4,10 @@ With ``in_memory=False``, each input given as a path is opened once up
 front for its metadata only (slit names and source attributes, to group the
 slits of a multi-slit set, and the exposure times); its arrays and WCS are
 read when a step needs them and dropped after use.  The steps see the
-inputs of one group through :class:`LazyImages`, a sequence that reads an
-image on access and keeps at most the last :data:`resamplespec.limits.CACHED_IMAGES` read, so
-that at any moment only one or two inputs are in memory whatever their
-number.
+inputs of one group through :class:`resamplespec.models.LazyImages`, a
+sequence that reads an image on access and keeps at most the last
+:data:`resamplespec.limits.CACHED_IMAGES` read, so that at any moment only
+one or two inputs are in memory whatever their number.
 
 The price is time: the output grid is built in two passes over the inputs
 and the pixel map evaluates each input's WCS once more, where the in-memory
