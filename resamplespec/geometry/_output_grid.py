@@ -3,7 +3,6 @@ drizzled onto (:class:`OutputGrid`), with its two axes in closed form."""
 
 from __future__ import annotations
 
-import logging
 import math
 import warnings
 from collections.abc import Mapping
@@ -15,8 +14,6 @@ import numpy as np
 from .. import limits
 from ._sampling import InputSamples, _plan, evaluate_by_rows, sample_input, stacked_pixel_map
 from ._sky import tangent_offsets
-
-log = logging.getLogger(__name__)
 
 #: The kinds of output grid (see :func:`resamplespec.geometry.build_output_grid`).
 GRID_KINDS = ("nirspec", "interpolated", "lamp", "custom")

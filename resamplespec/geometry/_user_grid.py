@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 import math
 import os
 import warnings
@@ -17,9 +18,11 @@ from ..models import SpectralImage
 from ..options import parse_output_shape
 from ._grid_build import _as_images
 from ._grid_parts import _positive
-from ._output_grid import _ARCSEC2_PER_SR, OutputGrid, log
+from ._output_grid import _ARCSEC2_PER_SR, OutputGrid
 from ._sky import spatial_pixel_scale
 from ._wcs_utils import bounding_box_limits, check_spectral_wcs, is_sky_like
+
+log = logging.getLogger(__name__)
 
 
 def _read_output_wcs(output_wcs: Any) -> tuple[WCS, dict[str, Any]]:
@@ -172,7 +175,35 @@ def load_output_wcs(
     check_spectral_wcs(wcs, "output_wcs")
     if images is not None:
         images = _as_images(images)
+    limits = bounding_box_limits(wcs)
+    shape = _custom_shape(wcs, size, extras, limits)
+    wcs.array_shape = shape
 
+    if images is not None:
+        first = images[0]
+        disp = first.meta.dispersion_direction
+        nominal = first.meta.pixel_area_sr
+    else:
+        first, nominal = None, None
+        disp = _custom_dispersion_axis(wcs, shape)
+    area = _custom_pixel_area(wcs, extras, first, nominal, disp, shape, limits)
+    ratio = float(nominal) / area if (nominal is not None and area) else 1.0
+    return OutputGrid(
+        wcs=wcs,
+        shape=shape,
+        dispersion_axis=disp,
+        pixel_scale_ratio=ratio,
+        pixel_area_sr=area,
+        pixel_area_arcsec2=None if area is None else area * _ARCSEC2_PER_SR,
+        wavelength=_column_wavelengths(wcs, shape, disp),
+        kind="custom",
+    )
+
+
+def _custom_shape(wcs, size, extras, limits) -> tuple[int, int]:
+    """The grid's shape (ny, nx), by the option contract's precedence:
+    ``output_shape``, the ``pixel_shape`` then ``array_shape`` keys, the
+    WCS's own shape, the bounding box."""
     shape = None
     if size is not None:
         shape = (size[1], size[0])
@@ -182,7 +213,6 @@ def load_output_wcs(
         ) or _shape_key("array_shape", extras.get("array_shape"), numpy_order=True)
     if shape is None and wcs.array_shape is not None:
         shape = tuple(int(n) for n in wcs.array_shape)
-    limits = bounding_box_limits(wcs)
     if shape is None and limits is not None:
         shape = (int(limits[1][1] + 0.5), int(limits[0][1] + 0.5))
     if shape is None:
@@ -195,46 +225,37 @@ def load_output_wcs(
             f"output_wcs: the size from its bounding box is {shape[::-1]} (nx, ny); "
             "give output_shape"
         )
-    wcs.array_shape = shape
+    return shape
 
-    if images is not None:
-        first = images[0]
-        disp = first.meta.dispersion_direction
-        nominal = first.meta.pixel_area_sr
-    else:
-        first, nominal = None, None
-        disp = _custom_dispersion_axis(wcs, shape)
 
+def _custom_pixel_area(wcs, extras, first, nominal, disp, shape, limits) -> float | None:
+    """The output pixel area (sr): the ``pixel_area`` key, else the input's
+    nominal area scaled by output / input spatial pixel scale (the
+    ``pixel_scale`` key in arcsec, else measured at the grid centre); None
+    for a non-celestial grid or without inputs."""
     area = extras.get("pixel_area")
     if area is not None:
-        area = _positive("output_wcs pixel_area", area)
-    elif nominal is not None and first is not None and is_sky_like(wcs.output_frame):
-        input_scale = spatial_pixel_scale(first.wcs, disp)
-        scale_key = extras.get("pixel_scale")
-        if scale_key is not None:
-            output_scale = _positive("output_wcs pixel_scale", scale_key)
-        else:
-            centre = None if limits is not None else ((shape[1] - 1) / 2, (shape[0] - 1) / 2)
-            output_scale = spatial_pixel_scale(wcs, disp, centre)
-        if math.isfinite(output_scale) and math.isfinite(input_scale) and input_scale > 0:
-            area = output_scale * float(nominal) / input_scale
-        else:
-            log.warning("output_wcs: the output pixel scale cannot be measured; no pixel area")
-    ratio = float(nominal) / area if (nominal is not None and area) else 1.0
+        return _positive("output_wcs pixel_area", area)
+    if nominal is None or first is None or not is_sky_like(wcs.output_frame):
+        return None
+    input_scale = spatial_pixel_scale(first.wcs, disp)
+    scale_key = extras.get("pixel_scale")
+    if scale_key is not None:
+        output_scale = _positive("output_wcs pixel_scale", scale_key)
+    else:
+        centre = None if limits is not None else ((shape[1] - 1) / 2, (shape[0] - 1) / 2)
+        output_scale = spatial_pixel_scale(wcs, disp, centre)
+    if math.isfinite(output_scale) and math.isfinite(input_scale) and input_scale > 0:
+        return output_scale * float(nominal) / input_scale
+    log.warning("output_wcs: the output pixel scale cannot be measured; no pixel area")
+    return None
 
-    # wavelength of each column (row): median over the grid, bounding box respected
+
+def _column_wavelengths(wcs, shape, disp) -> np.ndarray:
+    """The wavelength of each column (row): the median over the grid, the
+    bounding box respected."""
     ys, xs = np.indices(shape, dtype=np.float64)
     with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         lam = np.asarray(wcs(xs, ys)[2], dtype=np.float64)
-        wavelength = np.nanmedian(lam, axis=0 if disp == 1 else 1)
-    return OutputGrid(
-        wcs=wcs,
-        shape=shape,
-        dispersion_axis=disp,
-        pixel_scale_ratio=ratio,
-        pixel_area_sr=area,
-        pixel_area_arcsec2=None if area is None else area * _ARCSEC2_PER_SR,
-        wavelength=wavelength,
-        kind="custom",
-    )
+        return np.nanmedian(lam, axis=0 if disp == 1 else 1)
