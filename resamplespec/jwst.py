@@ -4,9 +4,11 @@ JWST datamodels are read by :func:`resamplespec.resample` without this
 module (by duck typing).  This module goes the other way, for pipelines
 that continue with JWST tools (``extract_1d`` and friends) after resampling:
 
->>> from resamplespec import datasets, resample                     # doctest: +SKIP
->>> from resamplespec.jwst import to_datamodel                      # doctest: +SKIP
->>> slit_model = to_datamodel(resample(datasets.nirspec_fixed_slit()))  # doctest: +SKIP
+>>> from resamplespec import datasets, resample
+>>> from resamplespec.jwst import to_datamodel
+>>> slit_model = to_datamodel(resample(datasets.nirspec_fixed_slit()))
+>>> type(slit_model).__name__, slit_model.data.shape == slit_model.wht.shape
+('SlitModel', True)
 
 It needs ``stdatamodels`` (``pip install stdatamodels``); importing it
 without raises an ``ImportError`` that says so.  The rest of resamplespec
