@@ -15,16 +15,15 @@ import internals
 import numpy as np
 import pytest
 from astropy.modeling import models as am
+from golden_grids import build_case, golden, images_from
 from gwcs import WCS
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from make_wcs_golden import (
     CASES,
-    OUT,
     eval_pixels_for,
     make_inputs,
-    output_wcs_path,
 )
 
 from resamplespec import SpectralImage, datasets
@@ -38,7 +37,6 @@ from resamplespec.geometry import (
     tangent_offsets,
     world_coordinates,
 )
-from resamplespec.pipeline import match_nans_and_flags
 
 ARCSEC = 1.0 / 3600.0
 
@@ -48,32 +46,8 @@ ARCSEC = 1.0 / 3600.0
 # ---------------------------------------------------------------------------
 
 
-def images_from(dicts):
-    images = [SpectralImage.from_dict(d) for d in dicts]
-    for image in images:
-        match_nans_and_flags(image)
-    return images
-
-
-@functools.cache
-def golden(name):
-    with np.load(OUT / f"{name}.npz") as values:
-        return {key: values[key] for key in values.files}
-
-
-@functools.cache
-def our_case(name, group):
-    """(images, grid) for one slit group of a golden case, built as the reference is."""
-    case = CASES[name]
-    images = images_from(make_inputs(case)[group])
-    options = dict(case.get("options", {}))
-    if "output_wcs_from" in case:
-        grid = load_output_wcs(
-            str(output_wcs_path(case)), options.get("output_shape"), images=images
-        )
-    else:
-        grid = build_output_grid(images, **options)
-    return images, grid
+#: (images, grid) of a golden case, built once for the tests that only read them
+our_case = functools.cache(build_case)
 
 
 GROUPS = [(name, g) for name in CASES for g in range(int(golden(name)["n_groups"]))]

@@ -5,12 +5,12 @@ grid + ``stcal.resample.utils.calc_pixmap``): the finite masks whole, the
 values at a fixed sample of pixels.
 """
 
-import functools
 
 import internals
 import numpy as np
 import pytest
-from make_wcs_golden import CASES, OUT, make_inputs, output_wcs_path, pixmap_sample
+from golden_grids import build_case, golden, images_from
+from make_wcs_golden import CASES, pixmap_sample
 
 from resamplespec import SpectralImage, datasets, limits
 from resamplespec.geometry import (
@@ -21,33 +21,8 @@ from resamplespec.geometry import (
     sample_input,
     world_coordinates,
 )
-from resamplespec.pipeline import match_nans_and_flags
 
-
-@functools.cache
-def golden(name):
-    with np.load(OUT / f"{name}.npz") as values:
-        return {key: values[key] for key in values.files}
-
-
-def images_from(dicts):
-    images = [SpectralImage.from_dict(d) for d in dicts]
-    for image in images:
-        match_nans_and_flags(image)
-    return images
-
-
-def our_grid(name, group):
-    case = CASES[name]
-    images = images_from(make_inputs(case)[group])
-    options = dict(case.get("options", {}))
-    if "output_wcs_from" in case:
-        grid = load_output_wcs(
-            str(output_wcs_path(case)), options.get("output_shape"), images=images
-        )
-    else:
-        grid = build_output_grid(images, **options)
-    return images, grid
+our_grid = build_case
 
 
 INPUTS = [(name, g) for name in CASES for g in range(int(golden(name)["n_groups"]))]
