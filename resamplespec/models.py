@@ -46,7 +46,6 @@ __all__ = [
     "array_or_none",
     "float_or_none",
     "image_from_dict",
-    "meta_from_flat_dict",
 ]
 
 ARRAY_NAMES = ("data", "dq", "err", "var_rnoise", "var_poisson", "var_flat")
@@ -244,7 +243,7 @@ def image_from_dict(values: Mapping[str, Any], *, copy_arrays: bool,
     if isinstance(meta, SpectralMeta):
         spectral_meta = meta
     elif isinstance(meta, Mapping):
-        spectral_meta = meta_from_flat_dict(meta)
+        spectral_meta = _meta_from_flat_dict(meta)
     else:
         raise TypeError(f"meta must be a dict or SpectralMeta, got {type(meta).__name__}")
     arrays = {k: array_or_none(values.get(k), copy_arrays=copy_arrays)
@@ -431,7 +430,7 @@ EXPOSURE_KEYS = tuple(f.name for f in dataclasses.fields(ExposureTimes))
 SLIT_KEYS = tuple(f.name for f in dataclasses.fields(SlitInfo))
 
 
-def meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
+def _meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
     slit = {k: meta.get(k) for k in SLIT_KEYS if k != "name"}
     slit["name"] = meta.get("slit_name", meta.get("name"))
     return SpectralMeta(

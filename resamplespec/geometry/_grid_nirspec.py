@@ -45,10 +45,12 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     reference, ref_samples = images[ref_index], samples[ref_index]
     ref_wcs = reference.wcs
     label = ref_samples.label
-    sky_name = _sky_frame_name(ref_wcs)
+    frames = list(ref_wcs.available_frames)
+    sky_name = _sky_frame_name(frames)
 
     # 1. the source: slit position weighted by the (shifted, clipped) data
-    ra0, dec0 = _source_position(reference, ref_samples, sky_name, label)
+    # (the samples reach the sky frame when it is the WCS's last)
+    ra0, dec0 = _source_position(reference, ref_samples, sky_name, sky_name == frames[-1], label)
     del reference  # the data are no longer needed
     if lazy:
         images.release()
@@ -73,15 +75,15 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     return _Built(wcs, spatial, spectral, ny)
 
 
-def _sky_frame_name(wcs) -> str:
-    """The celestial frame of a NIRSpec WCS (``moving_target`` for moving
-    targets, else ``world``, else the last frame)."""
-    frames = list(wcs.available_frames)
+def _sky_frame_name(frames: list[str]) -> str:
+    """The celestial frame among a NIRSpec WCS's ``frames`` (``moving_target``
+    for moving targets, else ``world``, else the last frame)."""
     name = "moving_target" if "moving_target" in frames else "world"
     return name if name in frames else frames[-1]
 
 
-def _source_position(reference, ref_samples, sky_name, label) -> tuple[float, float]:
+def _source_position(reference, ref_samples, sky_name, samples_reach_sky,
+                     label) -> tuple[float, float]:
     """RA, Dec (deg) of the source: the slit position of the reference
     input weighted by its data (shifted to be positive, loosely clipped),
     at its mean wavelength, through its slit_frame -> sky transform."""
@@ -100,12 +102,11 @@ def _source_position(reference, ref_samples, sky_name, label) -> tuple[float, fl
     if not (math.isfinite(source_slit_y) and math.isfinite(source_lam)):
         raise ValueError(f"{label}: its slit_frame gives no finite slit position or wavelength")
     source_slit = (0.0, source_slit_y, source_lam)
-    ref_wcs = reference.wcs
-    if sky_name == list(ref_wcs.available_frames)[-1]:
+    if samples_reach_sky:
         # the transform the samples were made with, compiled
         source_world = _call(ref_samples.world_from_slit, source_slit)
     else:
-        source_world = apply_transform(ref_wcs.get_transform("slit_frame", sky_name),
+        source_world = apply_transform(reference.wcs.get_transform("slit_frame", sky_name),
                                        *source_slit)
     ra0, dec0 = (float(v[0]) for v in source_world[:2])
     if not (math.isfinite(ra0) and math.isfinite(dec0)):

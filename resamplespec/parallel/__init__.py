@@ -13,12 +13,11 @@ chain (:mod:`resamplespec.pipeline`) imports them, never the reverse.
 """
 
 from ._forked import WorkerDied, map_forked
-from ._progress import NoProgress, progress
+from ._progress import progress
 from ._threads import can_fork, locked, map_threads
 
 __all__ = [
     "WorkerDied",
-    "NoProgress",
     "can_fork",
     "locked",
     "map_forked",
