@@ -49,6 +49,9 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--variance", "exact", "--good_bits", "0", "--n_jobs", "2", "-q",
     ])
     assert status == 0
+    # --single --no-in_memory: products made beside the output, in a folder removed after
+    staging = captured_options["options"].pop("output_dir")
+    assert staging.parent == tmp_path and not staging.exists()
     assert captured_options["options"] == {
         "pixfrac": 0.5, "kernel": "point", "pixel_scale_ratio": 2.0, "pixel_scale": 0.05,
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
