@@ -12,7 +12,8 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``.
+``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``,
+``--overwrite`` and ``--version``.  String choices are read in any case.
 
 Exit status: 0 on success, 2 for a bad command line, option value or output
 path (checked before any work: the product, the ``--plot`` picture and the

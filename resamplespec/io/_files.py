@@ -108,6 +108,9 @@ def _check_folder_of(target: Path, folder: Path) -> None:
     if not existing.is_dir():
         raise NotADirectoryError(f"cannot write {target}: {existing} is a file, not a folder")
     if not os.access(existing, os.W_OK | os.X_OK):
+        if hasattr(os, "statvfs") and os.statvfs(existing).f_flag & os.ST_RDONLY:
+            raise PermissionError(f"cannot write {target}: {existing} is on a read-only "
+                                  "file system")
         raise PermissionError(f"cannot write {target}: no permission to write into {existing}")
 
 

@@ -99,7 +99,9 @@ def resample(
         off when stderr is not a terminal).
     output_dir : str or path-like, optional
         Where ``single=True`` products go with ``in_memory=False`` (default:
-        a new temporary folder, logged); ignored otherwise.
+        a new temporary folder, logged); ignored otherwise.  Checked (a
+        folder, or one that can be made, that this process may write into)
+        before any work.
     n_jobs : int
         Workers to use; -1: every core this process may use.  The slits of
         a multi-slit set are resampled in parallel, on this process and

@@ -1,5 +1,6 @@
 """The command line: flags as the JWST step spells them, error paths, the demo."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -442,4 +443,16 @@ def test_a_failed_single_run_leaves_no_staging_folder(nod_files, tmp_path, capsy
     assert main([str(p) for p in nod_files] + ["-o", str(tmp_path / "s.asdf"), "--single",
                                               "--no-in_memory"]) == 1
     assert _first_line(capsys) == "resamplespec: error: killed"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_without_matplotlib_is_said_before_the_work(nod_files, tmp_path, capsys,
+                                                         monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if (
+        name == "matplotlib") else real_find_spec(name, *a))
+    assert main([str(nod_files[0]), "-o", str(tmp_path / "o.asdf"), "--plot",
+                 str(tmp_path / "o.png")]) == 2
+    assert _first_line(capsys) == ("resamplespec: error: --plot needs matplotlib: pip install "
+                                   "'resamplespec[plot]' (see resamplespec -h)")
     assert list(tmp_path.iterdir()) == []
