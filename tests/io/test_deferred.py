@@ -150,9 +150,16 @@ def test_input_files_are_not_modified(nod_paths):
     assert [Path(p).read_bytes() for p in nod_paths] == before
 
 
-def test_output_dir_must_be_a_folder_name(nod_paths):
+def test_output_dir_must_be_a_folder_name(nod_paths, tmp_path):
     with pytest.raises(TypeError, match="output_dir"):
         resample(nod_paths[:1], in_memory=False, single=True, output_dir=3)
+    (tmp_path / "taken").write_bytes(b"")
+    for folder in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        with pytest.raises(NotADirectoryError) as caught:
+            resample(nod_paths[:1], in_memory=False, single=True, output_dir=folder)
+        assert str(caught.value).startswith("output_dir: ")
+        assert f"{tmp_path / 'taken'} is a file, not a folder" in str(caught.value)
+        assert "Errno" not in str(caught.value)
 
 
 def test_a_file_whose_wcs_has_no_spectral_axis_is_named(nod_paths, tmp_path):
