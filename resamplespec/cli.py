@@ -258,7 +258,7 @@ def _stem_and_suffix(path: Path) -> tuple[str, str]:
     return path.name[: len(path.name) - len(suffix)], path.name[len(path.name) - len(suffix):]
 
 
-def _plot_path(args: argparse.Namespace, output: Path) -> Path | None:
+def _plot_path(args: argparse.Namespace) -> Path | None:
     """The ``--plot`` picture's path, checked before any work, and matplotlib
     there to draw it."""
     if not args.plot:
@@ -289,7 +289,7 @@ def _run(args: argparse.Namespace) -> int:
     options = _options(args)
     paths, product_name = _input_paths(args.inputs)
     output = _output_path(args, product_name)
-    picture = _plot_path(args, output)
+    picture = _plot_path(args)
     if picture is not None and picture.resolve() == output.resolve():
         raise _UsageError(f"--plot: {picture} is the output file too")
     for path in paths:
