@@ -151,8 +151,9 @@ def _draw_2d(ax: Any, image: SpectralImage) -> None:
     unit = image.meta.bunit_data or ""
     ax.figure.colorbar(mesh, ax=ax, label=unit, pad=0.01)
     ax.set_ylabel(label)
-    ax.set_title(f"{image.name or 'resampled spectrum'}  {image.shape[0]}x{image.shape[1]}",
-                 fontsize="medium", loc="left")
+    # the picture's shape, whichever axis the wavelength runs along in the array
+    ax.set_title(f"{image.name or 'resampled spectrum'}  {data.shape[0]} spatial x "
+                 f"{data.shape[1]} wavelength pixels", fontsize="medium", loc="left")
 
 
 def _spatial_edges(image: SpectralImage, n_spatial: int) -> tuple[np.ndarray, str]:

@@ -73,6 +73,8 @@ def test_the_source_sits_at_zero_arcsec_and_rows_are_a_pixel_scale_apart(product
     ax = figure.axes[0]
     assert ax.get_ylabel() == "offset from the source (arcsec)"
     data, _ = _rectified(result)
+    assert ax.get_title(loc="left").endswith(
+        f"{data.shape[0]} spatial x {data.shape[1]} wavelength pixels")
     y = _row_centres(ax)
     assert y.size == data.shape[0]
     axis = 2 if result.meta.dispersion_direction == 1 else 1
