@@ -12,27 +12,48 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``.
+``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``,
+``--overwrite`` and ``--version``.  String choices are read in any case.
 
-Exit status: 0 on success, 2 for a bad command line or option value, 1 when
-the run fails (unreadable input, nothing to resample...); the message is one
-line, with the traceback only under ``-v``.
+Exit status: 0 on success, 2 for a bad command line, option value or output
+path (checked before any work: the product, the ``--plot`` picture and the
+``--single`` products' folder must be writable and, without ``--overwrite``,
+new), 1 when the run fails (unreadable input, nothing to resample...); the
+message is one line, with the traceback only under ``-v``.
+
+Files are written as ``open()`` would write them: with the permissions the
+umask allows (or those of the file replaced).
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import importlib.util
 import logging
 import os
+import re
+import shutil
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+import resamplespec
+
 from . import datasets, io
-from .io import SUFFIXES, file_format, read_association
+from .io import (
+    SUFFIXES,
+    check_output_folder,
+    check_output_path,
+    close_open_files,
+    deferred_exposure,
+    file_format,
+    read_association,
+)
 from .options import ResampleOptions, validate_n_jobs
 from .pipeline import resample
 
@@ -42,6 +63,11 @@ log = logging.getLogger("resamplespec")
 
 #: The formats the demo writes each product in.
 DEMO_SUFFIXES = (".asdf", ".fits")
+
+#: The demo's products, by file name stem.
+DEMO_STEMS = ("demo_fixed_slit_s2d", "demo_mos_s2d")
+
+_REPLACE_HINT = "add --overwrite to replace it"
 
 
 class _UsageError(Exception):
@@ -70,7 +96,10 @@ def _run_parser() -> argparse.ArgumentParser:
                         help="output file, .asdf or .fits (default: the association's "
                         "product name + '_s2d.fits')")
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output file")
+                        help="replace existing output files (product, --plot picture, "
+                        "--single products)")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {resamplespec.__version__}")
     drizzle = parser.add_argument_group("resampling (as the JWST resample_spec step)")
     drizzle.add_argument("--pixfrac", type=float, default=1.0,
                          help="linear shrink factor of input pixels, in (0, 1] (default 1)")
@@ -101,11 +130,13 @@ def _run_parser() -> argparse.ArgumentParser:
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
-                         help="threads to use, -1 for every core (default 1); the "
-                         "results are the same")
+                         help="processes to use (the slits of a multi-slit set run "
+                         "in forked processes, one large slit in threads), -1 for every "
+                         "core (default 1); the results are the same, bit for bit")
     look = parser.add_argument_group("output and messages")
     look.add_argument("--plot", metavar="PNG",
-                      help="also draw a quick-look picture (needs matplotlib)")
+                      help="also draw a quick-look picture into this .png file (needs "
+                      "matplotlib: pip install 'resamplespec[plot]')")
     look.add_argument("-v", "--verbose", action="count", default=0,
                       help="more messages; tracebacks on failure")
     look.add_argument("-q", "--quiet", action="store_true",
@@ -120,7 +151,10 @@ def _demo_parser() -> argparse.ArgumentParser:
         "MOS exposure set), resample it, write ASDF, FITS and a PNG, print a summary.",
     )
     parser.add_argument("-o", "--output", metavar="DIR", default="resamplespec-demo",
-                        help="folder for the products (default ./resamplespec-demo)")
+                        help="folder for the products (default ./resamplespec-demo, "
+                        "which git ignores)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the products of an earlier demo in that folder")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary")
     parser.add_argument("-v", "--verbose", action="count", default=0)
     return parser
@@ -186,6 +220,8 @@ def _input_paths(inputs: list[str]) -> tuple[list[Path], str | None]:
 
 
 def _output_path(args: argparse.Namespace, product_name: str | None) -> Path:
+    """The product's path, checked before any work (with ``--single``: the
+    folder of the products, and no product of an earlier run in it)."""
     if args.output:
         path = Path(args.output)
     elif product_name:
@@ -198,19 +234,54 @@ def _output_path(args: argparse.Namespace, product_name: str | None) -> Path:
         raise _UsageError(
             f"-o/--output: {path.name!r} must end in one of {', '.join(SUFFIXES)}"
         ) from None
-    if path.exists() and not args.overwrite:
-        raise _UsageError(f"-o/--output: {path} exists; add --overwrite to replace it")
+    try:
+        if not args.single:
+            return check_output_path(path, overwrite=args.overwrite, replace_hint=_REPLACE_HINT)
+        check_output_folder(path.parent)
+    except OSError as exc:
+        raise _UsageError(f"-o/--output: {exc}") from None
+    stem, suffix = _stem_and_suffix(path)
+    earlier = sorted(
+        p for p in path.parent.glob(f"{glob.escape(stem)}_[0-9][0-9][0-9]*{glob.escape(suffix)}")
+        if re.fullmatch(r"_[0-9]{3}(_.*)?", p.name[len(stem):len(p.name) - len(suffix)]))
+    if earlier and not args.overwrite:
+        raise _UsageError(f"-o/--output: {earlier[0]} exists (--single names its products "
+                          f"{stem}_000_<slit>{suffix}, ...); add --overwrite to replace "
+                          "such files")
     return path
 
 
-def _single_paths(output: Path, product: Any) -> list[tuple[Any, Path]]:
-    """One file per single=True image: OUTPUT stem + index (and slit name)."""
-    images = list(product.slits) if hasattr(product, "slits") else list(product)
-    pairs = []
-    for k, image in enumerate(images):
-        tag = f"{k:03d}" + (f"_{image.name}" if getattr(image, "name", None) else "")
-        pairs.append((image, output.with_name(f"{output.stem}_{tag}{output.suffix}")))
-    return pairs
+def _stem_and_suffix(path: Path) -> tuple[str, str]:
+    """``('s', '.fits.gz')`` for ``s.fits.gz``: the name split at its format's suffix."""
+    suffix = next(s for s in sorted(SUFFIXES, key=len, reverse=True)
+                  if path.name.lower().endswith(s))
+    return path.name[: len(path.name) - len(suffix)], path.name[len(path.name) - len(suffix):]
+
+
+def _plot_path(args: argparse.Namespace) -> Path | None:
+    """The ``--plot`` picture's path, checked before any work, and matplotlib
+    there to draw it."""
+    if not args.plot:
+        return None
+    path = Path(args.plot)
+    if path.suffix.lower() != ".png":
+        raise _UsageError(f"--plot: {path.name!r} must end in .png")
+    if importlib.util.find_spec("matplotlib") is None:
+        raise _UsageError("--plot needs matplotlib: pip install 'resamplespec[plot]'")
+    try:
+        return check_output_path(path, overwrite=args.overwrite, replace_hint=_REPLACE_HINT)
+    except OSError as exc:
+        raise _UsageError(f"--plot: {exc}") from None
+
+
+def _single_paths(output: Path, names: list[str | None]) -> list[Path]:
+    """One file per single=True product: OUTPUT stem + index (and slit name)."""
+    stem, suffix = _stem_and_suffix(output)
+    paths = []
+    for k, name in enumerate(names):
+        tag = f"{k:03d}" + (f"_{name}" if name else "")
+        paths.append(output.with_name(f"{stem}_{tag}{suffix}"))
+    return paths
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -218,37 +289,99 @@ def _run(args: argparse.Namespace) -> int:
     options = _options(args)
     paths, product_name = _input_paths(args.inputs)
     output = _output_path(args, product_name)
+    picture = _plot_path(args)
+    if picture is not None and picture.resolve() == output.resolve():
+        raise _UsageError(f"--plot: {picture} is the output file too")
     for path in paths:
         if not path.is_file():
             raise FileNotFoundError(f"no such input file: {path}")
     log.info("resampling %d input file(s) into %s", len(paths), output)
-    result = resample([str(p) for p in paths], progress_bar=not args.quiet, **options)
     if options["single"]:
-        written = []
-        for image, path in _single_paths(output, result):
-            if path.exists() and not args.overwrite:
-                raise FileExistsError(f"{path} exists; add --overwrite to replace it")
-            written.append(io.write(image, path, overwrite=args.overwrite))
-        log.info("wrote %d single-input products %s ...", len(written), written[0])
-        first = next(iter(result.slits if hasattr(result, "slits") else result))
-        _maybe_plot(args, first)
-        if not args.quiet:
-            print(f"wrote {len(written)} files: {written[0]} ... {written[-1]}")
-        return 0
+        return _run_single(args, options, [str(p) for p in paths], output, picture)
+    result = resample([str(p) for p in paths], progress_bar=not args.quiet, **options)
     io.write(result, output, overwrite=args.overwrite)
-    _maybe_plot(args, result)
+    _maybe_plot(picture, result)
     if not args.quiet:
         print(f"wrote {output}: {summary(result)}")
     return 0
 
 
-def _maybe_plot(args: argparse.Namespace, product: Any) -> None:
-    if args.plot:
+def _run_single(args: argparse.Namespace, options: dict[str, Any], inputs: list[str],
+                output: Path, picture: Path | None) -> int:
+    """``--single``: one product per input (and slit), named after ``output``.
+
+    With ``--no-in_memory`` the library writes each product as it is made;
+    they go to a hidden folder beside ``output`` (same file system) and are
+    then renamed (or, for FITS, rewritten) to the names the in-memory run
+    gives; the folder is removed whatever happens.
+    """
+    staging = None
+    if not options["in_memory"]:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{output.name}-single-", dir=output.parent))
+        options = {**options, "output_dir": staging}
+    try:
+        result = resample(inputs, progress_bar=not args.quiet, **options)
+        products = list(result.slits) if hasattr(result, "slits") else list(result)
+        written = [_place_single(product, path, args.overwrite)
+                   for product, path in zip(products, _single_paths(output, _names(products)),
+                                            strict=True)]
+        if picture is not None:
+            first = products[0]
+            _maybe_plot(picture, io.read(written[0]) if _is_path(first) else first)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("wrote %d single-input products %s ...", len(written), written[0])
+    if not args.quiet:
+        print(f"wrote {len(written)} files: {written[0]} ... {written[-1]}")
+    return 0
+
+
+def _is_path(product: Any) -> bool:
+    return isinstance(product, (str, os.PathLike))
+
+
+def _names(products: list[Any]) -> list[str | None]:
+    """The slit name of each product, read from its file's metadata where it
+    was written already (``--no-in_memory``)."""
+    names = []
+    try:
+        for product in products:
+            names.append((deferred_exposure(product) if _is_path(product) else product).name)
+    finally:
+        close_open_files()
+    return names
+
+
+def _place_single(product: Any, path: Path, overwrite: bool) -> Path:
+    """Write one single=True product to ``path``; one already written (a
+    path, ASDF) is renamed there, or rewritten in ``path``'s format."""
+    if not _is_path(product):
+        return io.write(product, path, overwrite=overwrite)
+    check_output_path(path, overwrite=overwrite, replace_hint=_REPLACE_HINT)
+    if file_format(path) == file_format(product):
+        os.replace(product, path)
+        return path
+    return io.write(io.read(product), path, overwrite=overwrite)
+
+
+def _maybe_plot(picture: Path | None, product: Any) -> None:
+    if picture is not None:
         # matplotlib is optional (resamplespec[plot]): imported only for --plot
         from .plot import quick_look
 
-        quick_look(product, args.plot)
-        log.info("wrote %s", args.plot)
+        quick_look(product, picture)
+        log.info("wrote %s", picture)
+
+
+def _shape_and_axes(image: Any) -> str:
+    """``'25x90 (spatial x wavelength)'``: the shape, each axis named (the
+    wavelength runs along the first axis when the dispersion is along y)."""
+    rows, columns = image.shape
+    axes = "wavelength x spatial" if image.meta.dispersion_direction == 2 else (
+        "spatial x wavelength")
+    return f"{rows}x{columns} ({axes})"
 
 
 def summary(product: Any) -> str:
@@ -263,8 +396,8 @@ def summary(product: Any) -> str:
         filled = np.count_nonzero(np.isfinite(image.data) & (image.wht > 0)) if (
             image.wht is not None) else np.count_nonzero(np.isfinite(image.data))
         lines.append(
-            f"{image.name or 'slit'} {image.shape[0]}x{image.shape[1]} (spatial x "
-            f"wavelength), {span}, {filled / image.data.size:.0%} filled"
+            f"{image.name or 'slit'} {_shape_and_axes(image)}, {span}, "
+            f"{filled / image.data.size:.0%} filled"
         )
     return lines[0] if len(lines) == 1 else f"{len(lines)} slits\n  " + "\n  ".join(lines)
 
@@ -272,16 +405,40 @@ def summary(product: Any) -> str:
 # --- the built-in example -------------------------------------------------------------
 
 
-def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
+def demo_paths(folder: str | os.PathLike) -> list[Path]:
+    """The files :func:`demo` writes into ``folder`` (the PNG if it can)."""
+    folder = Path(folder)
+    products = [folder / f"{stem}{suffix}" for stem in DEMO_STEMS for suffix in DEMO_SUFFIXES]
+    return products + [folder / f"{DEMO_STEMS[0]}.png"]
+
+
+def check_demo_folder(folder: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Raise, before any work, unless the demo can write into ``folder``:
+    ``OSError`` naming the folder, or ``FileExistsError`` naming a product of
+    an earlier demo (unless ``overwrite``)."""
+    folder = check_output_folder(folder)
+    for path in demo_paths(folder):
+        check_output_path(path, overwrite=overwrite,
+                          replace_hint="add --overwrite to replace the demo's products")
+    return folder
+
+
+def demo(folder: str | os.PathLike, *, plot: bool = True, overwrite: bool = False) -> str:
     """Run the built-in example into ``folder`` and return its summary.
 
     Three nods of a NIRSpec-like fixed slit are combined, and a MOS set of
     3 slits x 3 exposures; each result is written as ASDF and FITS, with a
-    PNG quick look when matplotlib is installed.
+    PNG quick look when matplotlib is installed.  Products of an earlier
+    demo are replaced only with ``overwrite`` (else ``FileExistsError``,
+    before any work).  A folder the demo makes gets a ``.gitignore`` of
+    ``*``, so that git ignores it wherever it is.
     """
 
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = check_demo_folder(folder, overwrite=overwrite)
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        io.atomic_write(folder / ".gitignore",
+                        lambda handle: handle.write(b"# made by resamplespec demo\n*\n"))
     nods = datasets.nirspec_fixed_slit(n_exposures=3, sky_level=0.0, seed=0)
     mos = datasets.nirspec_mos(n_slits=3, n_exposures=3, seed=0)
     with warnings.catch_warnings():
@@ -289,9 +446,9 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
         fixed = resample(nods)
         multi = resample([{"slits": exposure} for exposure in mos])
     written = []
-    for stem, product in (("demo_fixed_slit_s2d", fixed), ("demo_mos_s2d", multi)):
+    for stem, product in zip(DEMO_STEMS, (fixed, multi), strict=True):
         for suffix in DEMO_SUFFIXES:
-            written.append(io.write(product, folder / f"{stem}{suffix}", overwrite=True))
+            written.append(io.write(product, folder / f"{stem}{suffix}", overwrite=overwrite))
     picture = None
     if plot:
         try:
@@ -300,7 +457,7 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
         except ImportError:
             picture = "no PNG: install matplotlib (pip install 'resamplespec[plot]')"
         else:
-            path = quick_look(fixed, folder / "demo_fixed_slit_s2d.png")
+            path = quick_look(fixed, demo_paths(folder)[-1])
             written.append(path)
             picture = f"picture: {path}"
 
@@ -309,8 +466,8 @@ def demo(folder: str | os.PathLike, *, plot: bool = True) -> str:
     flux_out = float(np.nansum(fixed.data, dtype=np.float64))
     lines = [
         f"fixed slit {fixed.name}: {len(nods)} nods of {nods[0]['data'].shape[0]}x"
-        f"{nods[0]['data'].shape[1]} -> {fixed.shape[0]}x{fixed.shape[1]} "
-        f"(spatial x wavelength), {np.nanmin(wavelength):.4f}-{np.nanmax(wavelength):.4f} um",
+        f"{nods[0]['data'].shape[1]} -> {_shape_and_axes(fixed)}, "
+        f"{np.nanmin(wavelength):.4f}-{np.nanmax(wavelength):.4f} um",
         f"  flux: mean per nod {flux_in:.6g} MJy, combined {flux_out:.6g} MJy "
         f"(ratio {flux_out / flux_in:.5f})",
         f"MOS: {len(mos)} exposures x {len(mos[0])} slits -> {summary(multi)}",
@@ -333,11 +490,32 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
         warnings.simplefilter("ignore")
 
 
+def _negative_values_attached(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """``--output_shape -5,10`` as ``--output_shape=-5,10``: argparse takes a
+    value starting with '-' that is not a plain number (``-5,10``,
+    ``-1e30``) for a flag; attached, it reaches the option's own check."""
+    # argparse lists its actions in _actions (stable since Python 3.2; no public way)
+    takes_value = {flag for action in parser._actions if action.nargs is None
+                   and action.option_strings for flag in action.option_strings}
+    joined: list[str] = []
+    k = 0
+    while k < len(argv):
+        if (argv[k] in takes_value and k + 1 < len(argv)
+                and re.match(r"-[0-9.]", argv[k + 1])):
+            joined.append(f"{argv[k]}={argv[k + 1]}")
+            k += 2
+        else:
+            joined.append(argv[k])
+            k += 1
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     is_demo = bool(argv) and argv[0] == "demo"
     parser = _demo_parser() if is_demo else _run_parser()
+    argv = _negative_values_attached(argv, parser)
     try:
         args = parser.parse_args(argv[1:] if is_demo else argv)
     except SystemExit as exc:  # a bad flag (2, message printed) or --help (0)
@@ -345,7 +523,11 @@ def main(argv: list[str] | None = None) -> int:
     _configure_logging(args.verbose, args.quiet)
     try:
         if is_demo:
-            text = demo(args.output)
+            try:
+                check_demo_folder(args.output, overwrite=args.overwrite)
+            except OSError as exc:
+                raise _UsageError(f"-o/--output: {exc}") from None
+            text = demo(args.output, overwrite=args.overwrite)
             if not args.quiet:
                 print(text)
             return 0

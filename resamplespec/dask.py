@@ -32,7 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installation
         "pip install \"resamplespec[dask]\""
     ) from exc
 
-from .io import close_open_files, write
+from .io import check_output_folder, close_open_files, write
 from .options import ResampleOptions, validate_n_jobs
 from .pipeline import SingleWriter, collect_outputs, resample_group, slit_groups
 
@@ -111,6 +111,11 @@ def resample(
     n_jobs = validate_n_jobs(n_jobs)
     if output_dir is not None and not isinstance(output_dir, (str, os.PathLike)):
         raise TypeError(f"output_dir must be a folder name, got {output_dir!r}")
+    if output_dir is not None:
+        try:  # as seen from here; workers on other machines may see it otherwise
+            check_output_folder(output_dir)
+        except OSError as exc:
+            raise type(exc)(f"output_dir: {exc}") from None
     try:
         multi_slit, groups = slit_groups(models, settings)
     finally:

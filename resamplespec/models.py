@@ -168,6 +168,10 @@ class SpectralImage:
     ``data`` is required; ``dq`` defaults to zeros, the error arrays to NaN
     where absent is not meaningful, so they stay ``None`` until given.
     Outputs also carry ``wht`` (total weight) and ``con`` (context bit planes).
+
+    Its ``repr`` (and ``print``) is a summary of a few lines: shape and axes,
+    units, wavelength grid, arrays present, where it came from.  Everything
+    else is in the attributes (``print(image.meta)`` for all metadata).
     """
 
     data: np.ndarray
@@ -204,6 +208,35 @@ class SpectralImage:
     @property
     def shape(self) -> tuple[int, int]:
         return np.shape(self.data)
+
+    def __repr__(self) -> str:
+        meta = self.meta
+        rows, columns = self.shape
+        axes = ("wavelength x spatial" if meta.dispersion_direction == 2
+                else "spatial x wavelength")
+        dtype = getattr(self.data, "dtype", "")
+        lines = [f"SpectralImage {self.name or meta.filename or ''}".rstrip()
+                 + f": {rows}x{columns} ({axes}), {dtype}, {meta.bunit_data or 'no unit'}"]
+        if meta.wavelength is not None and np.isfinite(meta.wavelength).any():
+            wavelength = np.asarray(meta.wavelength, dtype=np.float64)
+            lines.append(f"  grid: {np.nanmin(wavelength):.6g}-{np.nanmax(wavelength):.6g} um "
+                         f"in {wavelength.size} steps" + (
+                             f", pixel area {meta.pixel_area_sr:.4g} sr"
+                             if meta.pixel_area_sr else ""))
+        arrays = [name for name in ARRAY_NAMES + ("wht", "con")
+                  if getattr(self, name) is not None]
+        lines.append(f"  arrays: {', '.join(arrays)}")
+        source = " ".join(str(v) for v in (meta.instrument, meta.exp_type) if v)
+        if meta.resample is not None:
+            record = meta.resample
+            source += (f"{', ' if source else ''}resampled from {record.n_inputs} input(s) "
+                       f"(pixfrac {record.pixfrac:g}, {record.kernel}, "
+                       f"weight_type {record.weight_type})")
+        elif meta.filename:
+            source += f"{', ' if source else ''}from {meta.filename}"
+        if source:
+            lines.append(f"  {source}")
+        return "\n".join(lines)
 
     @property
     def name(self) -> str | None:
@@ -299,7 +332,18 @@ class MultiSlitImage:
         return [slit.name for slit in self.slits]
 
     def __repr__(self) -> str:
-        return f"MultiSlitImage({len(self.slits)} slits: {self.names})"
+        lines = [f"MultiSlitImage of {len(self.slits)} slit(s)"]
+        for slit in self.slits[:_SLITS_SHOWN]:
+            first = repr(slit).splitlines()[0].removeprefix("SpectralImage ")
+            lines.append(f"  {first}")
+        if len(self.slits) > _SLITS_SHOWN:
+            lines.append(f"  ... and {len(self.slits) - _SLITS_SHOWN} more: ms[name] or "
+                         "ms.names")
+        return "\n".join(lines)
+
+
+#: Slits a MultiSlitImage's repr lists.
+_SLITS_SHOWN = 8
 
 
 # --- inputs read on access (in_memory=False) ----------------------------------

@@ -19,12 +19,14 @@ from .dqflags import interpret_good_bits
 
 __all__ = [
     "KERNELS",
+    "WEIGHT_TYPES",
     "ResampleOptions",
     "parse_fillval",
     "parse_output_shape",
     "validate_kernel",
     "validate_n_jobs",
     "validate_pixfrac",
+    "validate_weight_type",
 ]
 
 #: Kernels that conserve spectral flux; the only ones offered.
@@ -86,12 +88,45 @@ def parse_fillval(fillval: object) -> float | None:
 
 
 def validate_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices`` (strings), else raise."""
+    """Return the one of ``choices`` (lower-case strings) that ``value`` names,
+    in any case and with spaces around it, else raise.
+
+    Every string choice of the package (``kernel``, ``weight_type``,
+    ``variance``, ``fillval``'s ``'NAN'``/``'INDEF'``) is read this way, by
+    the API and the command line alike.
+
+    >>> validate_choice("variance", " EXACT", ("reference", "exact"))
+    'exact'
+    """
     if not isinstance(value, str):
         raise TypeError(f"{name} must be one of {choices}, got {value!r}")
-    if value not in choices:
+    name_given = value.strip().lower()
+    if name_given not in choices:
         raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
+    return name_given
+
+
+#: The input weightings; ``None`` (or the string ``'none'``) weighs equally.
+WEIGHT_TYPES = ("ivm", "exptime")
+
+
+def validate_weight_type(weight_type: object) -> str | None:
+    """Return ``'ivm'``, ``'exptime'`` or None from ``weight_type`` (any case;
+    ``'none'`` means None, as on the command line), else raise."""
+    if weight_type is None:
+        return None
+    if isinstance(weight_type, str) and weight_type.strip().lower() == "none":
+        return None
+    if not isinstance(weight_type, str):
+        raise TypeError(
+            f"weight_type must be 'ivm', 'exptime' or None, got {weight_type!r}"
+        )
+    try:
+        return validate_choice("weight_type", weight_type, WEIGHT_TYPES)
+    except ValueError:
+        raise ValueError(
+            f"weight_type must be 'ivm', 'exptime' or None, got {weight_type!r}"
+        ) from None
 
 
 def validate_count(name: str, value: object, low: int, high: int) -> int:
@@ -205,11 +240,7 @@ class ResampleOptions:
             raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
         values = {**{f.name: f.default for f in fields(cls)}, **options}
         parse_fillval(values["fillval"])
-        weight_type = values["weight_type"]
-        if weight_type not in ("ivm", "exptime", None):
-            raise ValueError(
-                f"weight_type must be 'ivm', 'exptime' or None, got {weight_type!r}"
-            )
+        weight_type = validate_weight_type(values["weight_type"])
         output_wcs = values["output_wcs"]
         if isinstance(output_wcs, str) and not output_wcs.strip():
             output_wcs = None

@@ -4,7 +4,10 @@
   the native format, lossless (``resamplespec_format`` = 1: arrays, gwcs
   and typed metadata per slit), or ``.fits``, the JWST s2d layout
   (:func:`write_fits`, :func:`read_fits`), which also reads JWST level-2
-  ``*_cal.fits`` products with astropy and asdf only.  Writes are atomic.
+  ``*_cal.fits`` products with astropy and asdf only.  Writes are atomic
+  and give files the permissions ``open()`` would; :func:`check_output_path`
+  and :func:`check_output_folder` say before any work whether a path can be
+  written.
 - :func:`as_spectral_inputs` turns what a user passes (images, dicts, JWST
   datamodels by duck typing, paths) into images the chain may change;
   with ``in_memory=False``, paths become :class:`DeferredImage`, read
@@ -15,7 +18,14 @@
 from ._asdf import open_product, read_asdf, write_asdf
 from ._association import read_association
 from ._deferred import DeferredImage, close_open_files, deferred_exposure
-from ._files import SUFFIXES, atomic_write, file_format
+from ._files import (
+    SUFFIXES,
+    atomic_write,
+    check_output_folder,
+    check_output_path,
+    current_umask,
+    file_format,
+)
 from ._fits import fits_wcs_header, read_fits, read_fits_metadata, write_fits
 from ._inputs import as_spectral_inputs
 from ._readwrite import read, write
@@ -27,7 +37,10 @@ __all__ = [
     "DeferredImage",
     "as_spectral_inputs",
     "atomic_write",
+    "check_output_folder",
+    "check_output_path",
     "close_open_files",
+    "current_umask",
     "deferred_exposure",
     "file_format",
     "fits_wcs_header",

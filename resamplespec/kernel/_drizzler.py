@@ -276,6 +276,8 @@ class Drizzler:
                 raise ValueError("dq was given but this Drizzler has propagate_dq=False")
             dq = _as_dq(dq, shape)
         section = _validate_section(shape, xmin, xmax, ymin, ymax)
+        if isinstance(variance_weight, str):  # a choice: any case, as every choice
+            variance_weight = variance_weight.strip().lower()
         if variance_weight is not None and not (
             variance_weight == "ivm" if isinstance(variance_weight, str) else True
         ):

@@ -55,12 +55,15 @@ def resample(
         Linear shrink factor of input pixels, 0 < pixfrac <= 1.
     kernel : {'square', 'point'}
         Other drizzle kernels do not conserve spectral flux and are refused.
+        This and every other string choice is read in any case
+        (``'SQUARE'``, ``'IVM'``, ``'Exact'``).
     fillval : str or float
         Data value where no input contributed: 'NAN', 'INDEF' (0), a number
         or a number string.
     weight_type : {'ivm', 'exptime', None}
         Input weighting: inverse read-noise variance per pixel, the
-        measurement time (else the exposure time), or equal weights.
+        measurement time (else the exposure time), or equal weights (None,
+        or the string ``'none'`` as on the command line).
     output_shape : (nx, ny) or 'nx,ny', optional
         Output size; overrides the size of the grid or of ``output_wcs``.
     pixel_scale_ratio : float
@@ -96,7 +99,9 @@ def resample(
         off when stderr is not a terminal).
     output_dir : str or path-like, optional
         Where ``single=True`` products go with ``in_memory=False`` (default:
-        a new temporary folder, logged); ignored otherwise.
+        a new temporary folder, logged); ignored otherwise.  Checked (a
+        folder, or one that can be made, that this process may write into)
+        before any work.
     n_jobs : int
         Workers to use; -1: every core this process may use.  The slits of
         a multi-slit set are resampled in parallel, on this process and

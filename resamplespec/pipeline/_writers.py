@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ..io import write
+from ..io import check_output_folder, write
 from ..models import SpectralImage
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,12 @@ class SingleWriter:
             log.info("single products go to %s", output_dir)
         elif not isinstance(output_dir, (str, os.PathLike)):
             raise TypeError(f"output_dir must be a folder name, got {output_dir!r}")
-        self.folder = Path(output_dir)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:  # before any work: a folder that cannot take the products is said now
+            self.folder = check_output_folder(output_dir)
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = f"cannot make {output_dir}: {exc.strerror}" if exc.strerror else exc
+            raise type(exc)(f"output_dir: {reason}") from None
 
     def __call__(self, product: SpectralImage, source: Any) -> Path:
         stem = Path(source.path).stem if hasattr(source, "path") else (

@@ -1,8 +1,11 @@
 """The command line: flags as the JWST step spells them, error paths, the demo."""
 
+import importlib.util
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,6 +52,9 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--variance", "exact", "--good_bits", "0", "--n_jobs", "2", "-q",
     ])
     assert status == 0
+    # --single --no-in_memory: products made beside the output, in a folder removed after
+    staging = captured_options["options"].pop("output_dir")
+    assert staging.parent == tmp_path and not staging.exists()
     assert captured_options["options"] == {
         "pixfrac": 0.5, "kernel": "point", "pixel_scale_ratio": 2.0, "pixel_scale": 0.05,
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
@@ -220,7 +226,11 @@ def test_bad_associations_are_refused(tmp_path, capsys, content, message):
 
 
 def test_demo_writes_its_products_and_a_summary(tmp_path, capsys):
-    assert main(["demo", "-o", str(tmp_path)]) == 0
+    folder = tmp_path / "demo"
+    assert main(["demo", "-o", str(folder)]) == 0
+    # a folder the demo makes is ignored by git wherever it is
+    assert (folder / ".gitignore").read_text().splitlines()[-1] == "*"
+    tmp_path = folder
     out = capsys.readouterr().out
     assert "3 nods of 36x400" in out and "MOS: 3 exposures x 3 slits" in out
     ratio = float(out.split("(ratio ")[1].split(")")[0])
@@ -252,3 +262,197 @@ def test_fits_output_holds_the_same_product_as_asdf(nod_files, tmp_path):
     for name in ("data", "err", "wht", "con", "var_rnoise"):
         np.testing.assert_array_equal(getattr(from_fits, name), getattr(from_asdf, name))
     assert from_fits.meta == from_asdf.meta
+
+
+# --- outputs checked before the work (issue 19) -----------------------------------------
+
+
+def _first_line(capsys):
+    return capsys.readouterr().err.strip().splitlines()[0]
+
+
+@pytest.mark.parametrize("suffix", [".asdf", ".fits"])
+def test_single_without_in_memory_lands_where_asked_as_in_memory(nod_files, tmp_path, suffix):
+    output = tmp_path / "out" / f"s{suffix}"
+    args = [str(p) for p in nod_files] + ["-o", str(output), "--single", "-q"]
+    assert main(args + ["--no-in_memory"]) == 0
+    names = sorted(p.name for p in output.parent.iterdir())
+    assert names == [f"s_000_S200A1{suffix}", f"s_001_S200A1{suffix}"]  # no staging left
+    lazy = [io.read(output.parent / name) for name in names]
+    in_memory = resamplespec.resample([str(p) for p in nod_files], single=True)
+    for written, expected in zip(lazy, in_memory, strict=True):
+        assert written.data.tobytes() == expected.data.tobytes()
+        assert written.meta.resample.n_inputs == 1
+
+
+def test_single_refuses_products_of_an_earlier_run_before_the_work(nod_files, tmp_path, capsys):
+    (tmp_path / "s_001_S200A1.asdf").write_bytes(b"earlier")
+    (tmp_path / "s_1.asdf").write_bytes(b"not a --single name")
+    status = main([str(p) for p in nod_files] + ["-o", str(tmp_path / "s.asdf"), "--single"])
+    assert status == 2
+    assert _first_line(capsys) == (
+        f"resamplespec: error: -o/--output: {tmp_path / 's_001_S200A1.asdf'} exists (--single "
+        "names its products s_000_<slit>.asdf, ...); add --overwrite to replace such files "
+        "(see resamplespec -h)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s_001_S200A1.asdf", "s_1.asdf"]
+
+
+def test_a_plot_path_that_cannot_be_written_stops_the_run_before_the_work(
+        nod_files, tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "afile").write_bytes(b"")
+    output = tmp_path / "o.asdf"
+    picture = tmp_path / "afile" / "look.png"
+    assert main([str(nod_files[0]), "-o", str(output), "--plot", str(picture)]) == 2
+    assert _first_line(capsys) == (
+        f"resamplespec: error: --plot: cannot write {picture}: {tmp_path / 'afile'} is a "
+        "file, not a folder (see resamplespec -h)")
+    assert not output.exists()  # so that the corrected command runs without --overwrite
+    assert main([str(nod_files[0]), "-o", str(output), "--plot", str(tmp_path / "look.png"),
+                 "-q"]) == 0
+
+
+@pytest.mark.parametrize(
+    ("plot", "message"),
+    [("look.pdf", "--plot: 'look.pdf' must end in .png"),
+     ("o.png", "--plot: {tmp}/o.png exists; add --overwrite to replace it")],
+)
+def test_plot_names_are_checked(nod_files, tmp_path, capsys, plot, message):
+    (tmp_path / "o.png").write_bytes(b"keep")
+    assert main([str(nod_files[0]), "-o", str(tmp_path / "o.asdf"), "--plot",
+                 str(tmp_path / plot)]) == 2
+    assert message.format(tmp=tmp_path) in _first_line(capsys)
+    assert (tmp_path / "o.png").read_bytes() == b"keep"
+
+
+def test_an_output_under_a_file_is_said_in_one_line_without_errno(nod_files, tmp_path, capsys):
+    (tmp_path / "existing.fits").write_bytes(b"")
+    output = tmp_path / "existing.fits" / "out.fits"
+    assert main([str(nod_files[0]), "-o", str(output)]) == 2
+    line = _first_line(capsys)
+    assert line == (f"resamplespec: error: -o/--output: cannot write {output}: "
+                    f"{tmp_path / 'existing.fits'} is a file, not a folder (see resamplespec -h)")
+    assert "Errno" not in line
+
+
+def test_a_read_only_folder_is_said_before_the_work_naming_the_output(
+        nod_files, tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if (
+        os.path.realpath(path) == str(folder) and mode & os.W_OK) else real_access(path, mode))
+    monkeypatch.setattr(RESAMPLE_MODULE, "resample", lambda *a, **k: pytest.fail("ran"))
+    output = folder / "out.fits"
+    assert main([str(nod_files[0]), "-o", str(output)]) == 2
+    line = _first_line(capsys)
+    assert line == (f"resamplespec: error: -o/--output: cannot write {output}: no permission "
+                    f"to write into {folder} (see resamplespec -h)")
+    assert ".part" not in line
+
+
+def test_run_summary_names_the_axes_of_dispersion_along_y(tmp_path, capsys):
+    lrs = [io.write(SpectralImage.from_dict(e), tmp_path / f"lrs{k}.asdf")
+           for k, e in enumerate(datasets.miri_lrs(n_exposures=1, shape=(120, 60), seed=2))]
+    assert main([str(lrs[0]), "-o", str(tmp_path / "o.asdf")]) == 0
+    written = io.read(tmp_path / "o.asdf")
+    rows, columns = written.shape
+    assert written.meta.wavelength.size == rows  # the first axis is the wavelength's
+    assert f"LRS {rows}x{columns} (wavelength x spatial)" in capsys.readouterr().out
+
+
+def test_n_jobs_help_says_processes(capsys):
+    assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "--n_jobs N processes to use" in help_text
+    assert "threads to use" not in help_text
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [(["--output_shape", "-5,10"], "--output_shape: output_shape must be two positive "
+                                    "integers (nx, ny), got '-5,10'"),
+     (["--fillval", "-1e30x"], "--fillval: fillval must be 'NAN', 'INDEF', a number"),
+     (["--pixel_scale", "-.5"], "--pixel_scale: pixel_scale must be a positive finite")],
+)
+def test_negative_values_reach_our_checks(nod_files, tmp_path, capsys, flags, message):
+    assert main([str(nod_files[0]), "-o", str(tmp_path / "o.asdf"), *flags]) == 2
+    assert _first_line(capsys).startswith(f"resamplespec: error: {message}")
+
+
+def test_a_negative_number_value_is_taken_as_a_value(nod_files, tmp_path, captured_options):
+    assert main([str(nod_files[0]), "-o", str(tmp_path / "o.asdf"), "--fillval", "-1e30",
+                 "-q"]) == 0
+    assert captured_options["options"]["fillval"] == "-1e30"
+
+
+def test_string_choices_are_read_in_any_case(nod_files, tmp_path):
+    upper = tmp_path / "upper.asdf"
+    assert main([str(nod_files[0]), "-o", str(upper), "--kernel", "SQUARE", "--weight_type",
+                 "IVM", "--variance", "EXACT", "-q"]) == 0
+    expected = resamplespec.resample([str(nod_files[0])], variance="exact")
+    written = io.read(upper)
+    assert written.data.tobytes() == expected.data.tobytes()
+    assert written.err.tobytes() == expected.err.tobytes()
+    assert written.meta.resample.weight_type == "ivm"
+    assert written.meta.resample.variance == "exact"
+
+
+def test_version_prints_the_version(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"resamplespec {resamplespec.__version__}"
+
+
+def test_the_demo_refuses_to_replace_earlier_products(tmp_path, capsys, monkeypatch):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "demo_mos_s2d.fits").write_bytes(b"earlier")
+    monkeypatch.setattr(RESAMPLE_MODULE, "resample", lambda *a, **k: pytest.fail("ran"))
+    assert main(["demo", "-o", str(folder)]) == 2
+    assert _first_line(capsys) == (
+        f"resamplespec demo: error: -o/--output: {folder / 'demo_mos_s2d.fits'} exists; add "
+        "--overwrite to replace the demo's products (see resamplespec demo -h)")
+    assert (folder / "demo_mos_s2d.fits").read_bytes() == b"earlier"
+    assert not (folder / ".gitignore").exists()  # a folder the demo did not make
+    with pytest.raises(FileExistsError, match="demo_mos_s2d.fits exists"):
+        RESAMPLE_MODULE.demo(folder)
+    assert RESAMPLE_MODULE.check_demo_folder(folder, overwrite=True) == folder
+
+
+def test_the_demos_default_folder_is_ignored_by_git(capsys):
+    assert main(["demo", "-h"]) == 0
+    assert "default ./resamplespec-demo, which git ignores" in " ".join(
+        capsys.readouterr().out.split())
+    repository = Path(__file__).resolve().parents[2]
+    assert "resamplespec-demo/" in (repository / ".gitignore").read_text().splitlines()
+
+
+def test_the_readmes_first_command_installs_matplotlib_for_the_demo():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    first_command = readme.split("```bash\n")[1].split("```")[0]
+    assert "resamplespec demo" in first_command
+    assert "[plot]" in first_command
+
+
+def test_a_failed_single_run_leaves_no_staging_folder(nod_files, tmp_path, capsys, monkeypatch):
+    def fails(*args, **options):
+        (options["output_dir"] / "half_written.asdf").write_bytes(b"")
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(RESAMPLE_MODULE, "resample", fails)
+    assert main([str(p) for p in nod_files] + ["-o", str(tmp_path / "s.asdf"), "--single",
+                                              "--no-in_memory"]) == 1
+    assert _first_line(capsys) == "resamplespec: error: killed"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_without_matplotlib_is_said_before_the_work(nod_files, tmp_path, capsys,
+                                                         monkeypatch):
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if (
+        name == "matplotlib") else real_find_spec(name, *a))
+    assert main([str(nod_files[0]), "-o", str(tmp_path / "o.asdf"), "--plot",
+                 str(tmp_path / "o.png")]) == 2
+    assert _first_line(capsys) == ("resamplespec: error: --plot needs matplotlib: pip install "
+                                   "'resamplespec[plot]' (see resamplespec -h)")
+    assert list(tmp_path.iterdir()) == []

@@ -155,6 +155,8 @@ def test_bad_options_fail_on_the_client(client, mos):
         rdask.resample(mos, client=client, n_jobs=0)
     with pytest.raises(TypeError, match="output_dir must be a folder name"):
         rdask.resample(mos, client=client, output_dir=3)
+    with pytest.raises(NotADirectoryError, match="output_dir: .* is a file, not a folder"):
+        rdask.resample(mos, client=client, output_dir=__file__)
     with pytest.raises(TypeError, match="progress_bar is not an option"):
         rdask.resample(mos, client=client, progress_bar=True)
 

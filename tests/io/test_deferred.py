@@ -1,6 +1,7 @@
 """in_memory=False: inputs read from their files when needed, same numbers."""
 
 import gc
+import tempfile
 import weakref
 from pathlib import Path
 
@@ -90,11 +91,14 @@ def test_single_products_are_written_as_they_are_made(mos_paths, tmp_path):
         _assert_same(io.read(path), image)
 
 
-def test_single_products_go_to_a_new_temporary_folder_by_default(nod_paths):
+def test_single_products_go_to_a_new_temporary_folder_by_default(nod_paths, tmp_path,
+                                                                  monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # not the system's, to clean up
     paths = resample(nod_paths[:2], in_memory=False, single=True)
     assert [p.name for p in paths] == ["nod0_S200A1_single_s2d.asdf",
                                        "nod1_S200A1_single_s2d.asdf"]
     assert paths[0].parent.name.startswith("resamplespec-single-")
+    assert paths[0].parent.parent == tmp_path
 
 
 def test_existing_single_products_are_not_overwritten(nod_paths, tmp_path):
@@ -146,9 +150,16 @@ def test_input_files_are_not_modified(nod_paths):
     assert [Path(p).read_bytes() for p in nod_paths] == before
 
 
-def test_output_dir_must_be_a_folder_name(nod_paths):
+def test_output_dir_must_be_a_folder_name(nod_paths, tmp_path):
     with pytest.raises(TypeError, match="output_dir"):
         resample(nod_paths[:1], in_memory=False, single=True, output_dir=3)
+    (tmp_path / "taken").write_bytes(b"")
+    for folder in (tmp_path / "taken", tmp_path / "taken" / "sub"):
+        with pytest.raises(NotADirectoryError) as caught:
+            resample(nod_paths[:1], in_memory=False, single=True, output_dir=folder)
+        assert str(caught.value).startswith("output_dir: ")
+        assert f"{tmp_path / 'taken'} is a file, not a folder" in str(caught.value)
+        assert "Errno" not in str(caught.value)
 
 
 def test_a_file_whose_wcs_has_no_spectral_axis_is_named(nod_paths, tmp_path):

@@ -5,7 +5,7 @@ import types
 import numpy as np
 import pytest
 
-from resamplespec import MultiSlitImage, SpectralImage, SpectralMeta, datasets
+from resamplespec import MultiSlitImage, SlitInfo, SpectralImage, SpectralMeta, datasets
 from resamplespec.io import as_spectral_inputs
 
 
@@ -123,3 +123,29 @@ def test_mismatched_shapes_are_refused_naming_the_array():
 def test_dispersion_direction_is_checked():
     with pytest.raises(ValueError, match="dispersion_direction"):
         SpectralMeta(dispersion_direction=3)
+
+
+def test_print_of_a_result_is_a_few_lines_naming_shape_units_grid_and_inputs():
+    from resamplespec import resample
+
+    result = resample(datasets.nirspec_fixed_slit(n_exposures=2, shape=(20, 60), seed=4))
+    lines = repr(result).splitlines()
+    assert 3 <= len(lines) <= 5 and str(result) == repr(result)
+    rows, columns = result.shape
+    assert lines[0] == f"SpectralImage S200A1: {rows}x{columns} (spatial x wavelength), " \
+                       "float32, MJy"
+    wavelength = result.meta.wavelength
+    assert f"{np.nanmin(wavelength):.6g}-{np.nanmax(wavelength):.6g} um in {columns} steps" \
+        in lines[1]
+    assert "resampled from 2 input(s)" in lines[-1]
+    assert result.meta.slit.name == "S200A1"  # everything else is still there
+
+
+def test_print_of_a_large_multi_slit_set_stays_short():
+    slits = [SpectralImage(np.zeros((3, 4), np.float32), None,
+                           SpectralMeta(slit=SlitInfo(name=f"s{k}")))
+             for k in range(30)]
+    lines = repr(MultiSlitImage(slits)).splitlines()
+    assert lines[0] == "MultiSlitImage of 30 slit(s)"
+    assert lines[1] == "  s0: 3x4 (spatial x wavelength), float32, no unit"
+    assert len(lines) == 10 and lines[-1].startswith("  ... and 22 more")

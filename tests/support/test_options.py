@@ -113,3 +113,29 @@ def test_empty_output_wcs_string_means_none():
 def test_every_bad_option_names_itself(options, name):
     with pytest.raises((ValueError, TypeError), match=name):
         ResampleOptions.validated(**options)
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({"kernel": "SQUARE"}, {"kernel": "square"}), ({"kernel": " Point "}, {"kernel": "point"}),
+     ({"weight_type": "IVM"}, {"weight_type": "ivm"}),
+     ({"weight_type": "ExpTime"}, {"weight_type": "exptime"}),
+     ({"weight_type": "none"}, {"weight_type": None}),
+     ({"weight_type": "NONE"}, {"weight_type": None}),
+     ({"variance": "EXACT"}, {"variance": "exact"}),
+     ({"variance": "Reference"}, {"variance": "reference"})],
+)
+def test_every_string_choice_is_read_in_any_case(given, expected):
+    options = ResampleOptions.validated(**given)
+    for name, value in expected.items():
+        assert getattr(options, name) == value
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [({"weight_type": "ivms"}, ValueError), ({"weight_type": 1}, TypeError),
+     ({"variance": "exactly"}, ValueError), ({"variance": None}, TypeError)],
+)
+def test_near_misses_of_a_choice_are_still_refused(options, error):
+    with pytest.raises(error, match=next(iter(options))):
+        ResampleOptions.validated(**options)
