@@ -47,7 +47,7 @@ def overview():
     ax = fig.add_subplot(grid[2, :])
     _show(ax, s2d.data, "resampled and combined: rows = slit position, columns = wavelength",
           extent=_extent(s2d))
-    ax.set_xlabel("wavelength (um)")
+    ax.set_xlabel("wavelength (µm)")
     ax.set_ylabel("output row")
 
 
@@ -88,7 +88,7 @@ def output_grid():
     right.plot(np.arange(medians.size), medians, ".", ms=2, color=OURS,
                label="input 1 column medians")
     right.set_xlabel("output column")
-    right.set_ylabel("wavelength (um)")
+    right.set_ylabel("wavelength (µm)")
     right.set_title(f"wavelength table ({grid.shape[1]} columns)", fontsize=9)
     right.legend(fontsize=8)
     fig.tight_layout()
