@@ -7,12 +7,14 @@ user's API is on the first one, and CI runs what the README says.
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 
 import pytest
 
 import resamplespec
+from resamplespec.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 API = ROOT / "docs" / "api"
@@ -67,3 +69,37 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert command.group(1) in ci
     assert "sphinx-build -W --keep-going" in command.group(1)
+
+
+def _option_rows() -> dict[str, str]:
+    """Each row of the options tables: the Python name -> its default cell."""
+    text = (ROOT / "docs" / "options.rst").read_text()
+    rows = {}
+    for row in re.split(r"^   \* - ", text, flags=re.MULTILINE)[1:]:
+        name = re.match(r"``(\w+)``", row)
+        cells = re.split(r"^     - ", row, flags=re.MULTILINE)
+        if name and len(cells) >= 3:
+            rows[name.group(1)] = cells[1].strip()
+    return rows
+
+
+def test_every_option_of_resample_is_in_the_options_table_with_its_default():
+    parameters = inspect.signature(resamplespec.resample).parameters.values()
+    options = {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
+    rows = _option_rows()
+    assert sorted(options) == sorted(rows)
+    for name, default in options.items():
+        assert rows[name] == f"``{default!r}``", name
+
+
+def test_every_command_line_flag_is_on_the_options_page(capsys):
+    assert main(["--help"]) == 0
+    help_text = capsys.readouterr().out
+    flags = {flag for flag in re.findall(r"(?<![\w-])--[a-z][a-z_-]*", help_text)
+             if flag != "--help" and not flag.startswith("--no-")}
+    assert {"--pixfrac", "--output", "--n_jobs"} <= flags
+    text = (ROOT / "docs" / "options.rst").read_text()
+    # each flag inside a literal of the page (``--overwrite``, ``-o/--output FILE``)
+    missing = sorted(flag for flag in flags
+                     if not re.search(rf"``[^`]*{flag}(?![\w-])[^`]*``", text))
+    assert not missing
