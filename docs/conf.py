@@ -1,6 +1,6 @@
 """Sphinx configuration of the resamplespec documentation.
 
-Build: ``sphinx-build -W --keep-going -b html docs docs/_build/html`` from
+Build: ``python -m sphinx -W --keep-going -b html docs docs/_build/html`` from
 the repository root, after ``pip install -e ".[docs]"``.  Every figure is
 drawn during the build by the functions in ``docs/figures/`` (matplotlib's
 plot directive); nothing here needs the network.

@@ -68,7 +68,7 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert command is not None
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     assert command.group(1) in ci
-    assert "sphinx-build -W --keep-going" in command.group(1)
+    assert "python -m sphinx -W --keep-going" in command.group(1)
 
 
 def _option_rows() -> dict[str, str]:
