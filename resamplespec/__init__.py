@@ -43,9 +43,5 @@ __all__ = [
     "write",
 ]
 
-try:
-    from importlib.metadata import version as _version
-
-    __version__ = _version("resamplespec")
-except Exception:  # pragma: no cover - not installed (source tree only)
-    __version__ = "unknown"
+#: The package version: defined here only (pyproject.toml reads it).
+__version__ = "0.1.0.dev0"

@@ -78,10 +78,11 @@ detector row.
 ``s_region``
     ``"POLYGON ICRS  ra1 dec1 ... ra4 dec4"`` (two spaces after ``ICRS``, as
     JWST writes it; ``None`` for lamps): the slit footprint on the sky.
-``slit_name``, ``slitlet_id``, ``source_id``, ``source_name``, ``source_alias``,
-``source_type`` (``"POINT"``/``"EXTENDED"``), ``stellarity``, ``shutter_state``
+``slit_name``, ``slitlet_id``, ``source_id``, ``source_name``, ``source_alias``
     slit attributes (``source_name`` is unique per source, so JWST groups MOS
     slits by it).
+``source_type`` (``"POINT"``/``"EXTENDED"``), ``stellarity``, ``shutter_state``
+    slit attributes too.
 ``source_xpos``, ``source_ypos``
     NIRSpec: source position in slit units (``x_slit``, ``y_slit``); MIRI
     LRS: source position in detector pixels (x, y) at the central
@@ -92,10 +93,10 @@ detector row.
     slit extent in ``y_slit`` (NIRSpec) or, for LRS, in pixels along x.
 ``xstart``, ``ystart``, ``xsize``, ``ysize``
     position (1-based) and size of the cutout on the full detector.
-``program_number``, ``observation_number``, ``visit_number``, ``visit_group``,
+``program_number``, ``observation_number``, ``visit_number``, ``visit_group``
+    JWST observation identifiers (strings) ...
 ``sequence_id``, ``activity_id``, ``exposure_number``
-    JWST observation identifiers (strings); together they make each
-    exposure's ``group_id`` unique.
+    ... which together make each exposure's ``group_id`` unique.
 ``nod_index``, ``nod_offset_arcsec``
     which nod position this exposure is, and the source offset along the
     slit from the slit centre.

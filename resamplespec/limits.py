@@ -49,7 +49,7 @@ BANDED_KERNELS = frozenset({"square"})
 MIN_WINDOW_LINES = 16
 
 
-#: Fewest input pixels in all for threads in :func:`sample_inputs`: a WCS
+#: Fewest input pixels in all for threads in :func:`~resamplespec.geometry.sample_inputs`: a WCS
 #: evaluation holds the GIL for much of its time, and two threads took
 #: 1.7x as long as one on 3 inputs of 40 x 2048 and 1.2x on 400 x 2048
 #: (2 cores).  Where they start to win was not measured: this is a guess
@@ -79,5 +79,5 @@ MAP_BLOCK_PIXELS = 16384
 OPEN_FILES = 4
 
 
-#: Inputs a :class:`LazyImages` keeps after reading them (the last ones read).
+#: Inputs a :class:`~resamplespec.models.LazyImages` keeps after reading them (the last ones read).
 CACHED_IMAGES = 1

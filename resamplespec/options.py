@@ -163,7 +163,7 @@ def validate_n_jobs(n_jobs: object) -> int:
     """Return the number of workers ``n_jobs`` asks for, or raise.
 
     ``n_jobs`` is a positive integer, or -1 for every core this process may
-    use (:func:`available_cores`).
+    use (``available_cores()``).
     """
     if isinstance(n_jobs, (bool, np.bool_)) or not isinstance(n_jobs, numbers.Integral):
         raise TypeError(

@@ -167,7 +167,7 @@ def build_output_grid(
         Output spatial pixel scale (arcsec); overrides ``pixel_scale_ratio``
         with ``input scale / pixel_scale``, the input scale measured from
         the first input's WCS at its centre.  Ignored (with a
-        :class:`GridWarning`) for a non-celestial world or without a
+        :class:`~resamplespec.geometry.GridWarning`) for a non-celestial world or without a
         nominal pixel area, as in the reference.
     output_shape : (nx, ny) or 'nx,ny', optional
         Size of the output.  The transform is unchanged; only the size

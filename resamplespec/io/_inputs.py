@@ -116,7 +116,7 @@ def as_spectral_inputs(
 ) -> list[SpectralImage | list[SpectralImage]]:
     """Normalise ``models`` to a list of exposures.
 
-    Each exposure is a :class:`SpectralImage` (single slit) or a list of them
+    Each exposure is a :class:`~resamplespec.SpectralImage` (single slit) or a list of them
     (a multi-slit exposure).  Arrays are copied, so the caller's are never
     modified downstream; WCS objects are shared, read only (nothing in
     resamplespec modifies an input WCS, and deep-copying a gwcs costs more
