@@ -5,6 +5,7 @@
     resamplespec INPUT [INPUT ...] -o OUTPUT [options]
     resamplespec ASSOCIATION.json [-o OUTPUT] [options]
     resamplespec demo [-o DIR]
+    resamplespec extract PRODUCT --rows A:B [--bin K] [--slit NAME] -o SPECTRUM.ecsv
 
 Inputs are resamplespec ASDF files, JWST level-2 FITS products (``*_cal.fits``)
 or a JWST association (JSON) listing them.  The options are those of the JWST
@@ -12,7 +13,12 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``.
+``--propagate_dq``), plus ``--variance``, ``--covariance``, ``--good_bits``,
+``--n_jobs``, ``--plot``.
+
+``resamplespec extract`` sums a product over spatial lines ``A:B`` into a 1D
+spectrum (:func:`resamplespec.extract`) written as an astropy ECSV table:
+wavelength, flux, error (with the product's covariance), error_naive.
 
 Exit status: 0 on success, 2 for a bad command line or option value, 1 when
 the run fails (unreadable input, nothing to resample...); the message is one
@@ -32,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import datasets, io
+from .extraction import extract, write_spectrum
 from .io import SUFFIXES, file_format, read_association
 from .options import ResampleOptions, validate_n_jobs
 from .pipeline import resample
@@ -100,6 +107,9 @@ def _run_parser() -> argparse.ArgumentParser:
                          help="DQ bits that count as good (JWST flag names or an integer)")
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
+    drizzle.add_argument("--covariance", action=argparse.BooleanOptionalAction,
+                         default=False, help="also keep the correlation of neighbouring "
+                         "output pixels (needs --variance exact), for resamplespec extract")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="threads to use, -1 for every core (default 1); the "
                          "results are the same")
@@ -126,6 +136,62 @@ def _demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _extract_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="resamplespec extract",
+        description="Sum a resampled product over spatial lines into a 1D spectrum, with "
+        "errors from the product's covariance (resample it with --variance exact "
+        "--covariance); written as an astropy ECSV table, readable by specutils.",
+    )
+    parser.add_argument("product", metavar="PRODUCT", help="a resamplespec ASDF or FITS product")
+    parser.add_argument("--rows", required=True, metavar="A:B",
+                        help="spatial lines A to B-1 (rows; columns when the dispersion "
+                        "runs along y)")
+    parser.add_argument("--bin", type=int, default=1, metavar="K",
+                        help="wavelengths averaged into one element (default 1)")
+    parser.add_argument("--slit", metavar="NAME", help="the slit of a multi-slit product")
+    parser.add_argument("-o", "--output", required=True, metavar="SPECTRUM.ecsv",
+                        help="the table to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    return parser
+
+
+def _rows(text: str) -> tuple[int, int]:
+    try:
+        start, stop = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise _UsageError(f"--rows: expected A:B (two integers), got {text!r}") from None
+    return start, stop
+
+
+def _extract(args: argparse.Namespace) -> int:
+    rows = _rows(args.rows)
+    output = Path(args.output)
+    if output.exists() and not args.overwrite:
+        raise _UsageError(f"-o: {output} exists (use --overwrite)")
+    product = io.read(args.product)
+    if args.slit is not None:
+        product = product[args.slit]
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")  # the naive error is said below
+        try:
+            spectrum = extract(product, rows=rows, bin=args.bin)
+        except (TypeError, ValueError) as exc:
+            raise _UsageError(str(exc)) from None
+    if spectrum.error_is_naive:
+        log.warning("the product has no covariance: the errors written are naive "
+                    "(resample with --variance exact --covariance)")
+    write_spectrum(spectrum, output)
+    if not args.quiet:
+        ratio = np.nanmedian(spectrum.error / spectrum.error_naive)
+        print(f"{output}: {len(spectrum.flux)} wavelengths, rows {rows[0]}:{rows[1]}, "
+              f"bin {spectrum.bin}, flux in {spectrum.unit}; median error / naive error "
+              f"{ratio:.3f}")
+    return 0
+
+
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The resample() keywords of the parsed command line, checked."""
 
@@ -145,6 +211,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "propagate_dq": args.propagate_dq,
         "good_bits": _good_bits(args.good_bits),
         "variance": args.variance,
+        "covariance": args.covariance,
     }
     try:
         ResampleOptions.validated(**options)
@@ -336,19 +403,21 @@ def _configure_logging(verbose: int, quiet: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    is_demo = bool(argv) and argv[0] == "demo"
-    parser = _demo_parser() if is_demo else _run_parser()
+    command = argv[0] if argv and argv[0] in ("demo", "extract") else None
+    parser = {"demo": _demo_parser, "extract": _extract_parser}.get(command, _run_parser)()
     try:
-        args = parser.parse_args(argv[1:] if is_demo else argv)
+        args = parser.parse_args(argv[1:] if command else argv)
     except SystemExit as exc:  # a bad flag (2, message printed) or --help (0)
         return int(exc.code or 0)
     _configure_logging(args.verbose, args.quiet)
     try:
-        if is_demo:
+        if command == "demo":
             text = demo(args.output)
             if not args.quiet:
                 print(text)
             return 0
+        if command == "extract":
+            return _extract(args)
         return _run(args)
     except _UsageError as exc:
         print(f"{parser.prog}: error: {exc} (see {parser.prog} -h)", file=sys.stderr)
