@@ -373,7 +373,7 @@ static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t nco
                         ++cov->beyond_reach;
                         continue;
                     }
-                    cov->sum_cov[rsp_covariance_plane(dx, dy, rx) * cov->plane_stride + k] +=
+                    cov->sum_cov[k * cov->n_planes + rsp_covariance_plane(dx, dy, rx)] +=
                         wa_var * wb;
                 }
             }
@@ -809,16 +809,39 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
     grid.row_max = out_ny;
     grid.col_max = out_nx;
     const double h = 0.5 * par->pixfrac;
+    /* pixfrac = 1: corners mapped once per row pair, as add_square maps
+     * them (the same numbers as pixel_corners, bit for bit) */
+    const int64_t n_corners = in->xmax - in->xmin + 2;
+    double *rows = par->pixfrac == 1.0 ? malloc(4 * (size_t)n_corners * sizeof(double)) : NULL;
+    double *below_x = rows, *below_y = rows ? rows + n_corners : NULL;
+    double *above_x = rows ? rows + 2 * n_corners : NULL;
+    double *above_y = rows ? rows + 3 * n_corners : NULL;
+    if (rows) {
+        map_corner_row(in->pixmap, in->nx, in->ny, (double)in->ymin - 0.5, in->xmin, n_corners,
+                       below_x, below_y);
+    }
     pixel_values v;
     double weight;
     for (int64_t j = in->ymin; j <= in->ymax; ++j) {
+        if (rows) {
+            map_corner_row(in->pixmap, in->nx, in->ny, (double)j + 0.5, in->xmin, n_corners,
+                           above_x, above_y);
+        }
         for (int64_t i = in->xmin; i <= in->xmax; ++i) {
             if (!read_pixel(in, par, j * in->nx + i, &v, &weight)) {
                 continue;
             }
             double x[4], y[4], area, xlo, xhi, ylo, yhi;
             pixel_range r;
-            pixel_corners(in, h, i, j, x, y);
+            if (rows) {
+                const int64_t c = i - in->xmin;
+                x[0] = below_x[c]; y[0] = below_y[c];
+                x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
+                x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
+                x[3] = above_x[c]; y[3] = above_y[c];
+            } else {
+                pixel_corners(in, h, i, j, x, y);
+            }
             if (!footprint_area_and_box(x, y, &area, &xlo, &xhi, &ylo, &yhi) ||
                 !footprint_pixel_range(&grid, xlo, xhi, ylo, yhi, &r)) {
                 continue;
@@ -826,7 +849,13 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
             if (r.ix1 - r.ix0 > *reach_x) *reach_x = r.ix1 - r.ix0;
             if (r.iy1 - r.iy0 > *reach_y) *reach_y = r.iy1 - r.iy0;
         }
+        if (rows) {
+            double *swap_x = below_x, *swap_y = below_y;
+            below_x = above_x; below_y = above_y;
+            above_x = swap_x; above_y = swap_y;
+        }
     }
+    free(rows);
     return RSP_OK;
 }
 
@@ -867,7 +896,8 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         (par->variance_mode != RSP_VARIANCE_EXACT || !out->covariance->sum_cov ||
          !out->covariance->cells || out->covariance->reach_x < 0 ||
          out->covariance->reach_y < 0 ||
-         out->covariance->plane_stride < (out->row_max - out->origin_row) * out->stride)) {
+         out->covariance->n_planes !=
+             rsp_covariance_planes(out->covariance->reach_x, out->covariance->reach_y))) {
         return RSP_ERR_ARGUMENT;
     }
     switch (par->kernel) {
@@ -1072,11 +1102,11 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
 void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
                           const double *sum_w, float *values)
 {
-    for (int64_t p = 0; p < n_planes; ++p) {
-        const double *planes = sum_cov + p * n;
-        float *out = values + p * n;
-        for (int64_t k = 0; k < n; ++k) {
-            out[k] = sum_w[k] > 0.0 ? (float)(planes[k] / sum_w[k]) : 0.0f;
+    for (int64_t k = 0; k < n; ++k) {
+        const double *sums = sum_cov + k * n_planes;
+        const double w = sum_w[k];
+        for (int64_t p = 0; p < n_planes; ++p) {
+            values[p * n + k] = w > 0.0 ? (float)(sums[p] / w) : 0.0f;
         }
     }
 }

@@ -116,10 +116,12 @@ typedef struct {
  * once, at its owner k: the pixel from which l lies at an offset (dx, dy)
  * of the half-plane
  *     dy == 0 and 0 < dx <= reach_x,  or  0 < dy <= reach_y and |dx| <= reach_x,
- * into plane rsp_covariance_plane(dx, dy, reach_x) of sum_cov; the planes
- * are laid out as the other accumulators (same origin and stride),
- * plane_stride elements apart, and only owners inside the window are
- * written.  The partner l may lie outside the window: the footprint's
+ * into plane p = rsp_covariance_plane(dx, dy, reach_x) of sum_cov.  The
+ * planes are interleaved, so that the pairs of one pixel share its cache
+ * lines: the sum of pixel k (its element in the other accumulators, same
+ * origin and stride) and plane p is sum_cov[k * n_planes + p], n_planes =
+ * rsp_covariance_planes(reach_x, reach_y).  Only owners inside the window
+ * are written.  The partner l may lie outside the window: the footprint's
  * weights are computed on the whole grid, so that a pair across a window
  * or band edge is counted once, whole, by the window of its owner, and any
  * split of the grid gives the same sums bit for bit.  The reach must cover
@@ -130,7 +132,7 @@ typedef struct {
 typedef struct rsp_covariance {
     int64_t reach_x, reach_y;
     double *sum_cov;
-    int64_t plane_stride;
+    int64_t n_planes;
     double *cells;
     int64_t beyond_reach;   /* out: pairs not counted (0 when the reach is right) */
 } rsp_covariance;
@@ -203,8 +205,9 @@ void rsp_finish_reference_variances(int64_t n, int n_variances, const double *co
 
 /*
  * Covariance finishing.
- *   rsp_finish_pair_sums: values[p][k] = sum_cov[p][k] / sum_w[k] as float32
- *     (0 where sum_w[k] is 0), n_planes planes of n pixels, contiguous.
+ *   rsp_finish_pair_sums: values[p * n + k] = sum_cov[k * n_planes + p] /
+ *     sum_w[k] as float32 (0 where sum_w[k] is 0), n pixels: the
+ *     interleaved sums to contiguous planes.
  *   rsp_pair_covariance: on a whole ny x nx grid, in place, plane p pairing
  *     pixel (y, x) with (y + dy, x + dx), offsets[2p] = dy, offsets[2p+1] = dx:
  *     values = values / wht[partner] -- the covariance -- and, with err

@@ -207,7 +207,8 @@ class Drizzler:
             )
         # (reach_x, reach_y) of the covariance planes held, and the planes
         self._reach = (0, 0)
-        self._sum_cov = np.zeros((0, *self.shape), dtype=np.float64)
+        # the sums, interleaved: plane p of pixel (y, x) at [y, x, p]
+        self._sum_cov = np.zeros((*self.shape, 0), dtype=np.float64)
 
         self._sum_wd = np.zeros(self.shape, dtype=np.float64)
         self._sum_w = np.zeros(self.shape, dtype=np.float64)
@@ -375,7 +376,7 @@ class Drizzler:
         if self.covariance:
             # before the first input the reach is unknown: that of
             # footprints of about one output pixel (2 x 2), 4 planes
-            sums += max(len(self._sum_cov), 4)
+            sums += max(self._sum_cov.shape[2], 4)
         return 8 * sums + 4 * planes + (4 if self.propagate_dq else 0)
 
     def _cover_reach(self, data, pixmap, weights, section):
@@ -395,10 +396,10 @@ class Drizzler:
                 "COVARIANCE_MAX_PLANES); lower pixel_scale_ratio, or check the pixel map "
                 "for wild values"
             )
-        planes = np.zeros((len(offsets), *self.shape), dtype=np.float64)
+        planes = np.zeros((*self.shape, len(offsets)), dtype=np.float64)
         index = {offset: p for p, offset in enumerate(offsets)}
         for p, offset in enumerate(half_plane_offsets(*self._reach)):
-            planes[index[offset]] = self._sum_cov[p]
+            planes[..., index[offset]] = self._sum_cov[..., p]
         self._reach, self._sum_cov = wanted, planes
 
     @property

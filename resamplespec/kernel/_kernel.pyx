@@ -41,7 +41,7 @@ cdef extern from "rsp_kernel.h" nogil:
     ctypedef struct rsp_covariance:
         int64_t reach_x, reach_y
         double *sum_cov
-        int64_t plane_stride
+        int64_t n_planes
         double *cells
         int64_t beyond_reach
 
@@ -130,9 +130,10 @@ def drizzle_add(
     one shape (the whole grid, or part of it that holds the window).
     ``per_pixel_corners`` maps the footprint corners of every pixel on its own
     instead of sharing them between neighbours (pixfrac = 1): same numbers,
-    slower; for tests.  ``sum_cov``: the covariance planes (planes first,
-    each of the accumulators' shape) of the half-plane offsets of ``reach``
-    (reach_x, reach_y), or None (see rsp_covariance in rsp_kernel.h).
+    slower; for tests.  ``sum_cov``: the covariance sums (the accumulators'
+    shape, then one per plane: interleaved) of the half-plane offsets of
+    ``reach`` (reach_x, reach_y), or None (see rsp_covariance in
+    rsp_kernel.h).
     """
     cdef rsp_input inp
     cdef rsp_output out
@@ -210,14 +211,14 @@ def drizzle_add(
         out.dq = &dq_out[0, 0]
 
     out.covariance = NULL
-    if sum_cov is not None and sum_cov.shape[0] > 0:
+    if sum_cov is not None and sum_cov.shape[2] > 0:
         cov.reach_x, cov.reach_y = reach
-        if sum_cov.shape[0] != rsp_covariance_planes(cov.reach_x, cov.reach_y) \
-                or sum_cov.shape[1] != sum_wd.shape[0] or sum_cov.shape[2] != sum_wd.shape[1]:
+        if sum_cov.shape[2] != rsp_covariance_planes(cov.reach_x, cov.reach_y) \
+                or sum_cov.shape[0] != sum_wd.shape[0] or sum_cov.shape[1] != sum_wd.shape[1]:
             raise ValueError("the covariance planes do not match the reach or the output")
         cells = np.zeros((cov.reach_x + 1) * (cov.reach_y + 1))
         cov.sum_cov = &sum_cov[0, 0, 0]
-        cov.plane_stride = sum_cov.shape[1] * sum_cov.shape[2]
+        cov.n_planes = sum_cov.shape[2]
         cov.cells = &cells[0]
         cov.beyond_reach = 0
         out.covariance = &cov
@@ -394,16 +395,16 @@ def finish_reference_variances(int n_variances, tuple wsum, tuple wt, tuple sum_
 
 
 def finish_pair_sums(const double[:, :, ::1] sum_cov, const double[:, ::1] sum_w):
-    """sum_cov / sum_w per plane as float32 (0 where the weight is 0)."""
-    shape = (sum_cov.shape[1], sum_cov.shape[2])
+    """sum_cov / sum_w as float32 planes (planes first; 0 where the weight
+    is 0), from the interleaved sums (planes last)."""
+    shape = (sum_cov.shape[0], sum_cov.shape[1])
     _same_shape("sum_w", sum_w, shape)
-    values = np.empty((sum_cov.shape[0], *shape), dtype=np.float32)
+    values = np.empty((sum_cov.shape[2], *shape), dtype=np.float32)
     cdef float[:, :, ::1] view = values
-    cdef int64_t n = shape[0] * shape[1]
-    if sum_cov.shape[0] and n:
+    cdef int64_t n = shape[0] * shape[1], n_planes = sum_cov.shape[2]
+    if n_planes and n:
         with nogil:
-            rsp_finish_pair_sums(sum_cov.shape[0], n, &sum_cov[0, 0, 0], &sum_w[0, 0],
-                                 &view[0, 0, 0])
+            rsp_finish_pair_sums(n_planes, n, &sum_cov[0, 0, 0], &sum_w[0, 0], &view[0, 0, 0])
     return values
 
 
