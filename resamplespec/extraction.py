@@ -29,6 +29,7 @@ from typing import Any
 
 import astropy.units as u
 import numpy as np
+from astropy.table import QTable
 
 from .io import atomic_write, read
 from .models import MultiSlitImage, PixelCorrelation, SpectralImage
@@ -89,9 +90,6 @@ class ExtractedSpectrum:
         ``error``, ``error_naive`` and ``npixels``; the extraction in ``meta``.
         Readable by ``specutils`` (``Spectrum1D.read(path, format="ECSV")``
         after :meth:`astropy.table.QTable.write`)."""
-        # astropy.table is imported on use: extracting needs no table
-        from astropy.table import QTable
-
         unit = u.Unit(self.unit)
         table = QTable()
         table["wavelength"] = self.wavelength * u.um

@@ -527,17 +527,21 @@ def half_plane_offsets(reach_x: int, reach_y: int) -> list[tuple[int, int]]:
     return offsets
 
 
-def pair_covariance(pairs: PairSums, wht: np.ndarray,
-                    err: np.ndarray | None = None) -> np.ndarray:
+def pair_covariance(pairs: PairSums, wht: np.ndarray, err: np.ndarray | None = None, *,
+                    overwrite: bool = False) -> np.ndarray:
     """Covariance planes from the :class:`PairSums` of a whole grid and its
     weight ``wht``: ``values[p, y, x] / wht[y + dy, x + dx]``; with ``err``
     the correlation coefficients, further divided by ``err[y, x] * err[y +
     dy, x + dx]``.  float32; 0 where the partner lies outside the grid, has
-    no weight, or the ratio is not finite."""
+    no weight, or the ratio is not finite.  ``overwrite``: computed in
+    ``pairs.values`` itself (float32, C-contiguous), which is returned."""
     wht = np.ascontiguousarray(wht, dtype=np.float32)
     if err is not None:
         err = np.ascontiguousarray(err, dtype=np.float32)
-    values = np.array(pairs.values, dtype=np.float32, order="C")  # a copy, changed
+    values = pairs.values
+    if not (overwrite and values.dtype == np.float32 and values.flags.c_contiguous
+            and values.flags.writeable):
+        values = np.array(values, dtype=np.float32, order="C")  # a copy, changed
     _kernel.pair_covariance(np.ascontiguousarray(pairs.offsets, dtype=np.int64), values, wht,
                             err)
     return values

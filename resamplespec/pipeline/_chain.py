@@ -300,7 +300,8 @@ def _correlation(pairs: PairSums, wht: np.ndarray, err: np.ndarray) -> PixelCorr
     everywhere (offsets a footprint's bounding box reached but no weight
     did), so that the planes kept do not depend on how the grid was split
     into windows."""
-    correlation = pair_covariance(pairs, wht, err)
+    # the sums are the finished result's own: turned into correlations in place
+    correlation = pair_covariance(pairs, wht, err, overwrite=True)
     keep = [p for p in range(len(correlation)) if correlation[p].any()]
     return PixelCorrelation(offsets=pairs.offsets[keep], values=correlation[keep])
 
