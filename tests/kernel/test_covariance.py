@@ -65,14 +65,17 @@ def test_one_input_pixel_split_over_two_output_pixels_gives_the_overlap_covarian
                                [2.0, 0.0625 * 2.0 + 0.5625 * 3.0, 3.0], rtol=1e-6)
 
 
-@pytest.mark.parametrize("pixfrac, scale, angle", [
-    (1.0, 1.0, 0.0), (0.6, 1.0, 0.2), (1.0, 2.0, 0.1), (0.8, 0.5, -0.3), (1.0, 3.0, 0.05),
+@pytest.mark.parametrize("pixfrac, scale, stretch, angle", [
+    (1.0, 1.0, 1.0, 0.0), (0.6, 1.0, 1.0, 0.2), (1.0, 2.0, 1.0, 0.1), (0.8, 0.5, 1.0, -0.3),
+    (1.0, 3.0, 1.0, 0.05), (1.0, 1.0, 2.5, 0.02), (0.7, 0.5, 3.0, -0.05),
 ])
-def test_covariance_agrees_with_polygon_clipping(pixfrac, scale, angle):
+def test_covariance_agrees_with_polygon_clipping(pixfrac, scale, stretch, angle):
+    # stretch: footprints longer along y than along x (pixel_scale_ratio > 1)
     rng = np.random.default_rng(7)
     y, x = np.indices((6, 8), dtype=float)
     c, s = np.cos(angle), np.sin(angle)
-    pixmap = np.dstack([(c * x - s * y) * scale + 3.3, (s * x + c * y) * scale + 2.7])
+    pixmap = np.dstack([(c * x - s * y) * scale + 3.3,
+                        (s * x + c * y) * scale * stretch + 2.7])
     out_shape = (int(pixmap[..., 1].max()) + 3, int(pixmap[..., 0].max()) + 3)
     variance = rng.uniform(0.5, 2.0, (6, 8)).astype(np.float32)
     weights = rng.uniform(0.5, 2.0, (6, 8)).astype(np.float32)
