@@ -12,6 +12,7 @@ time ratio <= 2.
 
     python benchmarks/bench_covariance.py                 # 3 nods of 36 x 2048
     python benchmarks/bench_covariance.py --shape 36,400 --repeat 3
+    python benchmarks/bench_covariance.py --dataset miri_lrs --exposures 2
 """
 
 from __future__ import annotations
@@ -64,15 +65,22 @@ def _kernel_pass_ratio(ratio, repeat):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shape", default="36,2048", help="input ny,nx")
+    parser.add_argument("--dataset", choices=("fixed_slit", "miri_lrs"), default="fixed_slit",
+                        help="NIRSpec fixed-slit nods (dispersion along x) or MIRI LRS "
+                        "(along y)")
+    parser.add_argument("--shape", default=None,
+                        help="input ny,nx (default 36,2048; LRS 400,80)")
     parser.add_argument("--exposures", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
-    ny, nx = (int(v) for v in args.shape.split(","))
+    lrs = args.dataset == "miri_lrs"
+    shape = args.shape or ("400,80" if lrs else "36,2048")
+    ny, nx = (int(v) for v in shape.split(","))
     warnings.simplefilter("ignore")
-    nods = datasets.nirspec_fixed_slit(n_exposures=args.exposures, shape=(ny, nx))
+    make = datasets.miri_lrs if lrs else datasets.nirspec_fixed_slit
+    nods = make(n_exposures=args.exposures, shape=(ny, nx))
     resamplespec.resample(nods[:1], variance="exact")  # first-call costs
-    print(f"{args.exposures} nods of {ny} x {nx}; best of {args.repeat}")
+    print(f"{args.dataset}: {args.exposures} exposures of {ny} x {nx}; best of {args.repeat}")
     print(f"{'ratio':>5} {'pixfrac':>7} {'exact s':>8} {'+cov s':>8} {'time x':>6} "
           f"{'planes':>6} {'kept':>5} {'sums B/px':>9} {'product B/px':>12}")
     for ratio, pixfrac in ((1.0, 1.0), (1.0, 0.6), (2.0, 1.0)):
