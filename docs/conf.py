@@ -43,7 +43,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     # types named in docstrings and hints that no page of ours documents
     # (no intersphinx: the build must not need the network)
-    ("py:class", r"(numpy|np|astropy|gwcs|asdf|os|pathlib|collections|typing|concurrent"
+    ("py:(class|meth|func|obj)", r"(numpy|np|astropy|gwcs|asdf|os|pathlib|collections|typing|concurrent"
                  r"|multiprocessing|tqdm|dask|distributed|stdatamodels)\..*"),
     # private names that docstrings mention for maintainers
     ("py:(class|func|meth|attr|obj)", r"(.*\.)?_[a-zA-Z].*"),

@@ -11,12 +11,14 @@ The layers (``kernel``, ``geometry``, ``io``, ``parallel``, ``pipeline``) are
 described in ARCHITECTURE.md.
 """
 
+from .extraction import ExtractedSpectrum, extract
 from .geometry import OutputGrid, build_output_grid, load_output_wcs
 from .io import read, write
 from .kernel import AddCounts, Drizzler, DrizzleResult
 from .models import (
     ExposureTimes,
     MultiSlitImage,
+    PixelCorrelation,
     ResampleRecord,
     SlitInfo,
     SpectralImage,
@@ -29,14 +31,17 @@ __all__ = [
     "DrizzleResult",
     "Drizzler",
     "ExposureTimes",
+    "ExtractedSpectrum",
     "MultiSlitImage",
     "OutputGrid",
+    "PixelCorrelation",
     "ResampleRecord",
     "SlitInfo",
     "SpectralImage",
     "SpectralMeta",
     "__version__",
     "build_output_grid",
+    "extract",
     "load_output_wcs",
     "read",
     "resample",

@@ -5,6 +5,7 @@
     resamplespec INPUT [INPUT ...] -o OUTPUT [options]
     resamplespec ASSOCIATION.json [-o OUTPUT] [options]
     resamplespec demo [-o DIR]
+    resamplespec extract PRODUCT --rows A:B [--bin K] [--slit NAME] -o SPECTRUM.ecsv
 
 Inputs are resamplespec ASDF files, JWST level-2 FITS products (``*_cal.fits``)
 or a JWST association (JSON) listing them.  The options are those of the JWST
@@ -12,8 +13,13 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``,
-``--overwrite`` and ``--version``.  String choices are read in any case.
+``--propagate_dq``), plus ``--variance``, ``--covariance``, ``--good_bits``,
+``--n_jobs``, ``--plot``, ``--overwrite`` and ``--version``.  String choices
+are read in any case.
+
+``resamplespec extract`` sums a product over spatial lines ``A:B`` into a 1D
+spectrum (:func:`resamplespec.extract`) written as an astropy ECSV table:
+wavelength, flux, error (with the product's covariance), error_naive.
 
 Exit status: 0 on success, 2 for a bad command line, option value or output
 path (checked before any work: the product, the ``--plot`` picture and the
@@ -45,6 +51,7 @@ import numpy as np
 import resamplespec
 
 from . import datasets, io
+from .extraction import extract, write_spectrum
 from .io import (
     SUFFIXES,
     check_output_folder,
@@ -129,6 +136,9 @@ def _run_parser() -> argparse.ArgumentParser:
                          help="DQ bits that count as good (JWST flag names or an integer)")
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
+    drizzle.add_argument("--covariance", action=argparse.BooleanOptionalAction,
+                         default=False, help="also keep the correlation of neighbouring "
+                         "output pixels (needs --variance exact), for resamplespec extract")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="processes to use (the slits of a multi-slit set run "
                          "in forked processes, one large slit in threads), -1 for every "
@@ -160,6 +170,64 @@ def _demo_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _extract_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="resamplespec extract",
+        description="Sum a resampled product over spatial lines into a 1D spectrum, with "
+        "errors from the product's covariance (resample it with --variance exact "
+        "--covariance); written as an astropy ECSV table, readable by specutils.",
+    )
+    parser.add_argument("product", metavar="PRODUCT", help="a resamplespec ASDF or FITS product")
+    parser.add_argument("--rows", required=True, metavar="A:B",
+                        help="spatial lines A to B-1 (rows; columns when the dispersion "
+                        "runs along y)")
+    parser.add_argument("--bin", type=int, default=1, metavar="K",
+                        help="wavelengths averaged into one element (default 1)")
+    parser.add_argument("--slit", metavar="NAME", help="the slit of a multi-slit product")
+    parser.add_argument("-o", "--output", required=True, metavar="SPECTRUM.ecsv",
+                        help="the table to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    parser.add_argument("-v", "--verbose", action="count", default=0)
+    return parser
+
+
+def _rows(text: str) -> tuple[int, int]:
+    try:
+        start, stop = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise _UsageError(f"--rows: expected A:B (two integers), got {text!r}") from None
+    return start, stop
+
+
+def _extract(args: argparse.Namespace) -> int:
+    rows = _rows(args.rows)
+    output = Path(args.output)
+    try:
+        check_output_path(output, overwrite=args.overwrite, replace_hint=_REPLACE_HINT)
+    except OSError as exc:
+        raise _UsageError(f"-o/--output: {exc}") from None
+    product = io.read(args.product)
+    if args.slit is not None:
+        product = product[args.slit]
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")  # the naive error is said below
+        try:
+            spectrum = extract(product, rows=rows, bin=args.bin)
+        except (TypeError, ValueError) as exc:
+            raise _UsageError(str(exc)) from None
+    if spectrum.error_is_naive:
+        log.warning("the product has no covariance: the errors written are naive "
+                    "(resample with --variance exact --covariance)")
+    write_spectrum(spectrum, output)
+    if not args.quiet:
+        ratio = np.nanmedian(spectrum.error / spectrum.error_naive)
+        print(f"{output}: {len(spectrum.flux)} wavelengths, rows {rows[0]}:{rows[1]}, "
+              f"bin {spectrum.bin}, flux in {spectrum.unit}; median error / naive error "
+              f"{ratio:.3f}")
+    return 0
+
+
 def _options(args: argparse.Namespace) -> dict[str, Any]:
     """The resample() keywords of the parsed command line, checked."""
 
@@ -179,6 +247,7 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "propagate_dq": args.propagate_dq,
         "good_bits": _good_bits(args.good_bits),
         "variance": args.variance,
+        "covariance": args.covariance,
     }
     try:
         ResampleOptions.validated(**options)
@@ -513,16 +582,16 @@ def _negative_values_attached(argv: list[str], parser: argparse.ArgumentParser) 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    is_demo = bool(argv) and argv[0] == "demo"
-    parser = _demo_parser() if is_demo else _run_parser()
+    command = argv[0] if argv and argv[0] in ("demo", "extract") else None
+    parser = {"demo": _demo_parser, "extract": _extract_parser}.get(command, _run_parser)()
     argv = _negative_values_attached(argv, parser)
     try:
-        args = parser.parse_args(argv[1:] if is_demo else argv)
+        args = parser.parse_args(argv[1:] if command else argv)
     except SystemExit as exc:  # a bad flag (2, message printed) or --help (0)
         return int(exc.code or 0)
     _configure_logging(args.verbose, args.quiet)
     try:
-        if is_demo:
+        if command == "demo":
             try:
                 check_demo_folder(args.output, overwrite=args.overwrite)
             except OSError as exc:
@@ -531,6 +600,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.quiet:
                 print(text)
             return 0
+        if command == "extract":
+            return _extract(args)
         return _run(args)
     except _UsageError as exc:
         print(f"{parser.prog}: error: {exc} (see {parser.prog} -h)", file=sys.stderr)

@@ -176,6 +176,14 @@ def _set_image(model: Any, image: SpectralImage) -> None:
         model.wavelength = _pixel_wavelengths(image)
     if meta.resample is not None:
         _set_resample_record(model, meta)
+    if image.correlation is not None:
+        # The JWST schemas have no place for it (an attribute outside them
+        # would not reach the pipeline's files or tools).
+        warnings.warn(
+            f"{meta.slit.name or 'the product'}: the pixel correlation (covariance=True) has "
+            "no place in a JWST datamodel and is left out; write the product with "
+            "resamplespec.write to keep it (extension CORR)",
+            DatamodelWarning, stacklevel=4)
 
 
 def _pixel_wavelengths(image: SpectralImage) -> np.ndarray:

@@ -81,3 +81,11 @@ OPEN_FILES = 4
 
 #: Inputs a :class:`~resamplespec.models.LazyImages` keeps after reading them (the last ones read).
 CACHED_IMAGES = 1
+
+#: Most covariance planes (neighbour offsets) a Drizzler keeps per output
+#: pixel with ``covariance=True``: footprints spanning up to 4 x 9 output
+#: pixels (a pixel_scale_ratio of 8 across a tilted slit) fit in 100 planes,
+#: 800 bytes per output pixel while drizzling.  A wider footprint is a wild
+#: extrapolation or an extreme ratio; it is refused with an explanation
+#: rather than allowed to take gigabytes.
+COVARIANCE_MAX_PLANES = 100

@@ -39,6 +39,7 @@ __all__ = [
     "LazyImages",
     "MultiSlitImage",
     "OwnedImage",
+    "PixelCorrelation",
     "ResampleRecord",
     "SlitInfo",
     "SpectralImage",
@@ -161,13 +162,69 @@ class SpectralMeta:
         return dataclasses.replace(self, **changes)
 
 
+@dataclass(frozen=True, eq=False)
+class PixelCorrelation:
+    """The correlation of each output pixel with its neighbours.
+
+    Drizzling spreads an input pixel over several output pixels, so
+    neighbouring output pixels share noise.  Plane ``p`` holds, for every
+    output pixel (y, x), the correlation coefficient of its value with that
+    of pixel (y + dy, x + dx), ``(dy, dx) = offsets[p]``:
+
+        values[p, y, x] = cov(k, l) / (err[k] * err[l]),
+        cov(k, l) = sum_i w_ik w_il V_i / (W_k W_l)
+
+    over the input pixels i the two share (w: overlap weights, V_i: the sum
+    of input pixel i's variances, scaled as the data, W: the pixels' total
+    weights) -- the covariance of exact variance mode.  The offsets form a
+    half-plane (``dy > 0``, or ``dy == 0`` and ``dx > 0``): each pair is
+    held once, by its first pixel in row-major order; a pair not held has
+    correlation 0, and so does a pixel with no weight or no error.
+
+    Attributes
+    ----------
+    offsets : (n, 2) int64 array
+        ``(dy, dx)`` of each plane, sorted.
+    values : (n, ny, nx) float32 array
+        The correlation coefficients.  Memory: 4 bytes per output pixel per
+        offset (typically 4 offsets: 16 bytes per pixel).
+    """
+
+    offsets: np.ndarray
+    values: np.ndarray
+
+    def __post_init__(self) -> None:
+        offsets = np.asarray(self.offsets)
+        values = np.asarray(self.values)
+        if offsets.ndim != 2 or offsets.shape[1] != 2 or offsets.dtype.kind not in "iu":
+            raise ValueError(f"PixelCorrelation offsets must be an (n, 2) integer array, "
+                             f"got shape {offsets.shape} and dtype {offsets.dtype}")
+        if values.ndim != 3 or values.shape[0] != offsets.shape[0]:
+            raise ValueError(f"PixelCorrelation values must be (n, ny, nx) with n = "
+                             f"{offsets.shape[0]} offsets, got shape {values.shape}")
+        dy, dx = offsets.T if len(offsets) else (np.zeros(0), np.zeros(0))
+        if np.any((dy < 0) | ((dy == 0) & (dx <= 0))):
+            raise ValueError("PixelCorrelation offsets must lie in the half-plane dy > 0, "
+                             "or dy == 0 and dx > 0")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The image shape (ny, nx)."""
+        return tuple(np.shape(self.values)[1:])
+
+    def copy(self) -> PixelCorrelation:
+        return PixelCorrelation(np.array(self.offsets), np.array(self.values))
+
+
 @dataclass
 class SpectralImage:
     """One 2D spectrum on its detector (input) or rectified (output) grid.
 
     ``data`` is required; ``dq`` defaults to zeros, the error arrays to NaN
     where absent is not meaningful, so they stay ``None`` until given.
-    Outputs also carry ``wht`` (total weight) and ``con`` (context bit planes).
+    Outputs also carry ``wht`` (total weight) and ``con`` (context bit planes),
+    and with ``covariance=True`` the ``correlation`` of neighbouring pixels
+    (:class:`PixelCorrelation`).
 
     Its ``repr`` (and ``print``) is a summary of a few lines: shape and axes,
     units, wavelength grid, arrays present, where it came from.  Everything
@@ -184,6 +241,7 @@ class SpectralImage:
     var_flat: np.ndarray | None = None
     wht: np.ndarray | None = None
     con: np.ndarray | None = None
+    correlation: PixelCorrelation | None = None
 
     def __post_init__(self) -> None:
         name = self.meta.slit.name or self.meta.filename or "spectral image"
@@ -202,6 +260,13 @@ class SpectralImage:
         if self.dq is not None and np.asarray(self.dq).dtype.kind not in "bui":
             raise TypeError(f"{name}: dq must hold integer bit flags, got dtype "
                             f"{np.asarray(self.dq).dtype}")
+        if self.correlation is not None and (
+            not isinstance(self.correlation, PixelCorrelation)
+            or self.correlation.shape != data.shape
+        ):
+            raise ValueError(f"{name}: correlation must be a PixelCorrelation of the data's "
+                             f"shape {data.shape}, got {type(self.correlation).__name__} "
+                             f"of shape {getattr(self.correlation, 'shape', None)}")
         if not isinstance(self.meta, SpectralMeta):
             raise TypeError(f"{name}: meta must be a SpectralMeta, got {type(self.meta).__name__}")
 
@@ -250,7 +315,8 @@ class SpectralImage:
         arrays = {k: array_or_none(getattr(self, k), copy_arrays=True)
                   for k in ARRAY_NAMES + ("wht", "con")}
         wcs = self.wcs if share_wcs else copy.deepcopy(self.wcs)
-        return SpectralImage(wcs=wcs, meta=self.meta, **arrays)
+        correlation = None if self.correlation is None else self.correlation.copy()
+        return SpectralImage(wcs=wcs, meta=self.meta, correlation=correlation, **arrays)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], *, share_wcs: bool = False) -> SpectralImage:

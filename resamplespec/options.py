@@ -231,6 +231,7 @@ class ResampleOptions:
     propagate_dq: bool = False
     good_bits: Any = "~DO_NOT_USE+NON_SCIENCE"
     variance: str = "reference"
+    covariance: bool = False
 
     @classmethod
     def validated(cls, **options: Any) -> ResampleOptions:
@@ -248,6 +249,14 @@ class ResampleOptions:
         if pixel_scale is not None:
             pixel_scale = validate_positive_finite("pixel_scale", pixel_scale)
         interpret_good_bits(values["good_bits"])
+        variance = validate_choice("variance", values["variance"], VARIANCE_MODES)
+        covariance = validate_flag("covariance", values["covariance"])
+        if covariance and variance != "exact":
+            raise ValueError(
+                f"covariance=True needs variance='exact', got variance={variance!r}: the "
+                "reference's variances are resampled standard deviations squared, not the "
+                "variances of the output pixels, and no covariance is consistent with them"
+            )
         return cls(
             pixfrac=validate_pixfrac(values["pixfrac"]),
             kernel=validate_kernel(values["kernel"]),
@@ -264,5 +273,6 @@ class ResampleOptions:
             in_memory=validate_flag("in_memory", values["in_memory"]),
             propagate_dq=validate_flag("propagate_dq", values["propagate_dq"]),
             good_bits=values["good_bits"],
-            variance=validate_choice("variance", values["variance"], VARIANCE_MODES),
+            variance=variance,
+            covariance=covariance,
         )

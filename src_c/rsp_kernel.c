@@ -328,6 +328,59 @@ static inline int footprint_area_and_box(const double x[4], const double y[4], d
     return 1;
 }
 
+/* ---- Covariance of the output pixels (see rsp_covariance in the header) ---- */
+
+/* V of an input pixel: the sum of its finite variances, times iscale^2
+ * (exact mode keeps var * iscale^2 in v->var). */
+static inline double total_variance(int n_variances, const pixel_values *v)
+{
+    double total = 0.0;
+    for (int m = 0; m < n_variances; ++m) {
+        if (isfinite(v->var[m])) {
+            total += v->var[m];
+        }
+    }
+    return total;
+}
+
+/*
+ * The pairs of one footprint: w[r * ncols + c] is the weight it gives output
+ * pixel (ix0 + c, iy0 + r) of the whole grid (0 where none).  Each pair is
+ * added at its owner (the first of the two in row-major order), if the
+ * owner lies in the window.
+ */
+static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t ncols,
+                          int64_t nrows, const double *w, double variance)
+{
+    rsp_covariance *cov = out->covariance;
+    const int64_t rx = cov->reach_x, ry = cov->reach_y;
+    for (int64_t ra = 0; ra < nrows; ++ra) {
+        for (int64_t ca = 0; ca < ncols; ++ca) {
+            const double wa = w[ra * ncols + ca];
+            if (!(wa > 0.0) || !in_window(out, ix0 + ca, iy0 + ra)) {
+                continue;
+            }
+            const int64_t k = out_index(out, ix0 + ca, iy0 + ra);
+            const double wa_var = wa * variance;
+            for (int64_t rb = ra; rb < nrows; ++rb) {
+                for (int64_t cb = rb == ra ? ca + 1 : 0; cb < ncols; ++cb) {
+                    const double wb = w[rb * ncols + cb];
+                    if (!(wb > 0.0)) {
+                        continue;
+                    }
+                    const int64_t dx = cb - ca, dy = rb - ra;
+                    if (dx > rx || dx < -rx || dy > ry) {
+                        ++cov->beyond_reach;
+                        continue;
+                    }
+                    cov->sum_cov[k * cov->n_planes + rsp_covariance_plane(dx, dy, rx)] +=
+                        wa_var * wb;
+                }
+            }
+        }
+    }
+}
+
 /*
  * Deposit the weights w_cell of the 2 x 2 output pixels whose lower-left
  * one is (ix, iy), indexed by position (bit 0 right, bit 1 above); a weight
@@ -421,6 +474,10 @@ static inline int draw_four_cells(const rsp_input *in, const rsp_params *par, rs
         }
     }
     *hit = deposit_four_cells(in, par, out, ix, iy, w_cell, v);
+    if (out->covariance) {
+        /* w_cell is already row-major: index = column + 2 * row */
+        deposit_pairs(out, ix, iy, 2, 2, w_cell, total_variance(in->n_variances, v));
+    }
     return 1;
 }
 
@@ -515,6 +572,17 @@ static inline int draw_small_box(const rsp_input *in, const rsp_params *par, rsp
             }
         }
     }
+    if (out->covariance) {
+        /* the weights of the whole box, as deposit_overlap makes them */
+        double w[RSP_SMALL_BOX * RSP_SMALL_BOX];
+        for (int64_t k = 0; k < nrows; ++k) {
+            for (int64_t c = 0; c < ncols; ++c) {
+                const double wc = cells[c][k] * scale;
+                w[k * ncols + c] = fabs(cells[c][k]) > tiny && wc > 0.0 ? wc : 0.0;
+            }
+        }
+        deposit_pairs(out, r->ix0, r->iy0, ncols, nrows, w, total_variance(in->n_variances, v));
+    }
     return hit;
 }
 
@@ -552,6 +620,56 @@ static inline int draw_by_columns(const rsp_input *in, const rsp_params *par, rs
 }
 
 /*
+ * draw_by_columns with the covariance: the footprint's weights on its whole
+ * range of the grid (not only the window's part) go to the covariance
+ * scratch, the window's part of them is deposited, then the pairs.  Each
+ * overlap depends on its own column and row boundaries only, so the
+ * window's weights are those draw_by_columns gives.  A footprint wider than
+ * the reach (which rsp_footprint_reach rules out) is drawn without its
+ * pairs, and counted.
+ */
+static int draw_by_columns_with_pairs(const rsp_input *in, const rsp_params *par,
+                                      rsp_output *out, const double x[4], const double y[4],
+                                      const pixel_range *r, double scale, double tiny,
+                                      const pixel_values *v)
+{
+    rsp_covariance *cov = out->covariance;
+    const int64_t ncols = r->ix1 - r->ix0 + 1, nrows = r->iy1 - r->iy0 + 1;
+    if (ncols - 1 > cov->reach_x || nrows - 1 > cov->reach_y) {
+        ++cov->beyond_reach;
+        return draw_by_columns(in, par, out, x, y, r, scale, tiny, v);
+    }
+    rsp_edge edges[4];
+    rsp_quad_edges(x, y, edges);
+    double *w = cov->cells;
+    for (int64_t c = 0; c < ncols; ++c) {
+        rsp_column_edge column[4];
+        const int n_edges = rsp_column_clip(edges, (double)(r->ix0 + c) - 0.5, column);
+        double y_row = (double)r->iy0 - 0.5;
+        if (n_edges > 0) {
+            rsp_column_start(column, n_edges, y_row);
+        }
+        for (int64_t k = 0; k < nrows; ++k, y_row += 1.0) {
+            const double a = n_edges > 0 ? rsp_column_next_row(column, n_edges, y_row) : 0.0;
+            const double wc = a * scale;
+            w[k * ncols + c] = fabs(a) > tiny && wc > 0.0 ? wc : 0.0;
+        }
+    }
+    int hit = 0;
+    for (int64_t iy = r->row0; iy <= r->row1; ++iy) {
+        for (int64_t ix = r->col0; ix <= r->col1; ++ix) {
+            const double wc = w[(iy - r->iy0) * ncols + (ix - r->ix0)];
+            if (wc > 0.0) {
+                deposit(out, in->n_variances, par->variance_mode, out_index(out, ix, iy), wc, v);
+                hit = 1;
+            }
+        }
+    }
+    deposit_pairs(out, r->ix0, r->iy0, ncols, nrows, w, total_variance(in->n_variances, v));
+    return hit;
+}
+
+/*
  * Spread one input pixel with footprint (x, y) over the output.  Returns 1
  * if some output pixel received a positive weight.
  */
@@ -577,6 +695,9 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
     const double tiny = 1e-12 * fabs(area);
     if (small_box_holds_footprint(&r, xlo, xhi, ylo, yhi)) {
         return draw_small_box(in, par, out, x, y, area, &r, scale, tiny, v);
+    }
+    if (out->covariance) {
+        return draw_by_columns_with_pairs(in, par, out, x, y, &r, scale, tiny, v);
     }
     return draw_by_columns(in, par, out, x, y, &r, scale, tiny, v);
 }
@@ -662,6 +783,82 @@ static void add_point(const rsp_input *in, const rsp_params *par, rsp_output *ou
     }
 }
 
+int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_nx,
+                        int64_t out_ny, int64_t *reach_x, int64_t *reach_y)
+{
+    *reach_x = 0;
+    *reach_y = 0;
+    if (in->nx < 2 || in->ny < 2 || out_nx < 1 || out_ny < 1) {
+        return par->kernel == RSP_KERNEL_POINT ? RSP_OK : RSP_ERR_SHAPE;
+    }
+    if (in->xmin < 0 || in->ymin < 0 || in->xmax >= in->nx || in->ymax >= in->ny ||
+        in->xmin > in->xmax || in->ymin > in->ymax) {
+        return RSP_ERR_BOUNDS;
+    }
+    if (!(par->pixfrac > 0.0 && par->pixfrac <= 1.0)) {
+        return RSP_ERR_ARGUMENT;
+    }
+    if (par->kernel == RSP_KERNEL_POINT) {
+        return RSP_OK; /* one output pixel per input pixel: no pairs */
+    }
+    /* The whole grid as the window: the ranges the drawing computes before
+     * it looks at any window. */
+    rsp_output grid = {0};
+    grid.nx = out_nx;
+    grid.ny = out_ny;
+    grid.row_max = out_ny;
+    grid.col_max = out_nx;
+    const double h = 0.5 * par->pixfrac;
+    /* pixfrac = 1: corners mapped once per row pair, as add_square maps
+     * them (the same numbers as pixel_corners, bit for bit) */
+    const int64_t n_corners = in->xmax - in->xmin + 2;
+    double *rows = par->pixfrac == 1.0 ? malloc(4 * (size_t)n_corners * sizeof(double)) : NULL;
+    double *below_x = rows, *below_y = rows ? rows + n_corners : NULL;
+    double *above_x = rows ? rows + 2 * n_corners : NULL;
+    double *above_y = rows ? rows + 3 * n_corners : NULL;
+    if (rows) {
+        map_corner_row(in->pixmap, in->nx, in->ny, (double)in->ymin - 0.5, in->xmin, n_corners,
+                       below_x, below_y);
+    }
+    pixel_values v;
+    double weight;
+    for (int64_t j = in->ymin; j <= in->ymax; ++j) {
+        if (rows) {
+            map_corner_row(in->pixmap, in->nx, in->ny, (double)j + 0.5, in->xmin, n_corners,
+                           above_x, above_y);
+        }
+        for (int64_t i = in->xmin; i <= in->xmax; ++i) {
+            if (!read_pixel(in, par, j * in->nx + i, &v, &weight)) {
+                continue;
+            }
+            double x[4], y[4], area, xlo, xhi, ylo, yhi;
+            pixel_range r;
+            if (rows) {
+                const int64_t c = i - in->xmin;
+                x[0] = below_x[c]; y[0] = below_y[c];
+                x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
+                x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
+                x[3] = above_x[c]; y[3] = above_y[c];
+            } else {
+                pixel_corners(in, h, i, j, x, y);
+            }
+            if (!footprint_area_and_box(x, y, &area, &xlo, &xhi, &ylo, &yhi) ||
+                !footprint_pixel_range(&grid, xlo, xhi, ylo, yhi, &r)) {
+                continue;
+            }
+            if (r.ix1 - r.ix0 > *reach_x) *reach_x = r.ix1 - r.ix0;
+            if (r.iy1 - r.iy0 > *reach_y) *reach_y = r.iy1 - r.iy0;
+        }
+        if (rows) {
+            double *swap_x = below_x, *swap_y = below_y;
+            below_x = above_x; below_y = above_y;
+            above_x = swap_x; above_y = swap_y;
+        }
+    }
+    free(rows);
+    return RSP_OK;
+}
+
 int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
                     rsp_counts *counts)
 {
@@ -691,6 +888,16 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         in->n_variances > RSP_MAX_VARIANCES ||
         (par->variance_mode != RSP_VARIANCE_REFERENCE &&
          par->variance_mode != RSP_VARIANCE_EXACT)) {
+        return RSP_ERR_ARGUMENT;
+    }
+    /* Pairs need the exact-mode variances and a plane layout that holds
+     * the storage. */
+    if (out->covariance &&
+        (par->variance_mode != RSP_VARIANCE_EXACT || !out->covariance->sum_cov ||
+         !out->covariance->cells || out->covariance->reach_x < 0 ||
+         out->covariance->reach_y < 0 ||
+         out->covariance->n_planes !=
+             rsp_covariance_planes(out->covariance->reach_x, out->covariance->reach_y))) {
         return RSP_ERR_ARGUMENT;
     }
     switch (par->kernel) {
@@ -888,6 +1095,45 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
         const double line = floor(pixmap[2 * p + component] + 0.5) - (double)first;
         if (line >= 0.0 && line < (double)n_lines) { /* NaN compares false */
             counts[(int64_t)line] += 1;
+        }
+    }
+}
+
+void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
+                          const double *sum_w, float *values)
+{
+    for (int64_t k = 0; k < n; ++k) {
+        const double *sums = sum_cov + k * n_planes;
+        const double w = sum_w[k];
+        for (int64_t p = 0; p < n_planes; ++p) {
+            values[p * n + k] = w > 0.0 ? (float)(sums[p] / w) : 0.0f;
+        }
+    }
+}
+
+void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t *offsets,
+                         const float *wht, const float *err, float *values)
+{
+    for (int64_t p = 0; p < n_planes; ++p) {
+        const int64_t dy = offsets[2 * p], dx = offsets[2 * p + 1];
+        float *plane = values + p * ny * nx;
+        for (int64_t y = 0; y < ny; ++y) {
+            const int64_t yl = y + dy;
+            for (int64_t x = 0; x < nx; ++x) {
+                const int64_t xl = x + dx, k = y * nx + x;
+                if (yl < 0 || yl >= ny || xl < 0 || xl >= nx) {
+                    plane[k] = 0.0f;
+                    continue;
+                }
+                const int64_t l = yl * nx + xl;
+                const double w = wht[l];
+                double value = w > 0.0 ? (double)plane[k] / w : 0.0;
+                if (err) {
+                    const double scale = (double)err[k] * (double)err[l];
+                    value = scale > 0.0 ? value / scale : 0.0;
+                }
+                plane[k] = isfinite(value) ? (float)value : 0.0f;
+            }
         }
     }
 }

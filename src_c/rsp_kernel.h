@@ -86,6 +86,9 @@ typedef struct {
     int32_t *context;            /* the plane of this input, or NULL */
     int32_t context_bit;         /* 1 << (input index % 32) */
     uint32_t *dq;                /* or NULL */
+    /* Optional (or NULL): the covariance sums of the output pixels, in
+     * exact variance mode (see rsp_covariance below). */
+    struct rsp_covariance *covariance;
 } rsp_output;
 
 typedef struct {
@@ -103,6 +106,57 @@ typedef struct {
     int64_t drawn;   /* input pixels that gave some output pixel weight > 0 */
     int64_t skipped; /* input pixels of the section that gave nothing */
 } rsp_counts;
+
+/*
+ * Covariance of drizzled pixels (exact variance mode).  Output pixels k and
+ * l that share input pixels i have the covariance
+ *     cov(k, l) = sum_i w_ik w_il V_i / (W_k W_l),
+ *     V_i = iscale^2 * (sum of the finite variances of input pixel i),
+ * W_k = sum_i w_ik.  The kernel accumulates the numerator of every pair
+ * once, at its owner k: the pixel from which l lies at an offset (dx, dy)
+ * of the half-plane
+ *     dy == 0 and 0 < dx <= reach_x,  or  0 < dy <= reach_y and |dx| <= reach_x,
+ * into plane p = rsp_covariance_plane(dx, dy, reach_x) of sum_cov.  The
+ * planes are interleaved, so that the pairs of one pixel share its cache
+ * lines: the sum of pixel k (its element in the other accumulators, same
+ * origin and stride) and plane p is sum_cov[k * n_planes + p], n_planes =
+ * rsp_covariance_planes(reach_x, reach_y).  Only owners inside the window
+ * are written.  The partner l may lie outside the window: the footprint's
+ * weights are computed on the whole grid, so that a pair across a window
+ * or band edge is counted once, whole, by the window of its owner, and any
+ * split of the grid gives the same sums bit for bit.  The reach must cover
+ * every footprint (rsp_footprint_reach); a pair beyond it is not counted
+ * but counted in beyond_reach.  `cells` is scratch of
+ * (reach_x + 1) * (reach_y + 1) doubles.
+ */
+typedef struct rsp_covariance {
+    int64_t reach_x, reach_y;
+    double *sum_cov;
+    int64_t n_planes;
+    double *cells;
+    int64_t beyond_reach;   /* out: pairs not counted (0 when the reach is right) */
+} rsp_covariance;
+
+/* Number of offsets (planes) of a reach, and the plane of offset (dx, dy). */
+static inline int64_t rsp_covariance_planes(int64_t reach_x, int64_t reach_y)
+{
+    return reach_y * (2 * reach_x + 1) + reach_x;
+}
+
+static inline int64_t rsp_covariance_plane(int64_t dx, int64_t dy, int64_t reach_x)
+{
+    return dy == 0 ? dx - 1 : reach_x + (dy - 1) * (2 * reach_x + 1) + (dx + reach_x);
+}
+
+/*
+ * The reach of the footprints of the input section on an output grid of
+ * nx x ny: the largest (number of output columns - 1) and (rows - 1) that
+ * one drawable footprint spans on the grid (0, 0 for the point kernel).
+ * The same corners and the same whole-grid pixel ranges the drawing uses,
+ * so the reach covers every pair it makes.  Returns an rsp_status.
+ */
+int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_nx,
+                        int64_t out_ny, int64_t *reach_x, int64_t *reach_y);
 
 /*
  * Drizzle one input image onto the output accumulators.  Thread-safe for
@@ -148,6 +202,23 @@ void rsp_finish_reference_variances(int64_t n, int n_variances, const double *co
                                     const double *const sum_var_input[],
                                     const double *sum_w_input, int inverse_first_variance,
                                     double constant_weight, float *variances[]);
+
+/*
+ * Covariance finishing.
+ *   rsp_finish_pair_sums: values[p * n + k] = sum_cov[k * n_planes + p] /
+ *     sum_w[k] as float32 (0 where sum_w[k] is 0), n pixels: the
+ *     interleaved sums to contiguous planes.
+ *   rsp_pair_covariance: on a whole ny x nx grid, in place, plane p pairing
+ *     pixel (y, x) with (y + dy, x + dx), offsets[2p] = dy, offsets[2p+1] = dx:
+ *     values = values / wht[partner] -- the covariance -- and, with err
+ *     (else NULL), divided by err[pixel] * err[partner] -- the correlation;
+ *     0 where the partner is off the grid, has no weight, or the division
+ *     is not finite.
+ */
+void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
+                          const double *sum_w, float *values);
+void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t *offsets,
+                         const float *wht, const float *err, float *values);
 
 /*
  * Exact area of the intersection of the quadrilateral (x[k], y[k]),

@@ -309,6 +309,8 @@ def test_the_top_level_api_is_todays_names_plus_read_and_write():
         "OutputGrid", "ResampleRecord", "SlitInfo", "SpectralImage", "SpectralMeta",
         "__version__", "build_output_grid", "load_output_wcs", "read", "resample",
         "write",
+        # issue 16: the covariance of drizzled pixels and the extraction using it
+        "ExtractedSpectrum", "PixelCorrelation", "extract",
     ])
     assert resamplespec.read is resamplespec.io.read
     assert resamplespec.write is resamplespec.io.write

@@ -25,7 +25,7 @@ PUBLIC_MODULES = [
     "resamplespec.parallel", "resamplespec.pipeline", "resamplespec.models",
     "resamplespec.options", "resamplespec.dqflags", "resamplespec.limits",
     "resamplespec.cli", "resamplespec.dask", "resamplespec.plot", "resamplespec.datasets",
-    "resamplespec.jwst",
+    "resamplespec.jwst", "resamplespec.extraction",
 ]
 
 

@@ -12,7 +12,11 @@ Written (:func:`write_fits`), as the JWST pipeline writes ``*_s2d.fits``:
   ``XPOSURE``, ``PIXAR_SR``/``PIXAR_A2``, ``S_REGION``, ``DISPAXIS`` and the
   slit keywords ``SLTNAME``, ``SOURCEID``, ``SRCXPOS``...), ``ERR``, ``DQ``
   (when propagated), ``WAVELENGTH`` (every pixel's, as JWST s2d products
-  hold it), ``WHT``, ``CON``, ``VAR_POISSON``, ``VAR_RNOISE``, ``VAR_FLAT``;
+  hold it), ``WHT``, ``CON``, ``VAR_POISSON``, ``VAR_RNOISE``, ``VAR_FLAT``,
+  and with ``covariance=True`` ``CORR``: the correlation of each pixel with
+  its neighbours (:class:`~resamplespec.PixelCorrelation`), a float32 cube
+  of ``NCORR`` planes, plane p (1-based) pairing pixel (y, x) with pixel
+  (y + ``OFFDY<p>``, x + ``OFFDX<p>``) -- an addition of resamplespec;
 * FITS WCS keywords on each ``SCI`` for display tools (ds9, astropy): the
   spatial axis linear in arcsec (``OFFSET``, ``CDELT`` the output's
   spatial pixel scale, ``CRPIX`` on the expected source position when it is
@@ -54,6 +58,7 @@ from ..geometry import is_sky_like, spatial_pixel_scale
 from ..models import (
     ExposureTimes,
     MultiSlitImage,
+    PixelCorrelation,
     SlitInfo,
     SpectralImage,
     SpectralMeta,
@@ -210,6 +215,8 @@ def _slit_hdus(image: SpectralImage, number: int) -> list:
         elif attribute == "err":
             _put(hdu.header, "BUNIT", meta.bunit_err, "physical units of the array values")
         hdus.append(hdu)
+    if image.correlation is not None:
+        hdus.append(_correlation_hdu(image.correlation, number))
     wavelength = _pixel_wavelengths(image)
     if wavelength is not None:
         # after SCI, ERR and DQ, where JWST puts it
@@ -219,6 +226,26 @@ def _slit_hdus(image: SpectralImage, number: int) -> list:
     if table is not None:
         hdus.append(table)
     return hdus
+
+
+def _correlation_hdu(correlation: PixelCorrelation, number: int):
+    values = np.asarray(correlation.values, dtype=np.float32)
+    hdu = fits.ImageHDU(values if len(values) else None, name="CORR", ver=number)
+    hdu.header["NCORR"] = (len(values), "correlation planes (neighbour offsets)")
+    for p, (dy, dx) in enumerate(correlation.offsets, start=1):
+        hdu.header[f"OFFDY{p}"] = (int(dy), f"plane {p} pairs pixel (y, x) with y + OFFDY")
+        hdu.header[f"OFFDX{p}"] = (int(dx), f"plane {p} pairs pixel (y, x) with x + OFFDX")
+    return hdu
+
+
+def _read_correlation(hdu, shape) -> PixelCorrelation:
+    header = hdu.header
+    n = int(header.get("NCORR", 0))
+    offsets = np.array([(header[f"OFFDY{p}"], header[f"OFFDX{p}"]) for p in range(1, n + 1)],
+                       dtype=np.int64).reshape(n, 2)
+    values = (np.zeros((0, *shape), dtype=np.float32) if n == 0 else
+              np.asarray(hdu.data, dtype=np.float32))  # native order, one copy
+    return PixelCorrelation(offsets=offsets, values=values)
 
 
 def _sci_keywords(header, image: SpectralImage) -> None:
@@ -519,7 +546,10 @@ def _read_slit(hdul, tree, ours, number: int, numbers: list[int], path: Path) ->
             axis = 0 if meta.dispersion_direction == 1 else 1
             meta = meta.replace(wavelength=np.nanmedian(pixels, axis=axis))
     wcs = _tree_wcs(tree, k, number, len(numbers), path)
-    return SpectralImage(wcs=wcs, meta=meta, **arrays)
+    correlation = None
+    if ("CORR", number) in hdul and "data" in arrays:
+        correlation = _read_correlation(hdul["CORR", number], arrays["data"].shape)
+    return SpectralImage(wcs=wcs, meta=meta, correlation=correlation, **arrays)
 
 
 def _slit_meta(hdul, ours, k: int, number: int, path: Path, tree: dict) -> SpectralMeta:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..models import (
     ExposureTimes,
+    PixelCorrelation,
     ResampleRecord,
     SlitInfo,
     SpectralImage,
@@ -56,12 +57,22 @@ def image_to_tree(image: SpectralImage) -> dict[str, Any]:
         value = getattr(image, name)
         if value is not None:
             tree[name] = np.asarray(value)
+    if image.correlation is not None:
+        # correlation.offsets[p] = (dy, dx) of plane p of correlation.values
+        tree["correlation"] = {"offsets": np.asarray(image.correlation.offsets),
+                               "values": np.asarray(image.correlation.values)}
     return tree
 
 
 def image_from_tree(tree: dict[str, Any]) -> SpectralImage:
     arrays = {name: own_array(tree[name]) for name in ARRAYS if name in tree}
-    return SpectralImage(wcs=tree["wcs"], meta=meta_from_tree(dict(tree["meta"])), **arrays)
+    correlation = None
+    if tree.get("correlation") is not None:
+        node = tree["correlation"]
+        correlation = PixelCorrelation(offsets=own_array(node["offsets"]).astype(np.int64),
+                                       values=own_array(node["values"]))
+    return SpectralImage(wcs=tree["wcs"], meta=meta_from_tree(dict(tree["meta"])),
+                         correlation=correlation, **arrays)
 
 
 def own_array(value: Any) -> np.ndarray:

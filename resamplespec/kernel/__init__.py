@@ -12,7 +12,15 @@ Nothing here knows about WCSs, files or metadata: inputs are arrays and
 pixel maps.
 """
 
-from ._drizzler import AddCounts, Drizzler, DrizzleResult, window_sections
+from ._drizzler import (
+    AddCounts,
+    Drizzler,
+    DrizzleResult,
+    PairSums,
+    half_plane_offsets,
+    pair_covariance,
+    window_sections,
+)
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
@@ -21,8 +29,11 @@ __all__ = [
     "DrizzleResult",
     "Drizzler",
     "InputDraw",
+    "PairSums",
     "WindowedDrizzle",
     "fetch_add",
+    "half_plane_offsets",
+    "pair_covariance",
     "split_along",
     "window_count",
     "window_sections",

@@ -48,6 +48,24 @@ class AddCounts(NamedTuple):
 
 
 @dataclass(frozen=True)
+class PairSums:
+    """The covariance sums of a Drizzler's output pixels with their neighbours.
+
+    ``offsets[p] = (dy, dx)``: plane ``p`` of ``values`` pairs output pixel
+    (y, x) with pixel (y + dy, x + dx); the offsets are a half-plane (``dy >
+    0``, or ``dy == 0`` and ``dx > 0``), so that every pair is held once, by
+    its first pixel in row-major order.  ``values[p, y, x]`` is
+    sum_i w_ik w_il V_i / W_k (float32; 0 where nothing is shared), W_k the
+    weight of the holding pixel k: divided by the weight W_l of the partner
+    it is the covariance (:func:`pair_covariance`).  The partner may lie
+    outside a window, whose sums are nevertheless complete.
+    """
+
+    offsets: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True)
 class DrizzleResult:
     """The resampled arrays, all of the Drizzler's ``shape`` (``con``: planes first)."""
 
@@ -56,6 +74,7 @@ class DrizzleResult:
     con: np.ndarray | None
     variances: tuple[np.ndarray, ...]
     dq: np.ndarray | None
+    pairs: PairSums | None = None
 
 
 class Drizzler:
@@ -109,6 +128,14 @@ class Drizzler:
         drizzled window by window; inputs are best given with the section
         (``xmin``...) of the pixels that reach the window.  Default: the
         whole grid.
+    covariance : bool
+        Also accumulate the covariance of every pair of output pixels that
+        share an input pixel, sum_i w_ik w_il V_i (V_i the sum of input
+        pixel i's finite variances, times ``iscale**2``), in the same kernel
+        pass: ``variance_mode='exact'`` and at least one variance only.
+        :meth:`finish` returns the sums as :class:`PairSums`.  The neighbour
+        offsets held are those the footprints reach (found from each input
+        before it is drawn); bit for bit the same sums in any window or band.
 
     Notes
     -----
@@ -155,6 +182,7 @@ class Drizzler:
         context: bool = True,
         n_jobs: int = 1,
         window: tuple[int, int, int, int] | None = None,
+        covariance: bool = False,
     ) -> None:
         self.out_shape = _validate_shape(out_shape)
         #: the output pixels drawn: (row_start, row_stop, col_start, col_stop)
@@ -170,6 +198,17 @@ class Drizzler:
         self.variance_mode = validate_choice("variance_mode", variance_mode, _VARIANCE_MODES)
         self.propagate_dq = validate_flag("propagate_dq", propagate_dq)
         self.context = validate_flag("context", context)
+        self.covariance = validate_flag("covariance", covariance)
+        if self.covariance and (self.variance_mode != "exact" or self.n_variances == 0):
+            raise ValueError(
+                "covariance=True needs variance_mode='exact' and at least one variance "
+                f"(got variance_mode={self.variance_mode!r}, n_variances={self.n_variances}): "
+                "the covariance is that of the exact variances' weighted means"
+            )
+        # (reach_x, reach_y) of the covariance planes held, and the planes
+        self._reach = (0, 0)
+        # the sums, interleaved: plane p of pixel (y, x) at [y, x, p]
+        self._sum_cov = np.zeros((*self.shape, 0), dtype=np.float64)
 
         self._sum_wd = np.zeros(self.shape, dtype=np.float64)
         self._sum_w = np.zeros(self.shape, dtype=np.float64)
@@ -293,6 +332,8 @@ class Drizzler:
                 data, pixmap, weights, variances, dq
             )
 
+        if self.covariance:
+            self._cover_reach(data, pixmap, weights, section)
         point = self.kernel == "point"
         if self.n_jobs > 1 and self.n_inputs == 0 and self.kernel in limits.BANDED_KERNELS:
             self._bands, sections = _best_bands(self.window, self.n_jobs, pixmap, section,
@@ -334,7 +375,34 @@ class Drizzler:
         if self._per_input_variances:
             sums += 2 * self.n_variances + 1  # per-input sums, weights of the combination
         planes = -(-max(n_inputs, 1) // _CONTEXT_BITS) if self.context else 0
+        if self.covariance:
+            # before the first input the reach is unknown: that of
+            # footprints of about one output pixel (2 x 2), 4 planes
+            sums += max(self._sum_cov.shape[2], 4)
         return 8 * sums + 4 * planes + (4 if self.propagate_dq else 0)
+
+    def _cover_reach(self, data, pixmap, weights, section):
+        """Widen the covariance planes to the reach of this input's footprints."""
+        reach = _kernel.footprint_reach(data, pixmap, weights, section,
+                                        _KERNEL_CODES[self.kernel], self.pixfrac,
+                                        self.out_shape)
+        wanted = (max(reach[0], self._reach[0]), max(reach[1], self._reach[1]))
+        if wanted == self._reach:
+            return
+        offsets = half_plane_offsets(*wanted)
+        if len(offsets) > limits.COVARIANCE_MAX_PLANES:
+            raise ValueError(
+                f"covariance=True: an input pixel's footprint spans {reach[0] + 1} x "
+                f"{reach[1] + 1} output pixels, which needs {len(offsets)} covariance planes "
+                f"(limit {limits.COVARIANCE_MAX_PLANES}, resamplespec.limits."
+                "COVARIANCE_MAX_PLANES); lower pixel_scale_ratio, or check the pixel map "
+                "for wild values"
+            )
+        planes = np.zeros((*self.shape, len(offsets)), dtype=np.float64)
+        index = {offset: p for p, offset in enumerate(offsets)}
+        for p, offset in enumerate(half_plane_offsets(*self._reach)):
+            planes[..., index[offset]] = self._sum_cov[..., p]
+        self._reach, self._sum_cov = wanted, planes
 
     @property
     def _per_input_variances(self) -> bool:
@@ -385,6 +453,8 @@ class Drizzler:
             self.out_shape,
             band,
             (self.window[0], self.window[2]),
+            sum_cov=self._sum_cov if self.covariance else None,
+            reach=self._reach,
         )
         return int(drawn), int(skipped)
 
@@ -437,7 +507,46 @@ class Drizzler:
             planes = self._context_planes or [np.zeros(self.shape, dtype=np.int32)]
             con = np.stack(planes)
         dq = self._dq.copy() if self._dq is not None else None
-        return DrizzleResult(data=data, wht=wht, con=con, variances=variances, dq=dq)
+        pairs = self._pair_sums() if self.covariance else None
+        return DrizzleResult(data=data, wht=wht, con=con, variances=variances, dq=dq,
+                             pairs=pairs)
+
+    def _pair_sums(self) -> PairSums:
+        """The covariance sums divided by the weight of their holding pixel."""
+        offsets = np.array([(dy, dx) for dx, dy in half_plane_offsets(*self._reach)],
+                           dtype=np.int64).reshape(-1, 2)
+        return PairSums(offsets=offsets,
+                        values=_kernel.finish_pair_sums(self._sum_cov, self._sum_w))
+
+
+def half_plane_offsets(reach_x: int, reach_y: int) -> list[tuple[int, int]]:
+    """The neighbour offsets (dx, dy) of a covariance reach, in the order of
+    the kernel's planes (``rsp_covariance_plane``): dy = 0 with dx = 1 ..
+    reach_x, then each dy = 1 .. reach_y with dx = -reach_x .. reach_x --
+    the order of (dy, dx)."""
+    offsets = [(dx, 0) for dx in range(1, reach_x + 1)]
+    offsets += [(dx, dy) for dy in range(1, reach_y + 1) for dx in range(-reach_x, reach_x + 1)]
+    return offsets
+
+
+def pair_covariance(pairs: PairSums, wht: np.ndarray, err: np.ndarray | None = None, *,
+                    overwrite: bool = False) -> np.ndarray:
+    """Covariance planes from the :class:`PairSums` of a whole grid and its
+    weight ``wht``: ``values[p, y, x] / wht[y + dy, x + dx]``; with ``err``
+    the correlation coefficients, further divided by ``err[y, x] * err[y +
+    dy, x + dx]``.  float32; 0 where the partner lies outside the grid, has
+    no weight, or the ratio is not finite.  ``overwrite``: computed in
+    ``pairs.values`` itself (float32, C-contiguous), which is returned."""
+    wht = np.ascontiguousarray(wht, dtype=np.float32)
+    if err is not None:
+        err = np.ascontiguousarray(err, dtype=np.float32)
+    values = pairs.values
+    if not (overwrite and values.dtype == np.float32 and values.flags.c_contiguous
+            and values.flags.writeable):
+        values = np.array(values, dtype=np.float32, order="C")  # a copy, changed
+    _kernel.pair_covariance(np.ascontiguousarray(pairs.offsets, dtype=np.int64), values, wht,
+                            err)
+    return values
 
 
 def _variance_weight_codes(variance_weight):

@@ -36,6 +36,14 @@ cdef extern from "rsp_kernel.h" nogil:
         int32_t *context
         int32_t context_bit
         uint32_t *dq
+        rsp_covariance *covariance
+
+    ctypedef struct rsp_covariance:
+        int64_t reach_x, reach_y
+        double *sum_cov
+        int64_t n_planes
+        double *cells
+        int64_t beyond_reach
 
     ctypedef struct rsp_params:
         int kernel
@@ -55,6 +63,9 @@ cdef extern from "rsp_kernel.h" nogil:
                             int64_t first, int64_t n_lines, int64_t *counts)
     int rsp_drizzle_add(const rsp_input *inp, const rsp_params *par, rsp_output *out,
                         rsp_counts *counts)
+    int64_t rsp_covariance_planes(int64_t reach_x, int64_t reach_y)
+    int rsp_footprint_reach(const rsp_input *inp, const rsp_params *par, int64_t out_nx,
+                            int64_t out_ny, int64_t *reach_x, int64_t *reach_y)
     void rsp_combine_reference_variances(int64_t n, int n_variances, double **sum_var_input,
                                          double *sum_w_input, int inverse_first_variance,
                                          double constant_weight, double **wsum, double **wt)
@@ -66,6 +77,10 @@ cdef extern from "rsp_kernel.h" nogil:
                                         const double **wt, const double **sum_var_input,
                                         const double *sum_w_input, int inverse_first_variance,
                                         double constant_weight, float **variances)
+    void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
+                              const double *sum_w, float *values)
+    void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t *offsets,
+                             const float *wht, const float *err, float *values)
     double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
     double rsp_quad_area(const double *x, const double *y)
     int rsp_quad_is_valid(const double *x, const double *y)
@@ -102,6 +117,8 @@ def drizzle_add(
     tuple window,
     tuple origin,
     bint per_pixel_corners=False,
+    double[:, :, ::1] sum_cov=None,
+    tuple reach=(0, 0),
 ):
     """Drizzle one image onto the accumulators; returns (drawn, skipped).
 
@@ -113,10 +130,15 @@ def drizzle_add(
     one shape (the whole grid, or part of it that holds the window).
     ``per_pixel_corners`` maps the footprint corners of every pixel on its own
     instead of sharing them between neighbours (pixfrac = 1): same numbers,
-    slower; for tests.
+    slower; for tests.  ``sum_cov``: the covariance sums (the accumulators'
+    shape, then one per plane: interleaved) of the half-plane offsets of
+    ``reach`` (reach_x, reach_y), or None (see rsp_covariance in
+    rsp_kernel.h).
     """
     cdef rsp_input inp
     cdef rsp_output out
+    cdef rsp_covariance cov
+    cdef double[::1] cells
     cdef rsp_params par
     cdef rsp_counts counts
     cdef int status, m
@@ -188,6 +210,19 @@ def drizzle_add(
             raise ValueError("output dq does not match the output")
         out.dq = &dq_out[0, 0]
 
+    out.covariance = NULL
+    if sum_cov is not None and sum_cov.shape[2] > 0:
+        cov.reach_x, cov.reach_y = reach
+        if sum_cov.shape[2] != rsp_covariance_planes(cov.reach_x, cov.reach_y) \
+                or sum_cov.shape[0] != sum_wd.shape[0] or sum_cov.shape[1] != sum_wd.shape[1]:
+            raise ValueError("the covariance planes do not match the reach or the output")
+        cells = np.zeros((cov.reach_x + 1) * (cov.reach_y + 1))
+        cov.sum_cov = &sum_cov[0, 0, 0]
+        cov.n_planes = sum_cov.shape[2]
+        cov.cells = &cells[0]
+        cov.beyond_reach = 0
+        out.covariance = &cov
+
     par.kernel = kernel
     par.variance_mode = variance_mode
     par.pixfrac = pixfrac
@@ -197,7 +232,47 @@ def drizzle_add(
         status = rsp_drizzle_add(&inp, &par, &out, &counts)
     if status != RSP_OK:
         raise ValueError(_STATUS_MESSAGES.get(status, f"kernel status {status}"))
+    if out.covariance != NULL and cov.beyond_reach:
+        raise RuntimeError(f"{cov.beyond_reach} pixel pairs lie beyond the covariance "
+                           f"reach {reach}: the reach was not taken from these footprints")
     return counts.drawn, counts.skipped
+
+
+def footprint_reach(const float[:, ::1] data, const double[:, :, ::1] pixmap,
+                    const float[:, ::1] weights, tuple section, int kernel, double pixfrac,
+                    tuple out_shape):
+    """(reach_x, reach_y): the most output columns and rows minus one that
+    one drawn footprint of ``section`` spans on the ``out_shape`` grid."""
+    cdef rsp_input inp
+    cdef rsp_params par
+    cdef int64_t reach_x = 0, reach_y = 0, out_ny, out_nx
+    cdef int status
+    if pixmap.shape[0] != data.shape[0] or pixmap.shape[1] != data.shape[1] \
+            or pixmap.shape[2] != 2:
+        raise ValueError("pixmap does not match data")
+    inp.nx = data.shape[1]
+    inp.ny = data.shape[0]
+    inp.data = &data[0, 0]
+    inp.pixmap = &pixmap[0, 0, 0]
+    inp.weights = NULL
+    if weights is not None:
+        if weights.shape[0] != inp.ny or weights.shape[1] != inp.nx:
+            raise ValueError("weights do not match data")
+        inp.weights = &weights[0, 0]
+    inp.dq = NULL
+    inp.n_variances = 0
+    inp.iscale = 1.0
+    inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
+    par.kernel = kernel
+    par.variance_mode = 1
+    par.pixfrac = pixfrac
+    par.per_pixel_corners = 1
+    out_ny, out_nx = out_shape
+    with nogil:
+        status = rsp_footprint_reach(&inp, &par, out_nx, out_ny, &reach_x, &reach_y)
+    if status != RSP_OK:
+        raise ValueError(_STATUS_MESSAGES.get(status, f"kernel status {status}"))
+    return int(reach_x), int(reach_y)
 
 
 def combine_reference_variances(tuple sum_var_input, double[:, ::1] sum_w_input,
@@ -317,6 +392,40 @@ def finish_reference_variances(int n_variances, tuple wsum, tuple wt, tuple sum_
                                        wts if have_sums else NULL, pending, pending_w,
                                        inverse_first_variance, constant_weight, outs)
     return tuple(results)
+
+
+def finish_pair_sums(const double[:, :, ::1] sum_cov, const double[:, ::1] sum_w):
+    """sum_cov / sum_w as float32 planes (planes first; 0 where the weight
+    is 0), from the interleaved sums (planes last)."""
+    shape = (sum_cov.shape[0], sum_cov.shape[1])
+    _same_shape("sum_w", sum_w, shape)
+    values = np.empty((sum_cov.shape[2], *shape), dtype=np.float32)
+    cdef float[:, :, ::1] view = values
+    cdef int64_t n = shape[0] * shape[1], n_planes = sum_cov.shape[2]
+    if n_planes and n:
+        with nogil:
+            rsp_finish_pair_sums(n_planes, n, &sum_cov[0, 0, 0], &sum_w[0, 0], &view[0, 0, 0])
+    return values
+
+
+def pair_covariance(const int64_t[:, ::1] offsets, float[:, :, ::1] values,
+                    const float[:, ::1] wht, const float[:, ::1] err=None):
+    """Covariance (or with ``err`` correlation) planes from pair sums over the
+    holder's weight (see rsp_pair_covariance), computed in ``values``."""
+    shape = (wht.shape[0], wht.shape[1])
+    if offsets.shape[1] != 2 or offsets.shape[0] != values.shape[0] \
+            or values.shape[1] != shape[0] or values.shape[2] != shape[1]:
+        raise ValueError("pair offsets, values and weights do not match")
+    if err is not None:
+        _same_shape("err", err, shape)
+    cdef const float *err_ptr = NULL
+    cdef int64_t ny = shape[0], nx = shape[1], n_planes = values.shape[0]
+    if err is not None:
+        err_ptr = &err[0, 0]
+    if n_planes:
+        with nogil:
+            rsp_pair_covariance(ny, nx, n_planes, &offsets[0, 0], &wht[0, 0], err_ptr,
+                                &values[0, 0, 0])
 
 
 def quad_pixel_overlap(x, y, double cx, double cy):

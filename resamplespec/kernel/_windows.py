@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from .. import limits
-from ._drizzler import Drizzler, DrizzleResult, window_sections
+from ._drizzler import Drizzler, DrizzleResult, PairSums, window_sections
 
 
 @dataclass
@@ -242,9 +242,15 @@ class WindowedDrizzle:
                 self.drawn += InputDraw.load(record.path, record).add_to(drizzler).drawn
             _paste(products, drizzler.finish(), window, self.out_shape)
             del drizzler
+        pairs = None
+        if "pairs" in products:
+            offsets = sorted(products["pairs"])  # (dy, dx): the kernel's plane order
+            pairs = PairSums(offsets=np.array(offsets, dtype=np.int64).reshape(-1, 2),
+                             values=np.stack([products["pairs"][o] for o in offsets])
+                             if offsets else np.zeros((0, *self.out_shape), np.float32))
         return DrizzleResult(data=products["data"], wht=products["wht"],
                              con=products["con"], variances=tuple(products["variances"]),
-                             dq=products["dq"])
+                             dq=products["dq"], pairs=pairs)
 
     def finish(self) -> DrizzleResult:
         result, self._result = self._result, None
@@ -280,3 +286,12 @@ def _paste(products: dict[str, Any], part: DrizzleResult, window, out_shape) -> 
         whole[cut] = values
     if part.dq is not None:
         products["dq"][cut] = part.dq
+    if part.pairs is not None:
+        # the union of the windows' offsets; a window whose footprints did
+        # not reach an offset holds zeros there
+        planes = products.setdefault("pairs", {})
+        for (dy, dx), values in zip(part.pairs.offsets, part.pairs.values, strict=True):
+            key = (int(dy), int(dx))
+            if key not in planes:
+                planes[key] = np.zeros(out_shape, dtype=np.float32)
+            planes[key][cut] = values

@@ -30,11 +30,12 @@ from ..geometry import (
     pixel_map,
 )
 from ..io import DeferredImage
-from ..kernel import Drizzler, InputDraw, WindowedDrizzle
+from ..kernel import Drizzler, InputDraw, PairSums, WindowedDrizzle, pair_covariance
 from ..models import (
     VARIANCE_NAMES,
     LazyImages,
     OwnedImage,
+    PixelCorrelation,
     SpectralImage,
 )
 from ..options import ResampleOptions
@@ -159,6 +160,10 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
         n_variances = 1 if all(im.err is not None for im in images) else 0
     else:
         n_variances = len(variance_names)
+    if options.covariance and n_variances == 0:
+        names = ", ".join(str(m.slit.name or m.filename) for m in _metas(images))
+        raise ValueError(f"covariance=True needs variance arrays (var_rnoise, var_poisson or "
+                         f"var_flat) in every input; {names} have none in common")
 
     def make_drizzler(window=None):
         return Drizzler(
@@ -172,6 +177,7 @@ def _drizzle(images, grid, options, variance_names, pixel_map, *, single, tick=N
             context=True,
             n_jobs=n_jobs,
             window=window,
+            covariance=options.covariance,
         )
 
     draws = _input_draws(images, grid, options, variance_names, pixel_map, single=single,
@@ -273,6 +279,9 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
             arrays[name] = np.multiply(values, np.float32(scale), out=values)
         if variance_names:
             err = _error_from_variances([arrays[name] for name in variance_names])
+    correlation = None
+    if result.pairs is not None:
+        correlation = _correlation(result.pairs, result.wht, err)
     return SpectralImage(
         data=result.data,
         wcs=grid.wcs,
@@ -281,8 +290,20 @@ def _finish(drizzler, images, grid, options, variance_names, *, single) -> Spect
         err=err,
         wht=result.wht,
         con=result.con,
+        correlation=correlation,
         **arrays,
     )
+
+
+def _correlation(pairs: PairSums, wht: np.ndarray, err: np.ndarray) -> PixelCorrelation:
+    """The correlation planes of the product, without the planes that are 0
+    everywhere (offsets a footprint's bounding box reached but no weight
+    did), so that the planes kept do not depend on how the grid was split
+    into windows."""
+    # the sums are the finished result's own: turned into correlations in place
+    correlation = pair_covariance(pairs, wht, err, overwrite=True)
+    keep = [p for p in range(len(correlation)) if correlation[p].any()]
+    return PixelCorrelation(offsets=pairs.offsets[keep], values=correlation[keep])
 
 
 def _error_from_variances(variances: list[np.ndarray]) -> np.ndarray:

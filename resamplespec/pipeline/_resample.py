@@ -39,6 +39,7 @@ def resample(
     propagate_dq: bool = False,
     good_bits: Any = DEFAULT_GOOD_BITS,
     variance: str = "reference",
+    covariance: bool = False,
     progress_bar: bool = False,
     output_dir: str | os.PathLike | None = None,
     n_jobs: int = 1,
@@ -94,6 +95,13 @@ def resample(
         'reference': variances and errors as the JWST pipeline computes them.
         'exact': the variance of the weighted mean, sum(w^2 var) / sum(w)^2
         with the overlap weights w of the same kernel pass.
+    covariance : bool
+        Also compute the covariance of neighbouring output pixels, which
+        drizzling correlates (``variance='exact'`` only): the products carry
+        it as ``correlation`` (:class:`resamplespec.PixelCorrelation`), and
+        :func:`resamplespec.extract` uses it for the errors of sums of
+        pixels.  Same kernel pass; zero off the diagonal for the point
+        kernel.
     progress_bar : bool
         Show a progress bar (tqdm, on stderr, one step per input drawn;
         off when stderr is not a terminal).
@@ -154,6 +162,7 @@ def resample(
         propagate_dq=propagate_dq,
         good_bits=good_bits,
         variance=variance,
+        covariance=covariance,
     )
     show_progress = validate_flag("progress_bar", progress_bar)
     n_jobs = validate_n_jobs(n_jobs)

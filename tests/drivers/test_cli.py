@@ -49,7 +49,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--pixel_scale_ratio", "2", "--pixel_scale", "0.05", "--output_shape", "100,40",
         "--output_wcs", str(wcs_file), "--fillval", "INDEF", "--weight_type", "exptime",
         "--single", "--no-blendheaders", "--no-in_memory", "--propagate_dq",
-        "--variance", "exact", "--good_bits", "0", "--n_jobs", "2", "-q",
+        "--variance", "exact", "--covariance", "--good_bits", "0", "--n_jobs", "2", "-q",
     ])
     assert status == 0
     # --single --no-in_memory: products made beside the output, in a folder removed after
@@ -60,7 +60,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
         "weight_type": "exptime", "single": True, "blendheaders": False,
         "in_memory": False, "propagate_dq": True, "good_bits": 0, "variance": "exact",
-        "n_jobs": 2, "progress_bar": False,
+        "covariance": True, "n_jobs": 2, "progress_bar": False,
     }
     assert captured_options["models"] == [str(p) for p in nod_files]
 
