@@ -12,7 +12,9 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--pixel_scale_ratio``, ``--pixel_scale``, ``--output_shape nx,ny``,
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
-``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--n_jobs``, ``--plot``.
+``--propagate_dq``), plus ``--variance``, ``--good_bits``, ``--spectral_grid
+native|linear|log|FILE`` (FILE: ``.txt``, ``.npy`` or ``.fits`` wavelength
+centres in um), ``--spectral_sampling``, ``--n_jobs``, ``--plot``.
 
 Exit status: 0 on success, 2 for a bad command line or option value, 1 when
 the run fails (unreadable input, nothing to resample...); the message is one
@@ -32,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from . import datasets, io
-from .io import SUFFIXES, file_format, read_association
-from .options import ResampleOptions, validate_n_jobs
+from .io import SUFFIXES, file_format, read_association, read_wavelength_grid
+from .options import SPECTRAL_GRIDS, ResampleOptions, validate_n_jobs
 from .pipeline import resample
 
 __all__ = ["main"]
@@ -100,6 +102,13 @@ def _run_parser() -> argparse.ArgumentParser:
                          help="DQ bits that count as good (JWST flag names or an integer)")
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
+    drizzle.add_argument("--spectral_grid", default="native", metavar="native|linear|log|FILE",
+                         help="wavelength grid: native (the reference's, default), linear "
+                         "(constant step), log (constant step in ln wavelength), or a "
+                         ".txt/.npy/.fits FILE of wavelength centres in um")
+    drizzle.add_argument("--spectral_sampling", type=float, default=1.0, metavar="S",
+                         help="output pixels per native pixel along the dispersion "
+                         "(default 1); not with a FILE")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="threads to use, -1 for every core (default 1); the "
                          "results are the same")
@@ -145,6 +154,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "propagate_dq": args.propagate_dq,
         "good_bits": _good_bits(args.good_bits),
         "variance": args.variance,
+        "spectral_grid": _spectral_grid(args.spectral_grid),
+        "spectral_sampling": args.spectral_sampling,
     }
     try:
         ResampleOptions.validated(**options)
@@ -155,6 +166,16 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     if options["output_wcs"] is not None and not Path(options["output_wcs"]).is_file():
         raise _UsageError(f"--output_wcs: no such file: {options['output_wcs']}")
     return options
+
+
+def _spectral_grid(text: str) -> Any:
+    """A grid name as it is; anything else is a FILE of wavelengths, read here."""
+    if text.strip().lower() in SPECTRAL_GRIDS:
+        return text
+    try:
+        return read_wavelength_grid(text)
+    except ValueError as exc:
+        raise _UsageError(f"--{exc}") from None
 
 
 def _option_named_in(message: str, options: dict[str, Any]) -> str:

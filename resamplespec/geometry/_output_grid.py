@@ -123,6 +123,10 @@ class OutputGrid:
         Wavelength (um) of every column (dispersion along x) or row.
     kind : {'nirspec', 'interpolated', 'lamp', 'custom'}
         How the grid was made (see the module notes).
+    spectral_grid : {'native', 'linear', 'log', 'explicit'}
+        The wavelength grid chosen (``'native'`` for a custom grid).
+    spectral_sampling : float
+        Output pixels per native pixel along the dispersion.
     """
 
     wcs: Any
@@ -133,6 +137,8 @@ class OutputGrid:
     pixel_area_arcsec2: float | None
     wavelength: np.ndarray
     kind: str
+    spectral_grid: str = "native"
+    spectral_sampling: float = 1.0
     _spatial: _SpatialAxis | None = field(default=None, repr=False, compare=False)
     _spectral: _WavelengthAxis | None = field(default=None, repr=False, compare=False)
     _samples: dict = field(default_factory=dict, repr=False, compare=False)
