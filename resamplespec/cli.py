@@ -179,8 +179,13 @@ def _spectral_grid(text: str) -> Any:
 
 
 def _option_named_in(message: str, options: dict[str, Any]) -> str:
-    for name in sorted(options, key=len, reverse=True):
-        if message.startswith(name) or f" {name}" in message:
+    names = sorted(options, key=len, reverse=True)
+    # the option a message starts with, else the first one it names
+    for name in names:
+        if message.startswith(name):
+            return name
+    for name in names:
+        if f" {name}" in message:
             return name
     return "option"
 
