@@ -24,11 +24,11 @@ import numpy as np
 from ..options import validate_spectral_grid, validate_spectral_sampling
 from ._output_grid import _WavelengthAxis
 
-#: Bytes each output pixel costs while it is made (float32 data, weight,
-#: error and three variances, int32 context, the double-precision sums of
-#: the kernel): an estimate on the high side, used only to refuse grids
-#: that cannot fit in memory.
-_BYTES_PER_OUTPUT_PIXEL = 64
+#: Bytes each output pixel costs while it is made: the double-precision
+#: sums of the kernel (about 100 B with three variances) and the float32 /
+#: int32 products (28 B), as measured in benchmarks/README.md (end to
+#: end); used only to refuse grids that cannot fit in memory.
+_BYTES_PER_OUTPUT_PIXEL = 128
 
 
 @dataclass(frozen=True)
