@@ -4,8 +4,8 @@ wrong record without crashing; `tests` names the tests meant to catch each
 (see tools/mutation.py).
 """
 
-GEOMETRY = "tests/geometry/test_spectral_grid.py"
-PIPELINE = "tests/pipeline/test_spectral_grid.py"
+GEOMETRY = "tests/geometry/test_wavelength_grid.py"
+PIPELINE = "tests/pipeline/test_resample_spectral_grid.py"
 SPECTRAL = "resamplespec/geometry/_spectral_grid.py"
 
 MUTATIONS = [
