@@ -269,7 +269,14 @@ def build_output_grid(
       about ``(step / 2)**2 / 2`` of a pixel, relative: 1e-7 for NIRSpec);
       NIRSpec grids end half a pixel beyond their end centres, the others
       continue their end segments.  Generated grids keep the native order
-      (MIRI LRS descends).
+      (MIRI LRS descends).  Where an explicit array's steps change, a
+      column has one dispersion each side of its centre while the kernel
+      spreads flux evenly in pixels: ``sum(data x column width)`` then
+      holds to a few 1e-4 of the flux rather than to rounding.  On NIRSpec
+      grids other than the native one, the pixel maps continue the
+      wavelength table beyond its ends (the gwcs gives NaN there, as for
+      the native grid), so that input pixels straddling an end of the grid
+      give their inside part.
 
     Examples
     --------

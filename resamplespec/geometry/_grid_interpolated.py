@@ -25,7 +25,7 @@ from ._output_grid import _SpatialAxis, _WavelengthAxis
 from ._sky import sky_centre, tangent_offsets
 
 
-def _build_interpolated(images, samples, ratio, spectral) -> _Built:
+def _build_interpolated(images, samples, ratio, wavelength_grid) -> _Built:
     """The ``'interpolated'`` grid (the reference's ``build_interpolated_output_wcs``)."""
     first = images[0]
     disp = first.meta.dispersion_direction
@@ -42,7 +42,7 @@ def _build_interpolated(images, samples, ratio, spectral) -> _Built:
     spans = (abs(x_max - x_min), abs(y_max - y_min))
     n_spatial = max(int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))), 1)
     intercepts = tuple(-float(np.sign(s)) * 0.5 * (n_spatial - 1) * abs(s) for s in slopes)
-    table = spectral.centres(table, n_spatial, label)
+    table = wavelength_grid.centres(table, n_spatial, label)
 
     pixels = np.arange(table.size, dtype=np.float64)
     spectral = _WavelengthAxis(pixels, table, extrapolate=True)

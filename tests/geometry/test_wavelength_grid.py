@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from resamplespec import SpectralImage, datasets
 from resamplespec.geometry import build_output_grid
@@ -205,3 +207,27 @@ def test_grid_too_large_for_memory_is_refused_with_its_size(kind, sampling):
                        r"output of .* wavelengths x \d+ rows .* GiB"):
         build_output_grid(list(images_of("nirspec")), spectral_grid=kind,
                           spectral_sampling=sampling)
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(["native", "linear", "log"]),
+       sampling=st.floats(min_value=0.3, max_value=5.0))
+def test_any_sampling_gives_the_grid_its_definition_says(kind, sampling):
+    native = grid_of("nirspec").wavelength
+    ours = build_output_grid(list(images_of("nirspec")), spectral_grid=kind,
+                             spectral_sampling=sampling).wavelength
+    assert np.all(np.diff(ours) > 0)
+    if kind == "native":
+        # each native pixel split into `sampling`, whatever is left over at the red end
+        assert ours.size == max(2, math.ceil(native.size * sampling - 1e-9))
+        steps = np.diff(ours)
+    else:
+        f = np.log if kind == "log" else (lambda v: v)
+        steps = np.diff(f(ours))
+        assert np.ptp(steps) <= 1e-9 * np.mean(steps)
+        assert steps[0] == pytest.approx(np.median(np.diff(f(native))) / sampling, rel=1e-12)
+    # the native range, to within one output pixel at either end
+    edges, native_range = native_edges(ours), native_edges(native)
+    widest = np.max(np.diff(edges))
+    assert abs(edges[0] - native_range[0]) <= widest
+    assert abs(edges[-1] - native_range[-1]) <= widest + 1e-12

@@ -55,6 +55,15 @@ MUTATIONS = [
                f"{PIPELINE}::test_bad_spectral_grid_options_fail_before_any_resampling"],
     ),
     dict(
+        # NIRSpec pixel maps NaN beyond a chosen grid's ends: the input
+        # pixels straddling an end are dropped and the end columns go light
+        name="spectral_grid.nirspec_ends_not_mapped",
+        path="resamplespec/geometry/_grid_nirspec.py",
+        find="map_beyond=not wavelength_grid.is_native",
+        replace="map_beyond=False",
+        tests=[f"{PIPELINE}::test_end_columns_of_an_explicit_array_inside_the_inputs_are_whole"],
+    ),
+    dict(
         # the product says 'native' whatever grid it is on
         name="spectral_grid.record_forgets_the_choice",
         path="resamplespec/pipeline/_metadata.py",
