@@ -22,8 +22,14 @@ to float32 round-off wherever both sides drew the same inputs (equal
 weight), with the count of pixels where the reference has less weight
 because drizzle skipped input pixels (curved maps, output edge).
 
+With ``--spectral``, ours also runs on other wavelength grids
+(``spectral_grid='log'``, ``'linear'``, ``spectral_sampling=2``), which the
+reference does not offer: their time against ours on the native grid in
+the same run, also per output pixel (``spectral_sampling=2`` makes twice
+as many).
+
     python benchmarks/bench_end_to_end.py [--cases fs,mos10,lrs] [--single]
-        [--reference-python /work/refenv/bin/python] [--repeat 2]
+        [--spectral] [--reference-python /work/refenv/bin/python] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -171,6 +177,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", default="fs,mos10,mos50,lrs")
     parser.add_argument("--single", action="store_true", help="also single=True")
+    parser.add_argument("--spectral", action="store_true",
+                        help="also ours on the log and linear grids and with "
+                        "spectral_sampling=2, against ours on the native grid")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--reference-python", default=DEFAULT_REFERENCE_PYTHON)
     args = parser.parse_args(argv)
@@ -199,7 +208,44 @@ def main(argv=None) -> int:
                       f"{reference['growth_mb']:.0f} | {ours['growth_mb']:.0f} | "
                       f"{ours['growth_mb'] / max(reference['growth_mb'], 1e-9):.2f} | {equal} |",
                       flush=True)
+        if args.spectral:
+            _spectral_grids(args, folder)
     return 0
+
+
+#: The wavelength grids timed by --spectral, against the native grid.
+SPECTRAL_VARIANTS = [
+    ("log", {"spectral_grid": "log"}),
+    ("linear", {"spectral_grid": "linear"}),
+    ("spectral_sampling=2", {"spectral_sampling": 2.0}),
+    ("log, spectral_sampling=2", {"spectral_grid": "log", "spectral_sampling": 2.0}),
+]
+
+
+def _output_pixels(path: Path) -> int:
+    arrays = np.load(path)
+    return sum(arrays[key].size for key in arrays.files if key.endswith("/data"))
+
+
+def _spectral_grids(args, folder: str) -> None:
+    """Ours on other wavelength grids against ours on the native grid, each
+    case's runs back to back."""
+    print()
+    print("| case | wavelength grid | ours s | time vs native | output px vs native | "
+          "time per output px vs native |")
+    print("|---|---|---:|---:|---:|---:|")
+    for case in args.cases.split(","):
+        native_out = Path(folder) / f"{case}_native_grid.npz"
+        native = _run(sys.executable, "ours", case, {}, args.repeat, native_out)
+        native_pixels = _output_pixels(native_out)
+        print(f"| {case} | native | {native['seconds']:.3f} | 1 | 1 | 1 |", flush=True)
+        for label, options in SPECTRAL_VARIANTS:
+            out = Path(folder) / f"{case}_{label.replace(' ', '_')}.npz"
+            ours = _run(sys.executable, "ours", case, options, args.repeat, out)
+            time_ratio = ours["seconds"] / native["seconds"]
+            size_ratio = _output_pixels(out) / native_pixels
+            print(f"| {case} | {label} | {ours['seconds']:.3f} | {time_ratio:.2f} | "
+                  f"{size_ratio:.2f} | {time_ratio / size_ratio:.2f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ or a JWST association (JSON) listing them.  The options are those of the JWST
 ``--output_wcs FILE``, ``--fillval``, ``--weight_type``, ``--single``,
 ``--blendheaders``/``--no-blendheaders``, ``--in_memory``/``--no-in_memory``,
 ``--propagate_dq``), plus ``--variance``, ``--covariance``, ``--good_bits``,
-``--n_jobs``, ``--plot``, ``--overwrite`` and ``--version``.  String choices
-are read in any case.
+``--spectral_grid native|linear|log|FILE`` (FILE: ``.txt``, ``.npy`` or
+``.fits`` wavelength centres in um), ``--spectral_sampling``, ``--n_jobs``,
+``--plot``, ``--overwrite`` and ``--version``.  String choices are read in
+any case.
 
 ``resamplespec extract`` sums a product over spatial lines ``A:B`` into a 1D
 spectrum (:func:`resamplespec.extract`) written as an astropy ECSV table:
@@ -60,8 +62,9 @@ from .io import (
     deferred_exposure,
     file_format,
     read_association,
+    read_wavelength_grid,
 )
-from .options import ResampleOptions, validate_n_jobs
+from .options import SPECTRAL_GRIDS, ResampleOptions, validate_n_jobs
 from .pipeline import resample
 
 __all__ = ["main"]
@@ -139,6 +142,13 @@ def _run_parser() -> argparse.ArgumentParser:
     drizzle.add_argument("--covariance", action=argparse.BooleanOptionalAction,
                          default=False, help="also keep the correlation of neighbouring "
                          "output pixels (needs --variance exact), for resamplespec extract")
+    drizzle.add_argument("--spectral_grid", default="native", metavar="native|linear|log|FILE",
+                         help="wavelength grid: native (the reference's, default), linear "
+                         "(constant step), log (constant step in ln wavelength), or a "
+                         ".txt/.npy/.fits FILE of wavelength centres in um")
+    drizzle.add_argument("--spectral_sampling", type=float, default=1.0, metavar="S",
+                         help="output pixels per native pixel along the dispersion "
+                         "(default 1); not with a FILE")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="processes to use (the slits of a multi-slit set run "
                          "in forked processes, one large slit in threads), -1 for every "
@@ -248,6 +258,8 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "good_bits": _good_bits(args.good_bits),
         "variance": args.variance,
         "covariance": args.covariance,
+        "spectral_grid": _spectral_grid(args.spectral_grid),
+        "spectral_sampling": args.spectral_sampling,
     }
     try:
         ResampleOptions.validated(**options)
@@ -260,9 +272,24 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _spectral_grid(text: str) -> Any:
+    """A grid name as it is; anything else is a FILE of wavelengths, read here."""
+    if text.strip().lower() in SPECTRAL_GRIDS:
+        return text
+    try:
+        return read_wavelength_grid(text)
+    except ValueError as exc:
+        raise _UsageError(f"--{exc}") from None
+
+
 def _option_named_in(message: str, options: dict[str, Any]) -> str:
-    for name in sorted(options, key=len, reverse=True):
-        if message.startswith(name) or f" {name}" in message:
+    names = sorted(options, key=len, reverse=True)
+    # the option a message starts with, else the first one it names
+    for name in names:
+        if message.startswith(name):
+            return name
+    for name in names:
+        if f" {name}" in message:
             return name
     return "option"
 

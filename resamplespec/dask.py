@@ -68,7 +68,8 @@ def resample(
         the cluster's workers are the main parallelism.
     **options
         The options of :func:`resamplespec.resample` (``pixfrac``,
-        ``kernel``, ``single``, ``in_memory``, ``variance``...).
+        ``kernel``, ``single``, ``in_memory``, ``variance``,
+        ``spectral_grid``, ``spectral_sampling``...).
 
     Returns
     -------

@@ -124,6 +124,7 @@ __all__ = [
     "miri_lrs",
     "nirspec_fixed_slit",
     "nirspec_mos",
+    "nirspec_spectral_dither",
 ]
 
 #: The JWST pixel DQ bits used by these datasets.
@@ -426,8 +427,14 @@ def _nirspec_scene(
     line_centres_um,
     sky_level,
     bunit,
+    narrow_line=None,
 ):
-    """Noiseless NIRSpec slit image (point source + sky) and its off-slit mask."""
+    """Noiseless NIRSpec slit image (point source + sky) and its off-slit mask.
+
+    ``narrow_line``: ``(centre_um, sigma_pix, equivalent_width_pix)`` of an
+    emission line of the source integrated over each pixel along the
+    dispersion (unlike the broad lines, sampled at the pixel centres), or None.
+    """
     w, s = _trace_coordinates(geometry, shape)
     lam_um = dispersion(w) * 1e6
     y_slit = s / pix_per_unit
@@ -442,11 +449,29 @@ def _nirspec_scene(
     # diffraction: the PSF widens in proportion to the wavelength
     sigma = source_fwhm_pix / 2.3548 * (lam_um / lam_mid)
     profile = _pixel_fraction(s, src_s, sigma)
+    if narrow_line is not None:
+        spectrum = spectrum + _narrow_line_density(dispersion, w, source_flux, lam_mid,
+                                                   *narrow_line)
     pixel_area_sr, _ = _pixel_area(pixel_scale_arcsec)
     sky = sky_level * (1.0 + 0.3 * (lam_um / lam_mid - 1.0)) * pixel_area_sr  # MJy per pixel
     truth = spectrum * profile + sky
     truth[off_slit] = 0.0
     return _in_bunit(truth, bunit, pixel_area_sr), off_slit
+
+
+def _narrow_line_density(dispersion, w, source_flux, lam_mid, centre_um, sigma_pix,
+                         equivalent_width_pix):
+    """Flux density (per um of wavelength, as the continuum) of a Gaussian
+    line in the pixel coordinate ``w`` along the dispersion: the share of
+    its flux falling on each pixel over that pixel's width in wavelength.
+    Its flux is ``equivalent_width_pix`` pixels of the continuum at the line."""
+    tau = dispersion.tau.value
+    w_centre = tau * math.log(centre_um * 1e-6 / dispersion.amplitude.value)
+    um_per_pix = np.abs(dispersion(w) * 1e6 / tau)
+    um_per_pix_at_line = abs(centre_um / tau)
+    continuum = source_flux * (centre_um / lam_mid) ** -1.5
+    line_flux = equivalent_width_pix * continuum * um_per_pix_at_line  # MJy um
+    return line_flux * _pixel_fraction(w, w_centre, sigma_pix) / um_per_pix
 
 
 def _lrs_scene(
@@ -873,19 +898,24 @@ def _nirspec_slit(
     line_tilt,
     row_offset,
     line_centres_um,
+    column_offset=0.0,
+    narrow_line=None,
 ):
     """One NIRSpec slit cutout: ``(arrays with dq and wcs, slit meta)``.
 
     ``y_slit`` is in units of ``unit_length_arcsec`` (the slit length, or
     the MSA shutter pitch) and the slit spans ``slit_extent_units`` in it;
-    ``row_offset`` moves the trace off the central row of the cutout.
+    ``row_offset`` moves the trace off the central row of the cutout and
+    ``column_offset`` moves the spectrum along the dispersion (pixels);
+    ``narrow_line``: see `_nirspec_scene`.
     """
     ny, nx = shape
     pix_per_unit = unit_length_arcsec / pixel_scale_arcsec
     lam_first, lam_last = (w * 1e-6 for w in wavelength_range_um)
     lam_ref = math.sqrt(lam_first * lam_last)
     geometry = _detector_geometry(
-        0.5 * (nx - 1), 0.5 * (ny - 1) + row_offset, trace_slope, trace_curvature, line_tilt, 1
+        0.5 * (nx - 1) + column_offset, 0.5 * (ny - 1) + row_offset, trace_slope,
+        trace_curvature, line_tilt, 1
     )
     dispersion = _log_linear_dispersion(lam_ref, lam_first, lam_last, nx - 1)
     slit2world = _nirspec_slit_to_world(
@@ -913,6 +943,7 @@ def _nirspec_slit(
         line_centres_um=line_centres_um,
         sky_level=sky_level,
         bunit=bunit,
+        narrow_line=narrow_line,
     )
     image = _noisy_flagged_arrays(truth, rng, quality, off_slit=off_slit, region=~off_slit)
 
@@ -1025,35 +1056,58 @@ def nirspec_fixed_slit(
     """
     _check_exposures_and_shape(n_exposures, shape)
     _check_bunit(bunit)
-    offsets = _nod_offsets(n_exposures, 0.5, nod_offsets_arcsec)
-    quality = _NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan)
-    seeds = np.random.SeedSequence(seed).spawn(n_exposures)
+    return _fixed_slit_exposures(
+        seed=seed,
+        nod_offsets=_nod_offsets(n_exposures, 0.5, nod_offsets_arcsec),
+        column_offsets=[0.0] * n_exposures,
+        pointing_jitter_arcsec=pointing_jitter_arcsec,
+        shape=shape,
+        bunit=bunit,
+        slit_name=slit_name,
+        wavelength_range_um=wavelength_range_um,
+        pixel_scale_arcsec=pixel_scale_arcsec,
+        target_ra=target_ra,
+        target_dec=target_dec,
+        unit_length_arcsec=slit_length_arcsec,
+        slit_extent_units=(-0.5, 0.5),
+        slit_width_arcsec=slit_width_arcsec,
+        position_angle=position_angle,
+        source_flux=source_flux,
+        source_fwhm_pix=source_fwhm_pix,
+        sky_level=sky_level,
+        quality=_NoiseAndFlags(snr, noise, bad_fraction, warn_fraction, unflagged_nan),
+        trace_slope=trace_slope,
+        trace_curvature=trace_curvature,
+        line_tilt=line_tilt,
+        line_centres_um=_NIRSPEC_LINES_UM,
+    )
+
+
+def _fixed_slit_exposures(*, seed, nod_offsets, column_offsets, pointing_jitter_arcsec, shape,
+                          bunit, slit_name, wavelength_range_um, pixel_scale_arcsec,
+                          target_ra, target_dec, **slit):
+    """The exposures of a NIRSpec fixed slit, one per nod offset (arcsec
+    along the slit) and column offset (pixels along the dispersion); the
+    source stays at (target_ra, target_dec).  ``slit``: the other arguments
+    of `_nirspec_slit`."""
+    seeds = np.random.SeedSequence(seed).spawn(len(nod_offsets))
     images = []
-    for k in range(n_exposures):
+    for k, (nod_offset, column_offset) in enumerate(zip(nod_offsets, column_offsets,
+                                                        strict=True)):
         rng = np.random.default_rng(seeds[k])
-        offset = offsets[k] + _pointing_jitter(rng, pointing_jitter_arcsec)
+        offset = nod_offset + _pointing_jitter(rng, pointing_jitter_arcsec)
         image, slit_meta = _nirspec_slit(
             rng=rng,
             shape=shape,
             wavelength_range_um=wavelength_range_um,
-            unit_length_arcsec=slit_length_arcsec,
-            slit_extent_units=(-0.5, 0.5),
-            slit_width_arcsec=slit_width_arcsec,
             pixel_scale_arcsec=pixel_scale_arcsec,
             source_ra=target_ra,
             source_dec=target_dec,
             source_offset_arcsec=offset,
-            position_angle=position_angle,
-            source_flux=source_flux,
-            source_fwhm_pix=source_fwhm_pix,
-            sky_level=sky_level,
             bunit=bunit,
-            quality=quality,
-            trace_slope=trace_slope,
-            trace_curvature=trace_curvature,
-            line_tilt=line_tilt,
             row_offset=0.3,
-            line_centres_um=_NIRSPEC_LINES_UM,
+            column_offset=column_offset,
+            **slit,
         )
         meta = {
             **_nirspec_instrument_meta(
@@ -1071,9 +1125,119 @@ def nirspec_fixed_slit(
             "source_ra": float(target_ra),
             "source_dec": float(target_dec),
             **_cutout_meta(1001, 1015, shape, k, offset),
+            "dispersion_offset_pix": float(column_offset),
         }
         images.append({**image, "meta": meta})
     return images
+
+
+def nirspec_spectral_dither(
+    *,
+    n_exposures: int = 4,
+    shape: tuple[int, int] = (24, 200),
+    seed: int = 0,
+    bunit: str = "MJy",
+    dither_pix: list[float] | None = None,
+    wavelength_range_um: tuple[float, float] = (1.70, 3.10),
+    line_um: float = 2.4,
+    line_sigma_pix: float = 0.2,
+    line_equivalent_width_pix: float = 4.0,
+    source_flux: float = 2e-11,
+    sky_level: float = 0.3,
+    snr: float = 100.0,
+    noise: bool = True,
+    bad_fraction: float = 0.0,
+    pointing_jitter_arcsec: float = 0.0,
+) -> list[dict]:
+    """NIRSpec fixed-slit exposures dithered by fractions of a pixel along the dispersion.
+
+    Undersampled spectra are recovered this way: each exposure sees the
+    spectrum moved by ``dither_pix[k]`` pixels along the dispersion (its
+    WCS moved with it), the source at the same sky position and slit
+    position.  The source has a smooth continuum and one narrow emission
+    line, integrated over each pixel along the dispersion, so that its
+    width on the detector is that of the pixels: the case for
+    ``spectral_sampling`` above 1.  Geometry and metadata as
+    :func:`nirspec_fixed_slit` (``meta["dispersion_offset_pix"]`` holds the
+    dither); noise and variances as there.
+
+    Parameters
+    ----------
+    n_exposures
+        Number of exposures (dither positions).
+    shape
+        ``(ny, nx)`` of each cutout.
+    seed
+        Seed of the random generator: same seed, same arrays.
+    bunit
+        ``"MJy"`` (flux density per pixel) or ``"MJy/sr"``.
+    dither_pix
+        Offset of the spectrum along the dispersion (pixels) per exposure;
+        default ``k / n_exposures``: 0, 0.25, 0.5, 0.75 for four.
+    wavelength_range_um
+        Wavelength (um) at the first and last column of the undithered
+        exposure.
+    line_um, line_sigma_pix, line_equivalent_width_pix
+        The narrow line: centre (um), Gaussian sigma in pixels along the
+        dispersion (0.2: unresolved), and flux as an equivalent width in
+        pixels of the continuum.
+    source_flux, sky_level, snr, noise, bad_fraction, pointing_jitter_arcsec
+        As for :func:`nirspec_fixed_slit` (no flagged pixels nor pointing
+        error by default).
+
+    Returns
+    -------
+    list of dict
+        One spectral image per exposure.
+
+    Raises
+    ------
+    ValueError
+        As :func:`nirspec_fixed_slit`, or ``dither_pix`` not one per
+        exposure.
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> images = datasets.nirspec_spectral_dither(n_exposures=4, seed=1)
+    >>> [image["meta"]["dispersion_offset_pix"] for image in images]
+    [0.0, 0.25, 0.5, 0.75]
+    """
+    _check_exposures_and_shape(n_exposures, shape)
+    _check_bunit(bunit)
+    if dither_pix is None:
+        dither_pix = [k / n_exposures for k in range(n_exposures)]
+    dither_pix = [float(d) for d in dither_pix]
+    if len(dither_pix) != n_exposures:
+        raise ValueError(
+            f"dither_pix: got {len(dither_pix)} values for n_exposures={n_exposures}"
+        )
+    return _fixed_slit_exposures(
+        seed=seed,
+        nod_offsets=[0.0] * n_exposures,
+        column_offsets=dither_pix,
+        pointing_jitter_arcsec=pointing_jitter_arcsec,
+        shape=shape,
+        bunit=bunit,
+        slit_name="S200A1",
+        wavelength_range_um=wavelength_range_um,
+        pixel_scale_arcsec=0.1,
+        target_ra=53.16250,
+        target_dec=-27.79140,
+        unit_length_arcsec=3.2,
+        slit_extent_units=(-0.5, 0.5),
+        slit_width_arcsec=0.2,
+        position_angle=137.5,
+        source_flux=source_flux,
+        source_fwhm_pix=1.8,
+        sky_level=sky_level,
+        quality=_NoiseAndFlags(snr, noise, bad_fraction, 0.0, 0),
+        trace_slope=0.002,
+        trace_curvature=1.0e-5,
+        line_tilt=0.02,
+        line_centres_um=[],
+        narrow_line=(line_um, line_sigma_pix, line_equivalent_width_pix),
+    )
 
 
 def _mos_nod_offsets(n_exposures, nod_offsets_shutters):

@@ -96,7 +96,12 @@ class SlitInfo:
 
 @dataclass(frozen=True)
 class ResampleRecord:
-    """How an output was resampled (written on outputs only)."""
+    """How an output was resampled (written on outputs only).
+
+    ``spectral_grid`` is 'native', 'linear', 'log' or 'explicit' (the
+    centres are ``SpectralMeta.wavelength``), ``spectral_sampling`` the
+    output pixels per native pixel along the dispersion.
+    """
 
     pixfrac: float
     kernel: str
@@ -107,6 +112,8 @@ class ResampleRecord:
     pixel_area_sr: float | None = None
     pixel_area_arcsec2: float | None = None
     n_inputs: int = 0
+    spectral_grid: str = "native"
+    spectral_sampling: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from .dqflags import interpret_good_bits
 __all__ = [
     "KERNELS",
     "WEIGHT_TYPES",
+    "SPECTRAL_GRIDS",
     "ResampleOptions",
     "parse_fillval",
     "parse_output_shape",
@@ -27,6 +28,8 @@ __all__ = [
     "validate_n_jobs",
     "validate_pixfrac",
     "validate_weight_type",
+    "validate_spectral_grid",
+    "validate_spectral_sampling",
 ]
 
 #: Kernels that conserve spectral flux; the only ones offered.
@@ -213,6 +216,77 @@ def parse_output_shape(output_shape: object) -> tuple[int, int] | None:
     return int(dims[0]), int(dims[1])
 
 
+#: The named wavelength grids of ``spectral_grid`` (else an array of centres).
+SPECTRAL_GRIDS = ("native", "linear", "log")
+
+
+def validate_spectral_grid(spectral_grid: object) -> str | np.ndarray:
+    """Return the grid name in lower case, or the wavelength centres as a
+    read-only float64 copy; raise for anything else.
+
+    An array must hold at least two finite wavelengths (um), strictly
+    increasing or strictly decreasing.
+    """
+    if isinstance(spectral_grid, str):
+        name = spectral_grid.strip().lower()
+        if name in SPECTRAL_GRIDS:
+            return name
+        raise ValueError(
+            f"spectral_grid must be one of {SPECTRAL_GRIDS} or an array of wavelength "
+            f"centres (um), got {spectral_grid!r}"
+        )
+    try:
+        centres = np.array(spectral_grid, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"spectral_grid must be one of {SPECTRAL_GRIDS} or an array of wavelength "
+            f"centres (um), got {type(spectral_grid).__name__}"
+        ) from None
+    if centres.ndim != 1:
+        raise ValueError(
+            f"spectral_grid: an array of wavelength centres must be one-dimensional, "
+            f"got shape {centres.shape}"
+        )
+    if centres.size < 2:
+        raise ValueError(
+            f"spectral_grid: an array of wavelength centres needs at least 2 values, got "
+            f"{'none (empty)' if centres.size == 0 else 'a single value'}"
+        )
+    bad = np.flatnonzero(~np.isfinite(centres))
+    if bad.size:
+        raise ValueError(
+            f"spectral_grid: the wavelength centres must be finite, got {centres[bad[0]]} "
+            f"at index {bad[0]}"
+        )
+    steps = np.diff(centres)
+    direction = 1.0 if steps[0] > 0 else -1.0
+    wrong = np.flatnonzero(steps * direction <= 0)
+    if wrong.size:
+        k = int(wrong[0])
+        raise ValueError(
+            "spectral_grid: the wavelength centres must be strictly increasing or "
+            f"strictly decreasing, got {centres[k]} then {centres[k + 1]} at indices "
+            f"{k}, {k + 1}"
+        )
+    centres.flags.writeable = False
+    return centres
+
+
+def validate_spectral_sampling(spectral_sampling: object, spectral_grid: object = "native"
+                               ) -> float:
+    """Return ``spectral_sampling`` (output pixels per native pixel along the
+    dispersion) as a float, or raise: a finite number > 0, and 1 with an
+    explicit array of wavelengths (which sets its own sampling)."""
+    value = validate_positive_finite("spectral_sampling", spectral_sampling)
+    if not isinstance(spectral_grid, str) and value != 1.0:
+        raise ValueError(
+            f"spectral_sampling={spectral_sampling!r} cannot be used with an array of "
+            "wavelengths as spectral_grid: the array sets the sampling; leave "
+            "spectral_sampling at 1"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ResampleOptions:
     """The validated options of :func:`resamplespec.resample` (see there)."""
@@ -232,6 +306,8 @@ class ResampleOptions:
     good_bits: Any = "~DO_NOT_USE+NON_SCIENCE"
     variance: str = "reference"
     covariance: bool = False
+    spectral_grid: Any = field(default="native", compare=False)
+    spectral_sampling: float = 1.0
 
     @classmethod
     def validated(cls, **options: Any) -> ResampleOptions:
@@ -257,6 +333,16 @@ class ResampleOptions:
                 "reference's variances are resampled standard deviations squared, not the "
                 "variances of the output pixels, and no covariance is consistent with them"
             )
+        spectral_grid = validate_spectral_grid(values["spectral_grid"])
+        spectral_sampling = validate_spectral_sampling(values["spectral_sampling"],
+                                                       spectral_grid)
+        if output_wcs is not None and not _native_grid(spectral_grid, spectral_sampling):
+            given = ("spectral_grid=<array>" if not isinstance(spectral_grid, str)
+                     else f"spectral_grid={spectral_grid!r}")
+            raise ValueError(
+                f"output_wcs and {given}, spectral_sampling={spectral_sampling!r} were both "
+                "given: the output_wcs sets the wavelength grid; give one or the other"
+            )
         return cls(
             pixfrac=validate_pixfrac(values["pixfrac"]),
             kernel=validate_kernel(values["kernel"]),
@@ -275,4 +361,12 @@ class ResampleOptions:
             good_bits=values["good_bits"],
             variance=variance,
             covariance=covariance,
+            spectral_grid=spectral_grid,
+            spectral_sampling=spectral_sampling,
         )
+
+
+def _native_grid(spectral_grid: object, spectral_sampling: float) -> bool:
+    """True for the default wavelength grid (the reference's)."""
+    return isinstance(spectral_grid, str) and spectral_grid == "native" and (
+        spectral_sampling == 1.0)

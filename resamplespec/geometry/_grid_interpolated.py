@@ -25,13 +25,16 @@ from ._output_grid import _SpatialAxis, _WavelengthAxis
 from ._sky import sky_centre, tangent_offsets
 
 
-def _build_interpolated(images, samples, ratio) -> _Built:
+def _build_interpolated(images, samples, ratio, wavelength_grid) -> _Built:
     """The ``'interpolated'`` grid (the reference's ``build_interpolated_output_wcs``)."""
     first = images[0]
     disp = first.meta.dispersion_direction
     # spatial sampling and tangent point from the first input, at its central wavelength
-    slopes, (ra_first, dec_first) = _first_input_slopes(first, samples[0], disp, ratio)
-    inverse_from = _dominant_slope(slopes, samples[0].label)
+    first_samples = samples[0]
+    label = first_samples.label
+    slopes, (ra_first, dec_first) = _first_input_slopes(first, first_samples, disp, ratio)
+    del first_samples  # samples made on access (in_memory=False) go here
+    inverse_from = _dominant_slope(slopes, label)
     table = _union_of_medians(samples, disp, descending=first.meta.exp_type == _LRS)
     # tangent point: centre of all inputs (one input: its central-slit point)
     ra0, dec0 = (ra_first, dec_first) if len(samples) == 1 else _centre_of_inputs(samples)
@@ -39,6 +42,7 @@ def _build_interpolated(images, samples, ratio) -> _Built:
     spans = (abs(x_max - x_min), abs(y_max - y_min))
     n_spatial = max(int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))), 1)
     intercepts = tuple(-float(np.sign(s)) * 0.5 * (n_spatial - 1) * abs(s) for s in slopes)
+    table = wavelength_grid.centres(table, n_spatial, label)
 
     pixels = np.arange(table.size, dtype=np.float64)
     spectral = _WavelengthAxis(pixels, table, extrapolate=True)

@@ -23,7 +23,7 @@ from ._grid_parts import (
 from ._output_grid import _SpatialAxis, _WavelengthAxis
 
 
-def _build_lamp(images, samples, ratio) -> _Built:
+def _build_lamp(images, samples, ratio, wavelength_grid) -> _Built:
     """The ``'lamp'`` grid (the reference's ``build_nirspec_lamp_output_wcs``)."""
     first, grid0 = images[0], samples[0]
     disp = first.meta.dispersion_direction
@@ -57,6 +57,7 @@ def _build_lamp(images, samples, ratio) -> _Built:
     if not ((slope_1, slope_2)[inverse_from] != 0.0):
         raise ValueError(f"{label}: the spatial coordinates do not change along the slit")
     n_spatial = int(math.ceil(along_first.size * ratio))
+    medians = wavelength_grid.centres(medians, n_spatial, label)
 
     pixels = np.arange(medians.size, dtype=np.float64)
     spectral = _WavelengthAxis(pixels, medians, extrapolate=True)

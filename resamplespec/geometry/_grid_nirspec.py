@@ -33,7 +33,7 @@ from ._sky import tangent_offsets
 from ._wcs_utils import _call, apply_inverse, apply_transform, bounding_box_limits
 
 
-def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
+def _build_nirspec(images, samples, ref_index, ratio, wavelength_grid) -> _Built:
     """The ``'nirspec'`` grid (the reference's ``build_nirspec_output_wcs``).
 
     Inputs read from files (``in_memory=False``) are each evaluated once,
@@ -63,9 +63,11 @@ def _build_nirspec(images, samples, ref_index, ratio) -> _Built:
     # 3. wavelengths and 4. the extent of every input, centred on the grid
     table, extents = _wavelengths_and_extents(samples, disp, ra0, dec0)
     ny, intercepts = _centred_rows(extents, slopes, inverse_from)
+    table = wavelength_grid.centres(table, ny, label)
     # 5. wavelength table with half a pixel at both ends
     pixels, lam = _half_pixel_table(table)
-    spectral = _WavelengthAxis(pixels, lam, extrapolate=False)
+    spectral = _WavelengthAxis(pixels, lam, extrapolate=False,
+                               map_beyond=not wavelength_grid.is_native)
     spatial = _SpatialAxis(slopes, intercepts, inverse_from, (ra0, dec0))
     # 6. the gwcs: detector -> slit_frame -> world
     wave = _tabular(pixels, lam, extrapolate=False)

@@ -37,11 +37,18 @@ class _WavelengthAxis:
 
     ``extrapolate``: continue the end segments beyond the table (the
     interpolated and lamp grids); otherwise NaN there (NIRSpec).
+    ``map_beyond``: the inverse (wavelength -> pixel, which makes the pixel
+    maps) continues the end segments even where the table gives NaN, so
+    that input pixels straddling an end of the grid give their inside
+    part, as at the spatial ends (NIRSpec grids of the user's choosing,
+    whose ends may fall inside the inputs; the native grid keeps the
+    reference's NaN).
     """
 
     pixels: np.ndarray
     wavelengths: np.ndarray
     extrapolate: bool
+    map_beyond: bool = False
 
     def _ascending(self) -> tuple[np.ndarray, np.ndarray]:
         if self.wavelengths[-1] < self.wavelengths[0]:
@@ -64,7 +71,7 @@ class _WavelengthAxis:
 
     def to_pixel(self, wavelength):
         xp, fp = self._ascending()
-        return self._interp(wavelength, xp, fp, self.extrapolate)
+        return self._interp(wavelength, xp, fp, self.extrapolate or self.map_beyond)
 
     def to_wavelength(self, pixel):
         return self._interp(pixel, self.pixels, self.wavelengths, self.extrapolate)
@@ -123,6 +130,10 @@ class OutputGrid:
         Wavelength (um) of every column (dispersion along x) or row.
     kind : {'nirspec', 'interpolated', 'lamp', 'custom'}
         How the grid was made (see the module notes).
+    spectral_grid : {'native', 'linear', 'log', 'explicit'}
+        The wavelength grid chosen (``'native'`` for a custom grid).
+    spectral_sampling : float
+        Output pixels per native pixel along the dispersion.
     """
 
     wcs: Any
@@ -133,6 +144,8 @@ class OutputGrid:
     pixel_area_arcsec2: float | None
     wavelength: np.ndarray
     kind: str
+    spectral_grid: str = "native"
+    spectral_sampling: float = 1.0
     _spatial: _SpatialAxis | None = field(default=None, repr=False, compare=False)
     _spectral: _WavelengthAxis | None = field(default=None, repr=False, compare=False)
     _samples: dict = field(default_factory=dict, repr=False, compare=False)

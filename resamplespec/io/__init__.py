@@ -13,6 +13,8 @@
   with ``in_memory=False``, paths become :class:`DeferredImage`, read
   when a step needs them (:func:`deferred_exposure`).
 - :func:`read_association`: the science members of a JWST association.
+- :func:`read_wavelength_grid`: the wavelength centres of a ``.txt``,
+  ``.npy`` or ``.fits`` file (the command line's ``--spectral_grid FILE``).
 """
 
 from ._asdf import open_product, read_asdf, write_asdf
@@ -30,10 +32,12 @@ from ._fits import fits_wcs_header, read_fits, read_fits_metadata, write_fits
 from ._inputs import as_spectral_inputs
 from ._readwrite import read, write
 from ._tree import FORMAT_VERSION
+from ._wavelengths import WAVELENGTH_SUFFIXES, read_wavelength_grid
 
 __all__ = [
     "FORMAT_VERSION",
     "SUFFIXES",
+    "WAVELENGTH_SUFFIXES",
     "DeferredImage",
     "as_spectral_inputs",
     "atomic_write",
@@ -50,6 +54,7 @@ __all__ = [
     "read_association",
     "read_fits",
     "read_fits_metadata",
+    "read_wavelength_grid",
     "write",
     "write_asdf",
     "write_fits",

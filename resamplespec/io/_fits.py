@@ -7,7 +7,8 @@ Written (:func:`write_fits`), as the JWST pipeline writes ``*_s2d.fits``:
   ``EFFEXPTM``, ``TMEASURE``, ``DURATION``) and the resample record
   (``NDRIZ``, ``RESWHT``, ``PIXFRAC``, ``PXSCLRT``; kernel, fillval and
   variance mode, which JWST does not record, as ``RSKERNEL``, ``RSFILVAL``,
-  ``RSVARMOD``);
+  ``RSVARMOD``; the wavelength grid and its sampling as ``RSWGRID``
+  (native, linear, log or explicit) and ``RSWSAMP``);
 * per slit, numbered by ``EXTVER`` (1, 2, ...): ``SCI`` (with ``BUNIT``,
   ``XPOSURE``, ``PIXAR_SR``/``PIXAR_A2``, ``S_REGION``, ``DISPAXIS`` and the
   slit keywords ``SLTNAME``, ``SOURCEID``, ``SRCXPOS``...), ``ERR``, ``DQ``
@@ -186,6 +187,9 @@ def _primary_header(meta: SpectralMeta, kind: str, filename: str):
         _put(header, "RSKERNEL", record.kernel, "resamplespec: drizzle kernel")
         _put(header, "RSFILVAL", str(record.fillval), "resamplespec: fill value")
         _put(header, "RSVARMOD", record.variance, "resamplespec: variance propagation")
+        _put(header, "RSWGRID", record.spectral_grid, "resamplespec: wavelength grid")
+        _put(header, "RSWSAMP", float(record.spectral_sampling),
+             "resamplespec: output pixels per native pixel")
     return header
 
 

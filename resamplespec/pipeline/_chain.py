@@ -104,6 +104,8 @@ def resample_group(
             good_bits=options.good_bits,
             keep_samples=not deferred,
             n_jobs=n_jobs,
+            spectral_grid=options.spectral_grid,
+            spectral_sampling=options.spectral_sampling,
         )
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [

@@ -66,6 +66,8 @@ def _output_meta(images, grid, options):
         pixel_area_sr=grid.pixel_area_sr,
         pixel_area_arcsec2=grid.pixel_area_arcsec2,
         n_inputs=len(images),
+        spectral_grid=grid.spectral_grid,
+        spectral_sampling=grid.spectral_sampling,
     )
     return first.replace(
         exposure=_blend_exposure(images) if options.blendheaders else first.exposure,

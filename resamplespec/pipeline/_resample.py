@@ -40,6 +40,8 @@ def resample(
     good_bits: Any = DEFAULT_GOOD_BITS,
     variance: str = "reference",
     covariance: bool = False,
+    spectral_grid: Any = "native",
+    spectral_sampling: float = 1.0,
     progress_bar: bool = False,
     output_dir: str | os.PathLike | None = None,
     n_jobs: int = 1,
@@ -102,6 +104,18 @@ def resample(
         :func:`resamplespec.extract` uses it for the errors of sums of
         pixels.  Same kernel pass; zero off the diagonal for the point
         kernel.
+    spectral_grid : {'native', 'linear', 'log'} or array_like
+        The output's wavelength grid: 'native' (the reference's: per-column
+        medians of the first input, extended by the others), 'linear'
+        (constant step in wavelength), 'log' (constant step in ln
+        wavelength: constant resolving power per pixel) over the native
+        range, or the wavelength centres (um) of a strictly monotonic
+        array, kept as given (its columns beyond every input get
+        ``fillval``).  Not with ``output_wcs``, which sets its own.
+    spectral_sampling : float
+        Output pixels per native pixel along the dispersion (> 0): 'native'
+        splits each native pixel into that many; 'linear' and 'log' take
+        the median native step divided by it.  Not with an array.
     progress_bar : bool
         Show a progress bar (tqdm, on stderr, one step per input drawn;
         off when stderr is not a terminal).
@@ -132,12 +146,21 @@ def resample(
     ------
     ValueError, TypeError
         A bad option value or type, no inputs, inputs of mismatched shapes,
-        a WCS without spectral axis, inputs that do not overlap the grid.
+        a WCS without spectral axis, inputs that do not overlap the grid,
+        ``output_wcs`` with a ``spectral_grid`` or ``spectral_sampling`` of
+        its own, a wavelength grid too large for memory.
 
     Notes
     -----
     Differences from the reference: see the Drizzler notes (edge pixels, NaN
-    handling); 'exact' variance is an addition.
+    handling); 'exact' variance, ``spectral_grid`` and ``spectral_sampling``
+    are additions.
+
+    On every wavelength grid the data stay densities along the dispersion
+    (each output pixel the weighted mean of what lands on it), so that the
+    integral over wavelength of each row, sum(data x column width), is
+    conserved; the column widths follow from ``meta.wavelength`` (the edge
+    between two columns is the mean of their centres).
 
     With ``n_jobs > 1`` the slits of a multi-slit set run in separate
     processes: most of a slit's time is Python building its output WCS with
@@ -163,6 +186,8 @@ def resample(
         good_bits=good_bits,
         variance=variance,
         covariance=covariance,
+        spectral_grid=spectral_grid,
+        spectral_sampling=spectral_sampling,
     )
     show_progress = validate_flag("progress_bar", progress_bar)
     n_jobs = validate_n_jobs(n_jobs)

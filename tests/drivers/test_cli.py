@@ -60,7 +60,8 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
         "weight_type": "exptime", "single": True, "blendheaders": False,
         "in_memory": False, "propagate_dq": True, "good_bits": 0, "variance": "exact",
-        "covariance": True, "n_jobs": 2, "progress_bar": False,
+        "covariance": True, "n_jobs": 2, "progress_bar": False, "spectral_grid": "native",
+        "spectral_sampling": 1.0,
     }
     assert captured_options["models"] == [str(p) for p in nod_files]
 

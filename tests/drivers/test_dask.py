@@ -67,6 +67,20 @@ def test_a_single_slit_set_comes_back_as_one_image(client, assert_identical):
     assert_identical(resample(nods), remote)
 
 
+@pytest.mark.parametrize(("spectral_grid", "sampling"),
+                         [("log", 2.0), ((1.9, 2.0, 2.2, 2.5, 2.9), 1.0)])
+def test_the_chosen_wavelength_grid_is_the_serial_runs(client, mos, spectral_grid, sampling,
+                                                       assert_identical):
+    serial = resample(mos, spectral_grid=spectral_grid, spectral_sampling=sampling)
+    remote = rdask.resample(mos, client=client, spectral_grid=spectral_grid,
+                            spectral_sampling=sampling)
+    for a, b in zip(serial.slits, remote.slits, strict=True):
+        assert_identical(a, b)
+        assert b.meta.resample.spectral_sampling == sampling
+    with pytest.raises(ValueError, match="spectral_sampling"):
+        rdask.resample(mos, client=client, spectral_grid="log", spectral_sampling=-1)
+
+
 def test_workers_read_the_arrays_from_the_paths(client, mos_paths, serial, monkeypatch,
                                                 assert_identical):
     sent = []
