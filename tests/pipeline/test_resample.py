@@ -51,16 +51,18 @@ def test_output_record_and_types(nods):
         sum(n["meta"]["exposure_time"] for n in nods))
 
 
-def overlap_sums(models, weight_type, variance="var_rnoise"):
+def overlap_sums(models, weight_type, variance="var_rnoise", ratio=1.0):
     """The slow oracle of the chain's sums on its own grid, per input:
-    sum of w and of w**2 * variance over the input's pixels, where w is the
-    fraction of the pixel's footprint in the output pixel (polygon
+    sum of w and of w**2 * variance * s**2 over the input's pixels, where w
+    is the fraction of the pixel's footprint in the output pixel (polygon
     clipping, tests/polyclip.py, not the C kernel) times the pixel's weight
-    of ``weight_type``.  Data in MJy on a ratio-1 grid: no intensity scale."""
+    of ``weight_type``, and s = 1 / ratio the intensity scale of data in
+    MJy (flux density per pixel)."""
     images = [SpectralImage.from_dict(m) for m in models]
     for image in images:
+        assert image.meta.bunit_data == "MJy"
         match_nans_and_flags(image)
-    grid = build_output_grid(images)
+    grid = build_output_grid(images, pixel_scale_ratio=ratio)
     sums = []
     for image in images:
         pixmap = pixel_map(image, grid)
@@ -71,7 +73,7 @@ def overlap_sums(models, weight_type, variance="var_rnoise"):
             for iy, ix, fraction in pixel_fractions(pixmap, i, j, grid.shape):
                 w = fraction * float(weights[j, i])
                 sum_w[iy, ix] += w
-                sum_w2v[iy, ix] += w * w * float(values[j, i])
+                sum_w2v[iy, ix] += w * w * float(values[j, i]) / ratio**2
         sums.append((sum_w, sum_w2v))
     return sums
 
@@ -89,13 +91,15 @@ def test_weight_type_none_gives_pure_overlap_weights(nods):
     assert n_good - 10 < result.wht.sum(dtype=np.float64) <= n_good
 
 
-def test_exact_variance_is_the_sum_of_squared_overlap_weights_times_variance(nods):
-    reference = resamplespec.resample(nods)
-    exact = resamplespec.resample(nods, variance="exact")
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_exact_variance_is_the_sum_of_squared_overlap_weights_times_variance(nods, ratio):
+    reference = resamplespec.resample(nods, pixel_scale_ratio=ratio)
+    exact = resamplespec.resample(nods, variance="exact", pixel_scale_ratio=ratio)
     np.testing.assert_array_equal(reference.data, exact.data)
-    # var = sum(w**2 var_in) / sum(w)**2 over both inputs' pixels, w the
-    # overlap fraction times 1 / var_rnoise (weight_type='ivm')
-    sums = overlap_sums(nods, "ivm")
+    # var = sum(w**2 var_in / ratio**2) / sum(w)**2 over both inputs' pixels,
+    # w the overlap fraction times 1 / var_rnoise (weight_type='ivm'): the
+    # variance of the output values themselves, with no further factor
+    sums = overlap_sums(nods, "ivm", ratio=ratio)
     sum_w = sum(w for w, _ in sums)
     covered = sum_w > 0
     expected = np.full(sum_w.shape, np.nan)
@@ -107,11 +111,12 @@ def test_exact_variance_is_the_sum_of_squared_overlap_weights_times_variance(nod
     assert np.median(exact.var_rnoise[both] / reference.var_rnoise[both]) < 1.0
 
 
-def test_single_gives_one_output_per_input_on_the_common_grid(nods):
-    outputs = resamplespec.resample(nods, single=True)
-    combined = resamplespec.resample(nods)
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_single_gives_one_output_per_input_on_the_common_grid(nods, ratio):
+    outputs = resamplespec.resample(nods, single=True, pixel_scale_ratio=ratio)
+    combined = resamplespec.resample(nods, pixel_scale_ratio=ratio)
     assert isinstance(outputs, list) and len(outputs) == 2
-    sums = overlap_sums(nods, "ivm", variance="err")
+    sums = overlap_sums(nods, "ivm", variance="err", ratio=ratio)
     for k, output in enumerate(outputs):
         # the input resampled alone on the grid of all of them
         alone = resamplespec.resample([nods[k]], output_wcs=combined.wcs,
@@ -124,12 +129,14 @@ def test_single_gives_one_output_per_input_on_the_common_grid(nods):
         np.testing.assert_array_equal(output.con, alone.con)
         assert output.var_rnoise is None
         # err as the reference gives it for single products: the err array
-        # drizzled like data with the data's weights, sum(w err) / sum(w)
+        # drizzled like data with the data's weights, sum(w err / ratio) /
+        # sum(w), times sqrt(ratio)
         sum_w, _ = sums[k]
         drizzled_err = resamplespec.resample([dict(nods[k], data=nods[k]["err"])],
                                              output_wcs=combined.wcs,
                                              output_shape=combined.data.shape[::-1])
-        np.testing.assert_allclose(output.err, drizzled_err.data, rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(output.err, drizzled_err.data * np.sqrt(ratio), rtol=1e-6,
+                                   equal_nan=True)
         np.testing.assert_array_equal(np.isnan(output.err), sum_w == 0)
 
 
