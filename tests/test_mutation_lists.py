@@ -96,3 +96,52 @@ def test_first_failure_names_the_failing_test():
     assert mutation.first_failure(output) == "tests/a.py::test_b[1]"
     assert mutation.first_failure("ERROR tests/a.py - ImportError\n") == "tests/a.py"
     assert mutation.first_failure("Segmentation fault\n") == "Segmentation fault"
+
+
+class _ScriptedScratch:
+    """A scratch copy whose pytest runs give scripted exit codes."""
+
+    def __init__(self, codes, fail_apply=False):
+        self.codes = list(codes)
+        self.fail_apply = fail_apply
+        self.runs, self.restored = [], []
+
+    def apply(self, m):
+        if self.fail_apply:
+            raise mutation.BuildError(f"{m.name}: the rebuilt extension equals the unmutated one")
+        return "original text"
+
+    def restore(self, m, original):
+        self.restored.append(original)
+
+    def pytest(self, args, timeout):
+        self.runs.append(args)
+        code = self.codes.pop(0)
+        return code, "" if code in (0, None) else "FAILED tests/t.py::test_x - assert 0\n"
+
+
+@pytest.mark.parametrize(("codes", "status", "killed_by", "runs"), [
+    ([1], "killed", "named", 1),
+    ([0, 1], "killed", "suite", 2),
+    ([0, 0], "survived", "", 2),
+    ([None], "killed", "timeout", 1),
+])
+def test_named_tests_run_first_then_the_suite_and_the_file_is_always_restored(
+        codes, status, killed_by, runs):
+    m = mutation.Mutation("m", "src_c/x.c", "a", "b", ("tests/t.py::test_x",), "l.py")
+    scratch = _ScriptedScratch(codes)
+    outcome = mutation.run_one(scratch, m, suite=True, timeout=10)
+    assert (outcome.status, outcome.killed_by) == (status, killed_by)
+    assert scratch.runs[:runs] == [["tests/t.py::test_x"], ["-x"]][:runs]
+    assert len(scratch.runs) == runs
+    assert scratch.restored == ["original text"]
+    if status == "killed" and killed_by != "timeout":
+        assert outcome.first_failure == "tests/t.py::test_x"
+
+
+def test_a_build_that_did_not_change_is_an_error_not_a_survivor():
+    m = mutation.Mutation("m", "src_c/x.c", "a", "b", ("tests/t.py::test_x",), "l.py")
+    scratch = _ScriptedScratch([], fail_apply=True)
+    outcome = mutation.run_one(scratch, m, suite=True, timeout=10)
+    assert outcome.status == "error" and "equals the unmutated one" in outcome.first_failure
+    assert scratch.runs == []

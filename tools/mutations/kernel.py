@@ -148,6 +148,16 @@ MUTATIONS = [
                f"{FAST_PATHS}::test_near_identity_maps_equal_the_polygon_clipping_reference"],
     ),
     dict(
+        # the square kernel counts a pixel with finite data as drawn even
+        # when its footprint misses the output or it has no weight
+        name="kernel.square_counts_misses",
+        path="src_c/rsp_kernel.c",
+        find="            if (hit) {\n                ++counts->drawn;",
+        replace=("            if (hit || isfinite(in->data[idx])) {\n"
+                 "                ++counts->drawn;"),
+        tests=[f"{PROPERTIES}::test_hostile_pixmaps_never_crash_and_give_sane_outputs"],
+    ),
+    dict(
         # a shared corner interpolated from the wrong neighbour
         name="kernel.shared_corner_neighbour",
         path="src_c/rsp_kernel.c",
