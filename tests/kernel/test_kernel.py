@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from polyclip import reference_drizzle
+from polyclip import pixel_fractions, reference_drizzle
 
 from resamplespec import Drizzler
 from resamplespec.kernel import _kernel
@@ -511,6 +511,85 @@ def test_dq_of_pixels_that_contribute_nothing_is_not_propagated():
     d = Drizzler((1, 4), propagate_dq=True)
     d.add(data, shifted(1, 4), weights=w, dq=dq)
     np.testing.assert_array_equal(d.finish().dq, [[1, 0, 0, 0]])
+
+
+# Every combination of the accumulators that decide the kernel's path: with
+# no context and no variances the square kernel deposits through its
+# data-and-weight fast path, which must still write DQ (issue 21).
+DQ_SETTINGS = [
+    pytest.param(context, n_variances, mode, id=f"context={context}-{n_variances}var-{mode}")
+    for context in (False, True)
+    for n_variances, mode in ((0, "reference"), (1, "reference"), (2, "exact"))
+]
+
+
+def expected_dq(pixmap, dq, out_shape, *, kernel="square", pixfrac=1.0):
+    """The output DQ from geometry alone: each input pixel's flags ORed into
+    the output pixels its footprint overlaps (polygon clipping, tests/polyclip)
+    or, for the point kernel, the pixel holding its centre."""
+    want = np.zeros(out_shape, np.uint32)
+    for j, i in zip(*np.nonzero(dq), strict=True):
+        if kernel == "square":
+            cells = [(iy, ix) for iy, ix, _ in pixel_fractions(pixmap, i, j, out_shape, pixfrac)]
+        else:
+            ix, iy = (math.floor(v + 0.5) for v in pixmap[j, i])
+            cells = [(iy, ix)] if 0 <= iy < out_shape[0] and 0 <= ix < out_shape[1] else []
+        for iy, ix in cells:
+            want[iy, ix] |= dq[j, i]
+    return want
+
+
+def drizzled_dq(pixmap, dq, out_shape, context, n_variances, mode, **options):
+    ny, nx = dq.shape
+    d = Drizzler(out_shape, propagate_dq=True, context=context, n_variances=n_variances,
+                 variance_mode=mode, **options)
+    variances = [np.full((ny, nx), 0.5 + k, np.float32) for k in range(n_variances)]
+    d.add(np.ones((ny, nx), np.float32), pixmap, variances=variances, dq=dq)
+    return d.finish().dq
+
+
+@pytest.mark.parametrize(("context", "n_variances", "mode"), DQ_SETTINGS)
+def test_flags_land_on_exactly_the_pixels_the_flagged_input_overlaps(context, n_variances,
+                                                                     mode):
+    # a 5 x 5 input shifted by (1.3, 1.4) onto 8 x 8: input pixel (i, j) covers
+    # x in [i + 0.8, i + 1.8] and y in [j + 0.9, j + 1.9], so output columns
+    # i + 1 and i + 2 and rows j + 1 and j + 2, one corner in each (the
+    # four-pixel path)
+    dq = np.zeros((5, 5), np.uint32)
+    dq[2, 2] = 4            # -> rows 3-4, columns 3-4
+    dq[0, 0] = 1 << 31      # -> rows 1-2, columns 1-2
+    dq[0, 4] = 2            # -> rows 1-2, columns 5-6
+    dq[4, 1] = 8 | 16       # -> rows 5-6, columns 2-3
+    want = np.zeros((8, 8), np.uint32)
+    want[3:5, 3:5] |= 4
+    want[1:3, 1:3] |= 1 << 31
+    want[1:3, 5:7] |= 2
+    want[5:7, 2:4] |= 8 | 16
+    out = drizzled_dq(shifted(5, 5, 1.3, 1.4), dq, (8, 8), context, n_variances, mode)
+    assert out.dtype == np.uint32
+    np.testing.assert_array_equal(out, want)
+
+
+@pytest.mark.parametrize(("context", "n_variances", "mode"), DQ_SETTINGS)
+@pytest.mark.parametrize(("kernel", "pixfrac"), [("square", 1.0), ("square", 0.6),
+                                                 ("point", 1.0)])
+def test_flags_of_a_rotated_input_follow_the_footprints(context, n_variances, mode, kernel,
+                                                        pixfrac):
+    # rotated by 25 degrees and magnified 1.3: footprints meet 2 to 6 output
+    # pixels, through every path of the square kernel
+    x, y = grid(6, 7)
+    a = math.radians(25.0)
+    pixmap = np.dstack([1.3 * (math.cos(a) * x - math.sin(a) * y) + 5.2,
+                        1.3 * (math.sin(a) * x + math.cos(a) * y) + 0.7])
+    dq = np.zeros((6, 7), np.uint32)
+    rng = np.random.default_rng(5)
+    for k, (j, i) in enumerate(zip(rng.integers(0, 6, 8), rng.integers(0, 7, 8), strict=True)):
+        dq[j, i] |= np.uint32(1 << (3 * k % 32))
+    want = expected_dq(pixmap, dq, (12, 13), kernel=kernel, pixfrac=pixfrac)
+    assert np.count_nonzero(want) >= 8
+    out = drizzled_dq(pixmap, dq, (12, 13), context, n_variances, mode, kernel=kernel,
+                      pixfrac=pixfrac)
+    np.testing.assert_array_equal(out, want)
 
 
 def test_dq_off_gives_none():

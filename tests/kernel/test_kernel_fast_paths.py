@@ -31,10 +31,11 @@ SQUARE, REFERENCE, EXACT = 0, 0, 1
 
 def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, section=None,
                row_band=None, weights=None, variances=(), variance_mode=REFERENCE,
-               extras=True):
+               extras=True, dq=None):
     """Run the C kernel once on fresh accumulators; returns them and the counts.
     ``extras=False``: no per-input weight and no context, so with no
-    variances the kernel deposits data and weight only (its plain path)."""
+    variances and no ``dq`` the kernel deposits data and weight only (its
+    plain path).  ``dq``: input flags, ORed into ``sums["dq"]``."""
     ny, nx = data.shape
     sums = {
         "wd": np.zeros(out_shape),
@@ -42,12 +43,13 @@ def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, secti
         "var": tuple(np.zeros(out_shape) for _ in variances),
         "w_input": np.zeros(out_shape),
         "context": np.zeros(out_shape, np.int32),
+        "dq": np.zeros(out_shape, np.uint32),
     }
     counts = _kernel.drizzle_add(
-        data, pixmap, weights, tuple(variances), None, 1.0,
+        data, pixmap, weights, tuple(variances), dq, 1.0,
         section or (0, nx - 1, 0, ny - 1), SQUARE, variance_mode, pixfrac,
         sums["wd"], sums["w"], sums["var"], sums["w_input"] if extras else None,
-        sums["context"] if extras else None, 1, None,
+        sums["context"] if extras else None, 1, None if dq is None else sums["dq"],
         tuple(out_shape), (*(row_band or (0, out_shape[0])), 0, out_shape[1]), (0, 0),
         per_pixel_corners=per_pixel_corners,
     )
@@ -56,7 +58,7 @@ def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, secti
 
 def assert_bitwise_equal(a, b):
     assert a[1] == b[1]
-    for key in ("wd", "w", "w_input", "context"):
+    for key in ("wd", "w", "w_input", "context", "dq"):
         np.testing.assert_array_equal(a[0][key], b[0][key], strict=True)
     for x, y in zip(a[0]["var"], b[0]["var"], strict=True):
         np.testing.assert_array_equal(x, y, strict=True)
@@ -87,14 +89,16 @@ def rough_maps(draw):
     data[rng.random((ny, nx)) < 0.1] = np.nan
     weights = rng.uniform(0.2, 2.0, (ny, nx)).astype(np.float32)
     variances = tuple(rng.uniform(0.1, 3.0, (ny, nx)).astype(np.float32) for _ in range(2))
-    return data, np.ascontiguousarray(pixmap), out_shape, weights, variances, rng
+    # one bit per input pixel, so that each output flag names its pixels
+    dq = np.left_shift(np.uint32(1), rng.integers(0, 32, (ny, nx)).astype(np.uint32))
+    return data, np.ascontiguousarray(pixmap), out_shape, weights, variances, rng, dq
 
 
 @SETTINGS
 @given(case=rough_maps(), mode=st.sampled_from([REFERENCE, EXACT]))
 def test_shared_corners_equal_per_pixel_corners_bit_for_bit(case, mode):
-    data, pixmap, out_shape, weights, variances, _ = case
-    kwargs = dict(weights=weights, variances=variances, variance_mode=mode)
+    data, pixmap, out_shape, weights, variances, _, dq = case
+    kwargs = dict(weights=weights, variances=variances, variance_mode=mode, dq=dq)
     shared = accumulate(data, pixmap, out_shape, per_pixel_corners=False, **kwargs)
     alone = accumulate(data, pixmap, out_shape, per_pixel_corners=True, **kwargs)
     assert_bitwise_equal(shared, alone)
@@ -103,18 +107,27 @@ def test_shared_corners_equal_per_pixel_corners_bit_for_bit(case, mode):
 @SETTINGS
 @given(case=rough_maps(), split=st.data())
 def test_data_and_weight_alone_equal_data_with_context_bit_for_bit(case, split):
-    # deposits of data and weight only take a straight path of their own
-    data, pixmap, out_shape, weights, _, _ = case
+    # deposits of data and weight only take a straight path of their own;
+    # DQ without context or variances must not take it (issue 21: it did,
+    # and dropped the flags, with no test noticing)
+    data, pixmap, out_shape, weights, _, _, dq = case
     lo = split.draw(st.integers(0, out_shape[0] - 1))
     hi = split.draw(st.integers(lo + 1, out_shape[0]))
     for band in [None, (lo, hi)]:
         plain = accumulate(data, pixmap, out_shape, per_pixel_corners=False, weights=weights,
                            row_band=band, extras=False)
+        dq_only = accumulate(data, pixmap, out_shape, per_pixel_corners=False,
+                             weights=weights, row_band=band, extras=False, dq=dq)
         full = accumulate(data, pixmap, out_shape, per_pixel_corners=False, weights=weights,
-                          row_band=band)
-        assert plain[1] == full[1]
-        np.testing.assert_array_equal(plain[0]["wd"], full[0]["wd"], strict=True)
-        np.testing.assert_array_equal(plain[0]["w"], full[0]["w"], strict=True)
+                          row_band=band, dq=dq)
+        assert plain[1] == full[1] == dq_only[1]
+        for fast in (plain, dq_only):
+            np.testing.assert_array_equal(fast[0]["wd"], full[0]["wd"], strict=True)
+            np.testing.assert_array_equal(fast[0]["w"], full[0]["w"], strict=True)
+        np.testing.assert_array_equal(dq_only[0]["dq"], full[0]["dq"], strict=True)
+        # the flags are where the weight is, and only there
+        landed = full[0]["context"] != 0
+        np.testing.assert_array_equal(full[0]["dq"] != 0, landed)
 
 
 @SETTINGS
@@ -122,7 +135,7 @@ def test_data_and_weight_alone_equal_data_with_context_bit_for_bit(case, split):
 def test_shared_corners_on_a_section_equal_per_pixel_corners(case, cut):
     # a section's first and last corner rows and columns are interior corners
     # of the image: the shared rows must start where the section starts
-    data, pixmap, out_shape, weights, _, _ = case
+    data, pixmap, out_shape, weights, _, _, dq = case
     ny, nx = data.shape
     x0 = cut.draw(st.integers(0, nx - 1))
     x1 = cut.draw(st.integers(x0, nx - 1))
@@ -130,9 +143,9 @@ def test_shared_corners_on_a_section_equal_per_pixel_corners(case, cut):
     y1 = cut.draw(st.integers(y0, ny - 1))
     section = (x0, x1, y0, y1)
     shared = accumulate(data, pixmap, out_shape, per_pixel_corners=False, section=section,
-                        weights=weights)
+                        weights=weights, dq=dq)
     alone = accumulate(data, pixmap, out_shape, per_pixel_corners=True, section=section,
-                       weights=weights)
+                       weights=weights, dq=dq)
     assert_bitwise_equal(shared, alone)
 
 
@@ -141,7 +154,7 @@ def test_shared_corners_on_a_section_equal_per_pixel_corners(case, cut):
 def test_row_bands_add_up_to_the_whole_output_bit_for_bit(case, split):
     # each band writes only its own rows, and what it writes does not depend
     # on where the other bands start
-    data, pixmap, out_shape, weights, variances, _ = case
+    data, pixmap, out_shape, weights, variances, _, _ = case
     n_rows = out_shape[0]
     cuts = sorted(set(split.draw(st.lists(st.integers(1, n_rows - 1), max_size=3))
                       if n_rows > 1 else []))

@@ -370,6 +370,30 @@ def hostile_pixmaps(draw):
     return pm
 
 
+def pixels_that_land(pixmap, usable, kernel, pixfrac, out_shape):
+    """Which input pixels must give some output pixel weight, where that is
+    known exactly: for the point kernel, the usable pixels whose centre
+    rounds into the output (any map); for the square kernel, the usable
+    pixels of the unspoilt shift by (2.3, 1.7), whose footprints are squares
+    of side pixfrac, when one overlaps the output by more than round-off.
+    None for the square kernel on any other map."""
+    ny, nx = out_shape
+    if kernel == "point":
+        with np.errstate(invalid="ignore"):
+            ix, iy = np.floor(pixmap[..., 0] + 0.5), np.floor(pixmap[..., 1] + 0.5)
+            inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        return usable & inside
+    y, x = np.indices(pixmap.shape[:2], dtype=np.float64)
+    if not np.array_equal(pixmap, np.dstack([x + 2.3, y + 1.7])):
+        return None
+    half = pixfrac / 2
+    # the squares start right of x = -0.5 and above y = -0.5: only the far
+    # edges of the output can cut them off
+    width = np.minimum(x + 2.3 + half, nx - 0.5) - (x + 2.3 - half)
+    height = np.minimum(y + 1.7 + half, ny - 0.5) - (y + 1.7 - half)
+    return usable & (width > 1e-9) & (height > 1e-9)
+
+
 # a footprint two of whose corners are ~1e299 away: found by this test once
 HUGE_SPIKE = np.array(
     [[[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [1.0, 1.0]], [[1.0, 1e300], [1.0, 2.0]]]
@@ -400,8 +424,13 @@ def test_hostile_pixmaps_never_crash_and_give_sane_outputs(pixmap, kernel, pixfr
         counts = d.add(data, pixmap, weights=weights, variances=[var], dq=dq)
         out = d.finish()
     np.testing.assert_array_equal(pixmap, pm_copy)
-    assert counts.drawn >= 0 and counts.skipped >= 0
     assert counts.drawn + counts.skipped == data.size
+    # pixels with NaN data or no weight are skipped whatever the map holds
+    usable = np.isfinite(data) & (weights > 0)
+    assert counts.drawn <= np.count_nonzero(usable)
+    drawn = pixels_that_land(pixmap, usable, kernel, pixfrac, out_shape)
+    if drawn is not None:
+        assert counts.drawn == np.count_nonzero(drawn)
     assert np.isfinite(out.wht).all() and (out.wht >= 0).all()
     landed = ~np.isnan(out.data)
     np.testing.assert_array_equal(out.wht[~landed], 0)

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polyclip import pixel_fractions
 
 import resamplespec
 from resamplespec import MultiSlitImage, SpectralImage, datasets, resample
+from resamplespec.geometry import build_output_grid, pixel_map
+from resamplespec.pipeline import match_nans_and_flags, pixel_weights
 
 
 @pytest.fixture(scope="module")
@@ -48,28 +51,93 @@ def test_output_record_and_types(nods):
         sum(n["meta"]["exposure_time"] for n in nods))
 
 
-def test_weight_type_none_works_unlike_the_reference(nods):
+def overlap_sums(models, weight_type, variance="var_rnoise", ratio=1.0):
+    """The slow oracle of the chain's sums on its own grid, per input:
+    sum of w and of w**2 * variance * s**2 over the input's pixels, where w
+    is the fraction of the pixel's footprint in the output pixel (polygon
+    clipping, tests/polyclip.py, not the C kernel) times the pixel's weight
+    of ``weight_type``, and s = 1 / ratio the intensity scale of data in
+    MJy (flux density per pixel)."""
+    images = [SpectralImage.from_dict(m) for m in models]
+    for image in images:
+        assert image.meta.bunit_data == "MJy"
+        match_nans_and_flags(image)
+    grid = build_output_grid(images, pixel_scale_ratio=ratio)
+    sums = []
+    for image in images:
+        pixmap = pixel_map(image, grid)
+        weights = pixel_weights(image, weight_type, "~DO_NOT_USE+NON_SCIENCE")
+        values = getattr(image, variance)
+        sum_w, sum_w2v = np.zeros(grid.shape), np.zeros(grid.shape)
+        for j, i in zip(*np.nonzero((weights > 0) & np.isfinite(image.data)), strict=True):
+            for iy, ix, fraction in pixel_fractions(pixmap, i, j, grid.shape):
+                w = fraction * float(weights[j, i])
+                sum_w[iy, ix] += w
+                sum_w2v[iy, ix] += w * w * float(values[j, i]) / ratio**2
+        sums.append((sum_w, sum_w2v))
+    return sums
+
+
+def test_weight_type_none_gives_pure_overlap_weights(nods):
+    # the reference fails on weight_type=None; here every good pixel weighs
+    # 1, so an output pixel's weight is the sum of the overlap fractions of
+    # the good input pixels that reach it
     result = resamplespec.resample(nods, weight_type=None)
-    assert np.isfinite(result.data).any()
+    expected = sum(sum_w for sum_w, _ in overlap_sums(nods, None))
+    np.testing.assert_allclose(result.wht, expected, rtol=2e-6, atol=1e-6)
+    # each good pixel spreads a weight of 1, less what falls off the grid's
+    # edges (the half-pixel ends of the wavelength axis: a few pixels)
+    n_good = sum(np.count_nonzero(np.isfinite(n["data"]) & (n["dq"] & 1 == 0)) for n in nods)
+    assert n_good - 10 < result.wht.sum(dtype=np.float64) <= n_good
 
 
-def test_exact_variance_differs_from_reference_and_is_smaller_where_pixels_overlap(nods):
-    reference = resamplespec.resample(nods)
-    exact = resamplespec.resample(nods, variance="exact")
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_exact_variance_is_the_sum_of_squared_overlap_weights_times_variance(nods, ratio):
+    reference = resamplespec.resample(nods, pixel_scale_ratio=ratio)
+    exact = resamplespec.resample(nods, variance="exact", pixel_scale_ratio=ratio)
     np.testing.assert_array_equal(reference.data, exact.data)
-    both = np.isfinite(reference.var_rnoise) & np.isfinite(exact.var_rnoise)
+    # var = sum(w**2 var_in / ratio**2) / sum(w)**2 over both inputs' pixels,
+    # w the overlap fraction times 1 / var_rnoise (weight_type='ivm'): the
+    # variance of the output values themselves, with no further factor
+    sums = overlap_sums(nods, "ivm", ratio=ratio)
+    sum_w = sum(w for w, _ in sums)
+    covered = sum_w > 0
+    expected = np.full(sum_w.shape, np.nan)
+    expected[covered] = sum(w2v for _, w2v in sums)[covered] / sum_w[covered] ** 2
+    np.testing.assert_allclose(exact.var_rnoise, expected, rtol=1e-5, atol=0)
     # averaging partly-overlapping pixels reduces the variance below the
     # square of the mean sigma: exact <= reference with equal weights
+    both = np.isfinite(reference.var_rnoise) & np.isfinite(exact.var_rnoise)
     assert np.median(exact.var_rnoise[both] / reference.var_rnoise[both]) < 1.0
 
 
-def test_single_gives_one_output_per_input_on_the_common_grid(nods):
-    outputs = resamplespec.resample(nods, single=True)
-    combined = resamplespec.resample(nods)
+@pytest.mark.parametrize("ratio", [1.0, 2.0])
+def test_single_gives_one_output_per_input_on_the_common_grid(nods, ratio):
+    outputs = resamplespec.resample(nods, single=True, pixel_scale_ratio=ratio)
+    combined = resamplespec.resample(nods, pixel_scale_ratio=ratio)
     assert isinstance(outputs, list) and len(outputs) == 2
-    for output in outputs:
-        assert output.data.shape == combined.data.shape
-        assert output.var_rnoise is None and output.err is not None
+    sums = overlap_sums(nods, "ivm", variance="err", ratio=ratio)
+    for k, output in enumerate(outputs):
+        # the input resampled alone on the grid of all of them
+        alone = resamplespec.resample([nods[k]], output_wcs=combined.wcs,
+                                      output_shape=combined.data.shape[::-1])
+        # (the user-grid path inverts the grid's WCS its own way: equal to
+        # the last bits of float32)
+        scale = np.nanmax(np.abs(alone.data))
+        np.testing.assert_allclose(output.data, alone.data, rtol=1e-5, atol=1e-6 * scale)
+        np.testing.assert_allclose(output.wht, alone.wht, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(output.con, alone.con)
+        assert output.var_rnoise is None
+        # err as the reference gives it for single products: the err array
+        # drizzled like data with the data's weights, sum(w err / ratio) /
+        # sum(w), times sqrt(ratio)
+        sum_w, _ = sums[k]
+        drizzled_err = resamplespec.resample([dict(nods[k], data=nods[k]["err"])],
+                                             output_wcs=combined.wcs,
+                                             output_shape=combined.data.shape[::-1])
+        np.testing.assert_allclose(output.err, drizzled_err.data * np.sqrt(ratio), rtol=1e-6,
+                                   equal_nan=True)
+        np.testing.assert_array_equal(np.isnan(output.err), sum_w == 0)
 
 
 def test_multi_slit_inputs_give_a_multi_slit_result():

@@ -113,5 +113,7 @@ def test_outputs_equal_the_reference(name):
             assert slit.meta.slit.source_ypos == pytest.approx(meta["source_ypos"], rel=1e-9)
         exposure = slit.meta.exposure
         assert exposure.exposure_time == pytest.approx(meta["exposure_time"])
-        assert exposure.start_time == pytest.approx(meta["start_time"])
-        assert exposure.end_time == pytest.approx(meta["end_time"])
+        # MJD: pytest.approx's default 1e-6 would pass 1.5 hours off (the
+        # latest start instead of the earliest); 1e-9 day is 0.1 ms
+        assert exposure.start_time == pytest.approx(meta["start_time"], rel=0, abs=1e-9)
+        assert exposure.end_time == pytest.approx(meta["end_time"], rel=0, abs=1e-9)
