@@ -211,7 +211,7 @@ def main(argv=None) -> None:
     print("| case | 1 process, files, in_memory=False s | dask 2 workers s | speed-up |")
     print("|---|---:|---:|---:|")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client, tempfile.TemporaryDirectory() as folder:
         for name, models in cases.items():
             paths = _write(models, Path(folder) / name.split()[0])
