@@ -153,7 +153,11 @@ def _check_node(root: Path, node: str) -> str:
     file = root / path
     if not file.is_file():
         return f"no test file {path}"
-    if rest:
+    if rest and path.endswith((".rst", ".md")):
+        # pytest's doctest item of a page is named after the page's file
+        if rest != file.name:
+            return f"{path}'s doctests are collected as {path}::{file.name}, not ::{rest}"
+    elif rest:
         # a function or a class, optionally with a parameter id
         name = rest.split("::")[0].split("[")[0]
         pattern = rf"^\s*(async\s+)?(def|class)\s+{re.escape(name)}\b"

@@ -51,8 +51,12 @@ MUTATIONS = [
         # pixfrac shrinks the area, not the side, of the input pixel
         name="kernel.pixfrac_on_area",
         path="src_c/rsp_kernel.c",
-        find="const double h = 0.5 * par->pixfrac;",
-        replace="const double h = 0.5 * sqrt(par->pixfrac);",
+        # add_square's own line (the covariance reach repeats the first one)
+        find=("const double h = 0.5 * par->pixfrac;\n"
+              "    const int64_t n_corners = in->xmax - in->xmin + 2;\n    /* Corner rows below"),
+        replace=("const double h = 0.5 * sqrt(par->pixfrac);\n"
+                 "    const int64_t n_corners = in->xmax - in->xmin + 2;\n"
+                 "    /* Corner rows below"),
         tests=[f"{PROPERTIES}::test_square_kernel_equals_the_polygon_clipping_reference",
                f"{DRIZZLE}::test_data_weight_context_equal_drizzle_inside_the_frame"],
     ),
