@@ -22,7 +22,7 @@ from .models import (
     SpectralImage,
     SpectralMeta,
 )
-from .pipeline import resample
+from .pipeline import OutlierWarning, find_outliers, resample
 
 __all__ = [
     "AddCounts",
@@ -30,6 +30,7 @@ __all__ = [
     "Drizzler",
     "ExposureTimes",
     "MultiSlitImage",
+    "OutlierWarning",
     "OutputGrid",
     "ResampleRecord",
     "SlitInfo",
@@ -37,6 +38,7 @@ __all__ = [
     "SpectralMeta",
     "__version__",
     "build_output_grid",
+    "find_outliers",
     "load_output_wcs",
     "read",
     "resample",

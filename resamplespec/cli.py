@@ -33,7 +33,7 @@ import numpy as np
 
 from . import datasets, io
 from .io import SUFFIXES, file_format, read_association
-from .options import ResampleOptions, validate_n_jobs
+from .options import OUTLIER_SHIFT, OUTLIER_THRESHOLD, ResampleOptions, validate_n_jobs
 from .pipeline import resample
 
 __all__ = ["main"]
@@ -100,6 +100,15 @@ def _run_parser() -> argparse.ArgumentParser:
                          help="DQ bits that count as good (JWST flag names or an integer)")
     drizzle.add_argument("--variance", default="reference",
                          help="reference (as the JWST pipeline, default) or exact")
+    drizzle.add_argument("--reject_outliers", action=argparse.BooleanOptionalAction,
+                         default=False, help="leave cosmic rays and other outliers out of "
+                         "the combination (two exposures or more; see find_outliers)")
+    drizzle.add_argument("--outlier_threshold", type=float, default=OUTLIER_THRESHOLD,
+                         metavar="SIGMA", help="how far from the other exposures a pixel is "
+                         f"an outlier, in noise units (default {OUTLIER_THRESHOLD:g})")
+    drizzle.add_argument("--outlier_shift", type=float, default=OUTLIER_SHIFT,
+                         metavar="PIXELS", help="misalignment tolerated on a steep scene "
+                         f"(default {OUTLIER_SHIFT:g})")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="threads to use, -1 for every core (default 1); the "
                          "results are the same")
@@ -145,6 +154,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "propagate_dq": args.propagate_dq,
         "good_bits": _good_bits(args.good_bits),
         "variance": args.variance,
+        "reject_outliers": args.reject_outliers,
+        "outlier_threshold": args.outlier_threshold,
+        "outlier_shift": args.outlier_shift,
     }
     try:
         ResampleOptions.validated(**options)
@@ -262,9 +274,12 @@ def summary(product: Any) -> str:
                 else "no wavelengths")
         filled = np.count_nonzero(np.isfinite(image.data) & (image.wht > 0)) if (
             image.wht is not None) else np.count_nonzero(np.isfinite(image.data))
+        record = image.meta.resample
+        rejected = ("" if record is None or record.outliers_rejected is None
+                    else f", {sum(record.outliers_rejected)} outlier pixels left out")
         lines.append(
             f"{image.name or 'slit'} {image.shape[0]}x{image.shape[1]} (spatial x "
-            f"wavelength), {span}, {filled / image.data.size:.0%} filled"
+            f"wavelength), {span}, {filled / image.data.size:.0%} filled{rejected}"
         )
     return lines[0] if len(lines) == 1 else f"{len(lines)} slits\n  " + "\n  ".join(lines)
 

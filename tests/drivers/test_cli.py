@@ -47,6 +47,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--output_wcs", str(wcs_file), "--fillval", "INDEF", "--weight_type", "exptime",
         "--single", "--no-blendheaders", "--no-in_memory", "--propagate_dq",
         "--variance", "exact", "--good_bits", "0", "--n_jobs", "2", "-q",
+        "--reject_outliers", "--outlier_threshold", "4", "--outlier_shift", "0.1",
     ])
     assert status == 0
     assert captured_options["options"] == {
@@ -54,6 +55,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "output_shape": "100,40", "output_wcs": str(wcs_file), "fillval": "INDEF",
         "weight_type": "exptime", "single": True, "blendheaders": False,
         "in_memory": False, "propagate_dq": True, "good_bits": 0, "variance": "exact",
+        "reject_outliers": True, "outlier_threshold": 4.0, "outlier_shift": 0.1,
         "n_jobs": 2, "progress_bar": False,
     }
     assert captured_options["models"] == [str(p) for p in nod_files]

@@ -1,0 +1,555 @@
+"""Outliers found while combining: :func:`group_outlier_masks`.
+
+The method, for one slit group of K >= 2 exposures on their common grid
+(measured against a median of the drizzled ``single=True`` products blotted
+back to each input: see ``benchmarks/README.md``):
+
+1. where each input's pixels are, seen from the grid: its pixel
+   coordinates drizzled (the inverse of its pixel map);
+2. for every usable pixel of input k, the value every other input j has at
+   the same place: k's pixel map to the grid, j's coordinate map back to
+   j's pixels, bilinear interpolation of j's data (and of its variance);
+   no drizzle smoothing, so that nodded exposures (whole-pixel offsets)
+   agree to their noise even on a bright trace.  The misalignment of j
+   against k (pointing errors: hundredths of a pixel, many times the noise
+   of a bright trace) is fitted by least squares and corrected;
+3. the model of the pixel: one other's value as it is; two others' mean,
+   or, where they disagree beyond the threshold, the lower; three or more
+   others' median (with pi / 2 times the variance of their mean);
+4. a pixel is an outlier when ``data - model > outlier_threshold * noise +
+   outlier_shift * slope``: ``noise`` is the square root of the pixel's
+   variance (``err``, else the sum of its variances) plus the model's,
+   ``slope`` the largest step of the model from the pixel to one of its
+   four neighbours, so that ``outlier_shift`` is the misalignment (pixels)
+   tolerated on a steep model.  Against three others or more a pixel
+   *below* its model by as much is an outlier too; against one or two only
+   pixels above count (cosmic rays and hot pixels are high; a low pixel
+   against one other is the other's outlier);
+5. pixels no other exposure sees (the ends of nodded slits) are judged
+   against the nearer (in value) of two medians of their own neighbours,
+   two on each side along the slit and along the dispersion (a cosmic ray
+   is far from both; a trace is smooth along the dispersion, a line along
+   the slit);
+6. steps 2-4 are run a second time with the outliers found in the other
+   exposures left out of the models (two exposures hit at the same place).
+
+Inputs without errors: the noise of the differences is estimated for each
+input from the differences themselves (1.4826 times their median absolute
+deviation), one value for the whole input, with an :class:`OutlierWarning`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import tempfile
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ..dqflags import JWST_DQ_FLAGS
+from ..kernel import Drizzler
+from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
+from ..options import ResampleOptions
+from ._metadata import _metas
+from ._weights import intensity_scale, match_nans_and_flags, pixel_weights
+
+log = logging.getLogger(__name__)
+
+_DO_NOT_USE = JWST_DQ_FLAGS["DO_NOT_USE"]
+#: Flag of an output pixel that lost a contribution to outlier rejection.
+OUTLIER = JWST_DQ_FLAGS["OUTLIER"]
+# The part of the interpolation weight that known neighbours must hold.
+_KNOWN_WEIGHT = 0.5
+# Fewest pixels a shift between two exposures is fitted on.
+_FIT_PIXELS = 50
+# Consistency factor of the median absolute deviation of a Gaussian.
+_MAD_TO_SIGMA = 1.4826
+
+
+class OutlierWarning(UserWarning):
+    """Outlier rejection could not work as asked: an input without errors
+    (noise estimated from the data), or an input rejected entirely."""
+
+
+class GroupOutliers:
+    """What :func:`group_outlier_masks` found for one group.
+
+    Attributes
+    ----------
+    masks : list of bool arrays
+        Per input (group order), its shape: True for the outliers.
+    lost : list of bool arrays or None
+        Per input, the output pixels its outliers would have reached
+        (None where it has none).
+    """
+
+    def __init__(self, masks: list[np.ndarray], lost: list[np.ndarray | None]):
+        self.masks = masks
+        self.lost = lost
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        return tuple(int(np.count_nonzero(mask)) for mask in self.masks)
+
+    def lost_any(self, shape) -> np.ndarray | None:
+        """The output pixels that lost a contribution of any input, or None."""
+        marks = [lost for lost in self.lost if lost is not None]
+        if not marks:
+            return None
+        return np.logical_or.reduce(marks) if len(marks) > 1 else marks[0]
+
+
+def group_outlier_masks(
+    images: Any, grid: Any, options: ResampleOptions, pixel_map, *, section_of
+) -> GroupOutliers:
+    """The outliers of each input of one group (see the module notes).
+
+    ``images``: the group's prepared inputs (a list, or LazyImages read on
+    access); ``pixel_map(image, grid)``: each input's pixel map;
+    ``section_of(image)``: the input pixels to drizzle (bounding box).
+    """
+    n_inputs = len(images)
+    if n_inputs < 2:
+        warnings.warn(
+            f"{_names(images)}: in one exposure only; nothing to judge its pixels against, "
+            "so no outlier is rejected there", OutlierWarning, stacklevel=4)
+        return GroupOutliers([np.zeros(images[0].shape, dtype=bool)], [None])
+    deferred = isinstance(images, LazyImages)
+    # Where each input's pixels are, seen from the output grid: its pixel
+    # coordinates drizzled (weight 1 over its whole section, flags ignored,
+    # so that bad pixels leave no hole): the inverse of its pixel map.
+    coordinates = _product_stack(n_inputs, (2, *grid.shape), on_disk=deferred)
+    for j in range(n_inputs):
+        image = images[j]
+        coordinates[j] = _input_coordinates(image, pixel_map(image, grid), grid, options,
+                                            section_of(image))
+        del image
+
+    # Twice: the second time without the outliers the first found in the
+    # other exposures, which would otherwise raise the models near them
+    first = _judge_each(images, coordinates, grid, options, pixel_map, exclude=None)
+    second = _judge_each(images, coordinates, grid, options, pixel_map,
+                         exclude=[judged.mask for judged in first])
+    masks: list[np.ndarray] = []
+    lost: list[np.ndarray | None] = []
+    without_errors = []
+    for k, (before, judged) in enumerate(zip(first, second, strict=True)):
+        image = images[k]
+        label = _label(image, k)
+        mask = before.mask | judged.mask
+        if judged.estimated:
+            without_errors.append(label)
+        if judged.all_judged:
+            warnings.warn(
+                f"{label}: every one of its pixels that could be judged was rejected as an "
+                "outlier; it contributes nothing there (is it of the same scene, flux scale "
+                "and background as the others?)",
+                OutlierWarning, stacklevel=4)
+        masks.append(mask)
+        lost.append(_reached(mask, image, pixel_map(image, grid), grid, options, section_of)
+                    if mask.any() else None)
+        del image
+    if without_errors:
+        warnings.warn(
+            f"{', '.join(without_errors)}: no err or variance arrays; the outlier threshold "
+            "is in units of a noise estimated from the data (1.4826 x the median absolute "
+            "deviation of each input's differences from the model)",
+            OutlierWarning, stacklevel=4)
+    log.info("outliers rejected per input: %s", [int(m.sum()) for m in masks])
+    return GroupOutliers(masks, lost)
+
+
+def check_outlier_groups(groups: dict[Any, list[Any]], options: ResampleOptions) -> None:
+    """Raise before any work if ``reject_outliers`` has nothing to judge:
+    no slit seen in two exposures or more."""
+    if options.reject_outliers and all(len(images) < 2 for images in groups.values()):
+        raise ValueError(
+            "reject_outliers needs at least two exposures of a slit to judge a pixel "
+            f"against; got one exposure of {len(groups)} slit(s)")
+
+
+def _names(images) -> str:
+    return ", ".join(sorted({str(m.slit.name or m.filename or "input") for m in _metas(images)}))
+
+
+def apply_mask(image: SpectralImage, mask: np.ndarray) -> None:
+    """Leave the pixels of ``mask`` out of ``image`` (a copy): flagged
+    DO_NOT_USE, hence NaN in data and errors."""
+    if mask is not None and mask.any():
+        if image.dq is None:
+            image.dq = np.zeros(image.shape, dtype=np.uint32)
+        image.dq[mask] |= np.asarray(_DO_NOT_USE, dtype=image.dq.dtype)
+        match_nans_and_flags(image)
+
+
+class MaskedImages(LazyImages):
+    """The images of a LazyImages with their outliers left out whenever read."""
+
+    def __init__(self, images: LazyImages, masks: list[np.ndarray]):
+        super().__init__(images._deferred, images._prepare, images._check)
+        self._masks = masks
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self[k] for k in range(*index.indices(len(self)))]
+        image = super().__getitem__(index)
+        apply_mask(image, self._masks[range(len(self))[index]])
+        return image
+
+
+def _drizzler(shape, options: ResampleOptions) -> Drizzler:
+    return Drizzler(shape, kernel=options.kernel, pixfrac=options.pixfrac, fillval="NAN",
+                    n_variances=0, context=False)
+
+
+def _product_stack(n_inputs: int, shape, *, on_disk: bool) -> np.ndarray:
+    """Room for K arrays of ``shape``: in memory, or (inputs read from
+    files, ``in_memory=False``) in a temporary file mapped to memory."""
+    if not on_disk:
+        return np.empty((n_inputs, *shape), dtype=np.float32)
+    handle = tempfile.TemporaryFile(prefix="resamplespec-outliers-")
+    return np.memmap(handle, dtype=np.float32, mode="w+", shape=(n_inputs, *shape))
+
+
+def _judge_each(images, coordinates, grid, options, pixel_map, *, exclude) -> list[_Judged]:
+    """Every input judged against the others (without their ``exclude``
+    pixels, if given)."""
+    found = []
+    for k in range(len(images)):
+        image = images[k]
+        pixmap = pixel_map(image, grid)
+        usable = _usable(image, options) & np.isfinite(pixmap).all(axis=-1)
+        models = _models_from_others(images, k, pixmap, usable, coordinates, grid, options,
+                                     exclude)
+        found.append(_judge(image, usable, models, options))
+        del image, pixmap, models
+    return found
+
+
+def _usable(image, options) -> np.ndarray:
+    """The pixels that would contribute: good DQ, positive weight, finite data."""
+    weights = pixel_weights(image, options.weight_type, options.good_bits)
+    return (weights > 0) & np.isfinite(image.data)
+
+
+def _input_coordinates(image, pixmap, grid, options, section) -> np.ndarray:
+    """(2, ny, nx) output-grid maps of the input's x and y pixel coordinates
+    (NaN where the input does not reach): the weighted mean of the centres
+    of the input pixels that overlap each output pixel, which for a locally
+    affine pixel map is the input position of the output pixel's centre."""
+    ny, nx = image.shape
+    rows, columns = np.indices((ny, nx), dtype=np.float32)
+    maps = np.empty((2, *grid.shape), dtype=np.float32)
+    for axis, values in enumerate((columns, rows)):
+        drizzler = _drizzler(grid.shape, options)
+        drizzler.add(values, pixmap, **section)
+        result = drizzler.finish()
+        maps[axis] = np.where(result.wht > 0, result.data, np.float32(np.nan))
+    return maps
+
+
+class _Models:
+    """What the other exposures say about one input's pixels.
+
+    Attributes: ``value`` (NaN where none says anything), ``variance`` (of
+    ``value``), ``others`` (how many exposures made it), all of the input's
+    shape.
+    """
+
+    def __init__(self, value, variance, others):
+        self.value = value
+        self.variance = variance
+        self.others = others
+
+
+def _models_from_others(images, k, pixmap, usable, coordinates, grid, options,
+                        exclude) -> _Models:
+    """For each usable pixel of input ``k``, the value of every other input
+    at the same place (its pixel map to the grid, the other's coordinate map
+    back to the other's pixels, bilinear interpolation of the other's data
+    over its usable pixels), combined: one other as it is, two averaged,
+    three or more their median."""
+    shape = pixmap.shape[:2]
+    points = pixmap[usable]
+    iscale = intensity_scale(images[k], grid.pixel_scale_ratio)
+    image = images[k]
+    data_k = np.asarray(image.data, dtype=np.float64)
+    sigma_k = _input_sigma(image)
+    del image
+    values, variances = [], []
+    for j in range(len(images)):
+        if j == k:
+            continue
+        other = images[j]
+        xj = _bilinear(coordinates[j][0], points[:, 0], points[:, 1], complete=True)[0]
+        yj = _bilinear(coordinates[j][1], points[:, 0], points[:, 1], complete=True)[0]
+        left = _usable(other, options)
+        if exclude is not None:
+            left &= ~exclude[j]
+        data = np.where(left, other.data, np.nan)
+        sigma = _input_sigma(other)
+        value, variance = _bilinear(data, xj, yj,
+                                    variances=None if sigma is None else np.square(sigma))
+        scale = intensity_scale(other, grid.pixel_scale_ratio) / iscale
+        value, variance = value * scale, variance * scale**2
+        values.append(_aligned(value, variance, data_k, sigma_k, usable))
+        variances.append(variance)
+        del other, data, sigma
+    values = np.array(values)
+    variances = np.array(variances)
+    known = np.isfinite(values)
+    others = known.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(known, values, 0.0).sum(axis=0) / others
+        mean_variance = np.where(known, variances, 0.0).sum(axis=0) / np.square(others)
+    value = mean
+    variance = mean_variance
+    pair = others == 2
+    if pair.any():
+        # two that disagree: the lower (an outlier of one of them is likelier
+        # high, and is not this pixel's model)
+        both, both_variance = values[:, pair], variances[:, pair]
+        lower = np.argmin(both, axis=0)
+        apart = np.abs(both[0] - both[1]) > options.outlier_threshold * np.sqrt(
+            both_variance[0] + both_variance[1])
+        value[pair] = np.where(apart, np.take_along_axis(both, lower[None], 0)[0], value[pair])
+        variance[pair] = np.where(apart, np.take_along_axis(both_variance, lower[None], 0)[0],
+                                  variance[pair])
+    many = others >= 3
+    if many.any():
+        ordered = np.sort(values[:, many], axis=0)
+        n = others[many]
+        low = np.take_along_axis(ordered, ((n - 1) // 2)[None], axis=0)[0]
+        high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
+        value[many] = 0.5 * (low + high)
+        variance[many] = mean_variance[many] * (math.pi / 2.0)
+    full = np.full(shape, np.nan)
+    result_value, result_variance = full.copy(), full.copy()
+    result_value[usable] = np.where(others > 0, value, np.nan)
+    result_variance[usable] = np.where(others > 0, variance, np.nan)
+    counts = np.zeros(shape, dtype=np.int32)
+    counts[usable] = others
+    return _Models(result_value, result_variance, counts)
+
+
+def _aligned(value, variance, data, sigma, usable) -> np.ndarray:
+    """The model ``value`` (at the ``usable`` pixels) moved by the shift
+    that best matches it to ``data``: the least-squares (dx, dy) of
+    data - value = dx d(value)/dx + dy d(value)/dy, fitted twice (the
+    second time without the pixels more than 5 noise away from the first
+    fit), kept if within half a pixel.  Pointing errors between exposures
+    shift a bright trace by hundredths of a pixel: many times its noise."""
+    shape = usable.shape
+    model = np.full(shape, np.nan)
+    model[usable] = value
+    gx = _central_difference(model, axis=1)[usable]
+    gy = _central_difference(model, axis=0)[usable]
+    residual = data[usable] - value
+    noise2 = np.nan_to_num(variance, nan=0.0)
+    noise2 = noise2 + (np.square(sigma[usable]) if sigma is not None else 0.0)
+    fit = np.isfinite(gx) & np.isfinite(gy) & np.isfinite(residual) & (noise2 > 0)
+    if sigma is None or np.count_nonzero(fit) < _FIT_PIXELS:
+        return value
+    shift = np.zeros(2)
+    for _ in range(2):
+        predicted = shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+        with np.errstate(invalid="ignore"):
+            close = fit & (np.square(residual - predicted) < 25.0 * noise2)
+        w = 1.0 / noise2[close]
+        a = np.stack([gx[close], gy[close]])
+        normal = (a * w) @ a.T
+        if np.linalg.cond(normal) > 1e12:
+            return value
+        shift = np.linalg.solve(normal, (a * w) @ residual[close])
+    if not np.all(np.abs(shift) <= 0.5):
+        return value
+    moved = value + shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+    return np.where(np.isfinite(value), moved, np.nan)
+
+
+def _central_difference(values: np.ndarray, *, axis: int) -> np.ndarray:
+    """d(values)/d(pixel) along ``axis``: central where both neighbours are
+    finite, else one-sided, else NaN."""
+    ahead = np.full(values.shape, np.nan)
+    behind = np.full(values.shape, np.nan)
+    cut = [slice(None)] * 2
+    if axis == 0:
+        ahead[:-1] = values[1:] - values[:-1]
+        behind[1:] = values[1:] - values[:-1]
+    else:
+        ahead[:, :-1] = values[:, 1:] - values[:, :-1]
+        behind[:, 1:] = values[:, 1:] - values[:, :-1]
+    del cut
+    both = np.isfinite(ahead) & np.isfinite(behind)
+    return np.where(both, 0.5 * (ahead + behind), np.where(np.isfinite(ahead), ahead, behind))
+
+
+class _Judged:
+    def __init__(self, mask: np.ndarray, all_judged: bool, estimated: bool):
+        self.mask = mask
+        self.all_judged = all_judged
+        self.estimated = estimated
+
+
+def _judge(image, usable, models: _Models, options) -> _Judged:
+    """The outliers of one input against its models: above the model by
+    more than the tolerance (or, against three others or more, below it);
+    where no other exposure says anything, against the pixel's neighbours
+    along the slit (above only)."""
+    data = np.asarray(image.data, dtype=np.float64)
+    model = models.value.copy()
+    model_variance = models.variance.copy()
+    alone = usable & ~np.isfinite(model)
+    sigma = _input_sigma(image)
+    estimated = sigma is None
+    if alone.any():
+        # the closer of two: along the slit (right for sky lines), along the
+        # dispersion (right on a trace); a cosmic ray is far from both
+        values = np.where(usable, data, np.nan)
+        along_slit = _neighbour_median(values, image.meta.dispersion_direction)
+        along_dispersion = _neighbour_median(values, 3 - image.meta.dispersion_direction)
+        with np.errstate(invalid="ignore"):
+            closer = np.where(np.abs(data - along_dispersion) < np.abs(data - along_slit),
+                              along_dispersion, along_slit)
+        closer = np.where(np.isfinite(along_slit), closer, along_dispersion)
+        model[alone] = closer[alone]
+        if sigma is not None:
+            # the median of (up to) four neighbours: about pi / 8 of a pixel's variance
+            model_variance[alone] = np.square(sigma[alone]) * (math.pi / 8.0)
+    judged = usable & np.isfinite(model)
+    residual = data - model
+    slope = np.nan_to_num(_steepest_step(model))
+    if estimated:
+        noise = np.full(data.shape, _estimated_noise(residual[judged]))
+    else:
+        noise = np.sqrt(np.square(sigma) + np.nan_to_num(model_variance))
+    judged &= np.isfinite(noise) & (noise > 0)
+    tolerance = options.outlier_threshold * noise + options.outlier_shift * slope
+    with np.errstate(invalid="ignore"):
+        high = residual > tolerance
+        low = (models.others >= 3) & (-residual > tolerance)
+    mask = judged & (high | low)
+    all_judged = bool(judged.any()) and bool(np.array_equal(mask, judged))
+    return _Judged(mask, all_judged, estimated)
+
+
+def _estimated_noise(residuals: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation: the standard deviation of
+    Gaussian noise, robust to the outliers among them."""
+    if not residuals.size:
+        return 0.0
+    return _MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
+
+
+def _neighbour_median(values: np.ndarray, dispersion_direction: int) -> np.ndarray:
+    """Per pixel, the median of the two pixels on each side of it across
+    ``dispersion_direction`` (1: along columns, the slit of a spectrum
+    dispersed along x; 2: along rows), those that are finite; NaN with
+    fewer than two."""
+    axis = 0 if dispersion_direction == 1 else 1
+    offsets = (-2, -1, 1, 2)
+    neighbours = np.full((len(offsets), *values.shape), np.nan)
+    for j, offset in enumerate(offsets):
+        source = [slice(None)] * 2
+        target = [slice(None)] * 2
+        if offset > 0:
+            source[axis], target[axis] = slice(offset, None), slice(None, -offset)
+        else:
+            source[axis], target[axis] = slice(None, offset), slice(-offset, None)
+        neighbours[j][tuple(target)] = values[tuple(source)]
+    neighbours.sort(axis=0)
+    n = np.isfinite(neighbours).sum(axis=0)
+    low = np.take_along_axis(neighbours, np.maximum(n - 1, 0)[None] // 2, axis=0)[0]
+    high = np.take_along_axis(neighbours, (n // 2)[None], axis=0)[0]
+    return np.where(n >= 2, 0.5 * (low + high), np.nan)
+
+
+def _input_sigma(image) -> np.ndarray | None:
+    """The noise of each input pixel: ``err``, else the square root of the
+    sum of the variances it has, else None."""
+    if image.err is not None:
+        return np.asarray(image.err, dtype=np.float64)
+    variances = [getattr(image, name) for name in VARIANCE_NAMES
+                 if getattr(image, name) is not None]
+    if not variances:
+        return None
+    return np.sqrt(np.sum([np.asarray(v, dtype=np.float64) for v in variances], axis=0))
+
+
+def _bilinear(values: np.ndarray, x: np.ndarray, y: np.ndarray, *, variances=None,
+              complete: bool = False):
+    """``values`` (an image) at the points ``x``, ``y`` (pixel centres at
+    integers), interpolated bilinearly, and the variance of that from
+    ``variances`` (an image, or None: NaN).
+
+    Neighbours that are NaN or outside are left out and the weights of the
+    others renormalised, if they hold more than ``_KNOWN_WEIGHT`` of the
+    total (``complete``: all of it), else NaN.
+    """
+    ny, nx = values.shape
+    finite_points = np.isfinite(x) & np.isfinite(y)
+    x = np.where(finite_points, x, -2.0)
+    y = np.where(finite_points, y, -2.0)
+    x0, y0 = np.floor(x), np.floor(y)
+    fx, fy = x - x0, y - y0
+    x0 = x0.astype(np.int64)
+    y0 = y0.astype(np.int64)
+    total = np.zeros(len(x))
+    weight = np.zeros(len(x))
+    needed = np.zeros(len(x))
+    spread = np.zeros(len(x))
+    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
+                      (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
+        ix, iy = x0 + dx, y0 + dy
+        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+        found = np.full(len(x), np.nan)
+        found[inside] = values[iy[inside], ix[inside]]
+        known = np.isfinite(found) & (w > 0)
+        needed += np.where(w > 0, w, 0.0)
+        total[known] += w[known] * found[known]
+        weight[known] += w[known]
+        if variances is not None:
+            found_variance = np.full(len(x), np.nan)
+            found_variance[inside] = variances[iy[inside], ix[inside]]
+            spread[known] += np.square(w[known]) * found_variance[known]
+    # without most of the weight, the value would be a neighbour's, not this point's
+    some = (weight > _KNOWN_WEIGHT * needed) & finite_points
+    if complete:
+        some &= weight >= needed * (1.0 - 1e-9)
+    value = np.full(len(x), np.nan)
+    value[some] = total[some] / weight[some]
+    variance = np.full(len(x), np.nan)
+    if variances is not None:
+        variance[some] = spread[some] / np.square(weight[some])
+    return value, variance
+
+
+def _steepest_step(values: np.ndarray) -> np.ndarray:
+    """Per pixel, the largest absolute difference from its four neighbours
+    (NaN neighbours ignored; NaN where all are)."""
+    step = np.full(values.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        along_y = np.abs(values[1:] - values[:-1])
+        along_x = np.abs(values[:, 1:] - values[:, :-1])
+    step[1:] = np.fmax(step[1:], along_y)
+    step[:-1] = np.fmax(step[:-1], along_y)
+    step[:, 1:] = np.fmax(step[:, 1:], along_x)
+    step[:, :-1] = np.fmax(step[:, :-1], along_x)
+    return step
+
+
+def _reached(mask, image, pixmap, grid, options, section_of) -> np.ndarray:
+    """The output pixels the masked input pixels would have contributed to
+    (the same kernel pass, with weight only on them)."""
+    drizzler = _drizzler(grid.shape, options)
+    drizzler.add(np.ones(image.shape, dtype=np.float32), pixmap,
+                 weights=mask.astype(np.float32), **section_of(image))
+    return drizzler.finish().wht > 0
+
+
+def _label(image, k: int) -> str:
+    meta = image.meta
+    name = meta.filename or f"input {k}"
+    return f"{name} (slit {image.name})" if image.name else name
