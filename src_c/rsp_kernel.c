@@ -891,3 +891,47 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
         }
     }
 }
+
+void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                     int64_t n, const double *x, const double *y, double min_weight,
+                     double *out_value, double *out_variance)
+{
+    /* relative slack so that "all of the weight" survives round-off */
+    const double needed_fraction = min_weight * (1.0 - 1e-9);
+    for (int64_t p = 0; p < n; ++p) {
+        double value = NAN, variance = NAN;
+        /* NaN and points far outside fail here (comparisons with NaN are false) */
+        if (x[p] > -1.0 && x[p] < (double)nx && y[p] > -1.0 && y[p] < (double)ny) {
+            const double fx0 = floor(x[p]), fy0 = floor(y[p]);
+            const double fx = x[p] - fx0, fy = y[p] - fy0;
+            const int64_t ix = (int64_t)fx0, iy = (int64_t)fy0;
+            const double w[4] = {(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy,
+                                 fx * fy};
+            double total = 0.0, weight = 0.0, spread = 0.0;
+            for (int c = 0; c < 4; ++c) {
+                const int64_t i = ix + (c & 1), j = iy + (c >> 1);
+                if (w[c] <= 0.0 || i < 0 || i >= nx || j < 0 || j >= ny) {
+                    continue;
+                }
+                const double v = (double)values[j * nx + i];
+                if (v != v) {
+                    continue;
+                }
+                total += w[c] * v;
+                weight += w[c];
+                if (variances) {
+                    spread += w[c] * w[c] * (double)variances[j * nx + i];
+                }
+            }
+            /* the weights of the four neighbours always sum to 1 */
+            if (weight > 0.0 && weight >= needed_fraction) {
+                value = total / weight;
+                variance = spread / (weight * weight);
+            }
+        }
+        out_value[p] = value;
+        if (variances && out_variance) {
+            out_variance[p] = variance;
+        }
+    }
+}

@@ -13,6 +13,7 @@ pixel maps.
 """
 
 from ._drizzler import AddCounts, Drizzler, DrizzleResult, window_sections
+from ._interpolate import interpolate
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
@@ -23,6 +24,7 @@ __all__ = [
     "InputDraw",
     "WindowedDrizzle",
     "fetch_add",
+    "interpolate",
     "split_along",
     "window_count",
     "window_sections",

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..dqflags import JWST_DQ_FLAGS
-from ..kernel import Drizzler
+from ..kernel import Drizzler, interpolate
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
@@ -129,9 +129,11 @@ def group_outlier_masks(
 
     # Twice: the second time without the outliers the first found in the
     # other exposures, which would otherwise raise the models near them
-    first = _judge_each(images, coordinates, grid, options, pixel_map, exclude=None)
-    second = _judge_each(images, coordinates, grid, options, pixel_map,
+    cache = _Inputs(images, options, keep=not deferred)
+    first = _judge_each(cache, coordinates, grid, options, pixel_map, exclude=None)
+    second = _judge_each(cache, coordinates, grid, options, pixel_map,
                          exclude=[judged.mask for judged in first])
+    del cache
     masks: list[np.ndarray] = []
     lost: list[np.ndarray | None] = []
     without_errors = []
@@ -139,9 +141,9 @@ def group_outlier_masks(
         image = images[k]
         label = _label(image, k)
         mask = before.mask | judged.mask
-        if judged.estimated:
+        if before.estimated:
             without_errors.append(label)
-        if judged.all_judged:
+        if before.all_judged:
             warnings.warn(
                 f"{label}: every one of its pixels that could be judged was rejected as an "
                 "outlier; it contributes nothing there (is it of the same scene, flux scale "
@@ -213,19 +215,107 @@ def _product_stack(n_inputs: int, shape, *, on_disk: bool) -> np.ndarray:
     return np.memmap(handle, dtype=np.float32, mode="w+", shape=(n_inputs, *shape))
 
 
-def _judge_each(images, coordinates, grid, options, pixel_map, *, exclude) -> list[_Judged]:
-    """Every input judged against the others (without their ``exclude``
-    pixels, if given)."""
+def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
+                exclude) -> list[_Judged]:
+    """Every input judged against the others; with ``exclude``, without
+    those pixels of the others, and only where that changes a model (the
+    pixels whose models took some of them, and their neighbours, whose
+    slopes did: elsewhere the judgement would be the same)."""
     found = []
-    for k in range(len(images)):
-        image = images[k]
+    for k in range(len(cache.images)):
+        image = cache.images[k]
         pixmap = pixel_map(image, grid)
-        usable = _usable(image, options) & np.isfinite(pixmap).all(axis=-1)
-        models = _models_from_others(images, k, pixmap, usable, coordinates, grid, options,
-                                     exclude)
-        found.append(_judge(image, usable, models, options))
-        del image, pixmap, models
+        usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
+        judge_only = None
+        modelled = usable
+        if exclude is not None and cache.variance(k) is not None:
+            touched = _touched(cache, k, pixmap, usable, coordinates, exclude)
+            judge_only = _grown(touched)
+            modelled = usable & _grown(judge_only)
+        if judge_only is not None and not judge_only.any():
+            found.append(_Judged(np.zeros(usable.shape, dtype=bool), False, False))
+        else:
+            models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid,
+                                         options, exclude)
+            found.append(_judge(image, usable, models, options, judge_only=judge_only))
+            del models
+        del image, pixmap
     return found
+
+
+def _touched(cache: _Inputs, k, pixmap, usable, coordinates, exclude) -> np.ndarray:
+    """The usable pixels of input ``k`` whose models interpolate some
+    ``exclude`` pixel of another input."""
+    touched = np.zeros(usable.shape, dtype=bool)
+    points = pixmap[usable]
+    hit = np.zeros(len(points), dtype=bool)
+    for j in range(len(cache.images)):
+        if j == k or not exclude[j].any():
+            continue
+        xj, yj = _other_pixels(k, j, points, coordinates)
+        # grown: the slopes of a shifted model reach one pixel further
+        hit |= interpolate(_grown(exclude[j]).astype(np.float32), xj, yj,
+                           min_weight=1e-9)[0] > 0
+    touched[usable] = hit
+    return touched
+
+
+def _other_pixels(k, j, points, coordinates):
+    """Where the output positions ``points`` of input k's pixels are in
+    input j's pixels."""
+    xj = interpolate(coordinates[j][0], points[:, 0], points[:, 1], min_weight=1.0)[0]
+    yj = interpolate(coordinates[j][1], points[:, 0], points[:, 1], min_weight=1.0)[0]
+    return xj, yj
+
+
+def _grown(mask: np.ndarray) -> np.ndarray:
+    """``mask`` and the four neighbours of each of its pixels."""
+    grown = mask.copy()
+    grown[1:] |= mask[:-1]
+    grown[:-1] |= mask[1:]
+    grown[:, 1:] |= mask[:, :-1]
+    grown[:, :-1] |= mask[:, 1:]
+    return grown
+
+
+class _Inputs:
+    """The group's inputs and what judging takes from each again and again
+    (usable pixels, data as float32 with NaN where unusable, variance),
+    kept for inputs in memory, made again for inputs read from files; and
+    the shift fitted between each pair."""
+
+    def __init__(self, images, options, *, keep: bool):
+        self.images = images
+        self._options = options
+        self._keep = keep
+        self._arrays: dict[int, tuple] = {}
+        self.shifts: dict[tuple[int, int], np.ndarray | None] = {}
+
+    def _made(self, k: int) -> tuple:
+        if k in self._arrays:
+            return self._arrays[k]
+        image = self.images[k]
+        usable = _usable(image, self._options)
+        data = np.where(usable, image.data, np.float32(np.nan)).astype(np.float32, copy=False)
+        sigma = _input_sigma(image)
+        variance = None if sigma is None else np.square(sigma).astype(np.float32)
+        made = (usable, data, variance)
+        if self._keep:
+            self._arrays[k] = made
+        return made
+
+    def usable(self, k: int) -> np.ndarray:
+        return self._made(k)[0]
+
+    def data(self, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
+        data = self._made(k)[1]
+        if exclude is not None and exclude.any():
+            data = data.copy()
+            data[exclude] = np.nan
+        return data
+
+    def variance(self, k: int) -> np.ndarray | None:
+        return self._made(k)[2]
 
 
 def _usable(image, options) -> np.ndarray:
@@ -264,39 +354,44 @@ class _Models:
         self.others = others
 
 
-def _models_from_others(images, k, pixmap, usable, coordinates, grid, options,
+def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, options,
                         exclude) -> _Models:
     """For each usable pixel of input ``k``, the value of every other input
     at the same place (its pixel map to the grid, the other's coordinate map
     back to the other's pixels, bilinear interpolation of the other's data
-    over its usable pixels), combined: one other as it is, two averaged,
-    three or more their median."""
+    over its usable pixels), aligned, combined: one other as it is, two
+    averaged (the lower where they disagree), three or more their median."""
     shape = pixmap.shape[:2]
     points = pixmap[usable]
-    iscale = intensity_scale(images[k], grid.pixel_scale_ratio)
-    image = images[k]
-    data_k = np.asarray(image.data, dtype=np.float64)
-    sigma_k = _input_sigma(image)
+    image = cache.images[k]
+    iscale = intensity_scale(image, grid.pixel_scale_ratio)
+    data_k = cache.data(k)
+    variance_k = cache.variance(k)
     del image
     values, variances = [], []
-    for j in range(len(images)):
+    for j in range(len(cache.images)):
         if j == k:
             continue
-        other = images[j]
-        xj = _bilinear(coordinates[j][0], points[:, 0], points[:, 1], complete=True)[0]
-        yj = _bilinear(coordinates[j][1], points[:, 0], points[:, 1], complete=True)[0]
-        left = _usable(other, options)
-        if exclude is not None:
-            left &= ~exclude[j]
-        data = np.where(left, other.data, np.nan)
-        sigma = _input_sigma(other)
-        value, variance = _bilinear(data, xj, yj,
-                                    variances=None if sigma is None else np.square(sigma))
-        scale = intensity_scale(other, grid.pixel_scale_ratio) / iscale
+        data_j = cache.data(j, None if exclude is None else exclude[j])
+        scale = intensity_scale(cache.images[j], grid.pixel_scale_ratio) / iscale
+        xj, yj = _other_pixels(k, j, points, coordinates)
+        if (k, j) not in cache.shifts:
+            cache.shifts[k, j] = _fitted_shift(
+                data_j, xj, yj, cache.variance(j), scale, data_k[usable],
+                None if variance_k is None else variance_k[usable])
+        value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT,
+                                      variances=cache.variance(j))
+        shift = cache.shifts[k, j]
+        if shift is not None:
+            # to first order: a shifted interpolation would smooth the model
+            gx, gy = _slopes(data_j, xj, yj)
+            value = value + shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+        if variance is None:
+            variance = np.full(value.shape, np.nan)
         value, variance = value * scale, variance * scale**2
-        values.append(_aligned(value, variance, data_k, sigma_k, usable))
+        values.append(value)
         variances.append(variance)
-        del other, data, sigma
+        del xj, yj
     values = np.array(values)
     variances = np.array(variances)
     known = np.isfinite(values)
@@ -334,56 +429,45 @@ def _models_from_others(images, k, pixmap, usable, coordinates, grid, options,
     return _Models(result_value, result_variance, counts)
 
 
-def _aligned(value, variance, data, sigma, usable) -> np.ndarray:
-    """The model ``value`` (at the ``usable`` pixels) moved by the shift
-    that best matches it to ``data``: the least-squares (dx, dy) of
-    data - value = dx d(value)/dx + dy d(value)/dy, fitted twice (the
-    second time without the pixels more than 5 noise away from the first
-    fit), kept if within half a pixel.  Pointing errors between exposures
-    shift a bright trace by hundredths of a pixel: many times its noise."""
-    shape = usable.shape
-    model = np.full(shape, np.nan)
-    model[usable] = value
-    gx = _central_difference(model, axis=1)[usable]
-    gy = _central_difference(model, axis=0)[usable]
-    residual = data[usable] - value
-    noise2 = np.nan_to_num(variance, nan=0.0)
-    noise2 = noise2 + (np.square(sigma[usable]) if sigma is not None else 0.0)
+def _fitted_shift(data, x, y, variance, scale, target, target_variance) -> np.ndarray | None:
+    """The shift (dx, dy), in the pixels of ``data`` (another exposure),
+    that best matches ``scale`` times ``data`` interpolated at (x + dx,
+    y + dy) to ``target`` (this exposure's values at those points): least
+    squares of target - model = dx d(model)/dx + dy d(model)/dy, fitted
+    twice (the second time without the points more than 5 noise away from
+    the first fit); None if it cannot be fitted or is not within half a
+    pixel.  Pointing errors between exposures shift a bright trace by
+    hundredths of a pixel: many times its noise."""
+    if target_variance is None or variance is None:
+        return None
+    value, model_variance = interpolate(data, x, y, min_weight=_KNOWN_WEIGHT,
+                                        variances=variance)
+    gx, gy = _slopes(data, x, y)
+    residual = target - scale * value
+    noise2 = scale**2 * model_variance + target_variance
     fit = np.isfinite(gx) & np.isfinite(gy) & np.isfinite(residual) & (noise2 > 0)
-    if sigma is None or np.count_nonzero(fit) < _FIT_PIXELS:
-        return value
+    if np.count_nonzero(fit) < _FIT_PIXELS:
+        return None
+    gx, gy = scale * gx[fit], scale * gy[fit]
+    residual, noise2 = residual[fit], noise2[fit]
     shift = np.zeros(2)
     for _ in range(2):
-        predicted = shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
-        with np.errstate(invalid="ignore"):
-            close = fit & (np.square(residual - predicted) < 25.0 * noise2)
+        close = np.square(residual - shift[0] * gx - shift[1] * gy) < 25.0 * noise2
         w = 1.0 / noise2[close]
         a = np.stack([gx[close], gy[close]])
         normal = (a * w) @ a.T
         if np.linalg.cond(normal) > 1e12:
-            return value
+            return None
         shift = np.linalg.solve(normal, (a * w) @ residual[close])
-    if not np.all(np.abs(shift) <= 0.5):
-        return value
-    moved = value + shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
-    return np.where(np.isfinite(value), moved, np.nan)
+    return shift if np.all(np.abs(shift) <= 0.5) else None
 
 
-def _central_difference(values: np.ndarray, *, axis: int) -> np.ndarray:
-    """d(values)/d(pixel) along ``axis``: central where both neighbours are
-    finite, else one-sided, else NaN."""
-    ahead = np.full(values.shape, np.nan)
-    behind = np.full(values.shape, np.nan)
-    cut = [slice(None)] * 2
-    if axis == 0:
-        ahead[:-1] = values[1:] - values[:-1]
-        behind[1:] = values[1:] - values[:-1]
-    else:
-        ahead[:, :-1] = values[:, 1:] - values[:, :-1]
-        behind[:, 1:] = values[:, 1:] - values[:, :-1]
-    del cut
-    both = np.isfinite(ahead) & np.isfinite(behind)
-    return np.where(both, 0.5 * (ahead + behind), np.where(np.isfinite(ahead), ahead, behind))
+def _slopes(data, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """d(data)/dx and d(data)/dy at the points: differences across one
+    pixel, centred on each (NaN where a side is unknown)."""
+    gx = interpolate(data, x + 0.5, y)[0] - interpolate(data, x - 0.5, y)[0]
+    gy = interpolate(data, x, y + 0.5)[0] - interpolate(data, x, y - 0.5)[0]
+    return gx, gy
 
 
 class _Judged:
@@ -393,32 +477,36 @@ class _Judged:
         self.estimated = estimated
 
 
-def _judge(image, usable, models: _Models, options) -> _Judged:
+def _judge(image, usable, models: _Models, options, *, judge_only=None) -> _Judged:
     """The outliers of one input against its models: above the model by
     more than the tolerance (or, against three others or more, below it);
     where no other exposure says anything, against the pixel's neighbours
-    along the slit (above only)."""
+    (above only).  ``judge_only``: the pixels to judge (default: all)."""
     data = np.asarray(image.data, dtype=np.float64)
     model = models.value.copy()
     model_variance = models.variance.copy()
-    alone = usable & ~np.isfinite(model)
+    considered = usable if judge_only is None else usable & judge_only
+    alone = considered & ~np.isfinite(model)
     sigma = _input_sigma(image)
     estimated = sigma is None
     if alone.any():
         # the closer of two: along the slit (right for sky lines), along the
         # dispersion (right on a trace); a cosmic ray is far from both
         values = np.where(usable, data, np.nan)
-        along_slit = _neighbour_median(values, image.meta.dispersion_direction)
-        along_dispersion = _neighbour_median(values, 3 - image.meta.dispersion_direction)
+        rows, columns = np.nonzero(alone)
+        along_slit = _neighbour_median(values, rows, columns,
+                                       across=image.meta.dispersion_direction)
+        along_dispersion = _neighbour_median(values, rows, columns,
+                                             across=3 - image.meta.dispersion_direction)
+        here = data[rows, columns]
         with np.errstate(invalid="ignore"):
-            closer = np.where(np.abs(data - along_dispersion) < np.abs(data - along_slit),
+            closer = np.where(np.abs(here - along_dispersion) < np.abs(here - along_slit),
                               along_dispersion, along_slit)
-        closer = np.where(np.isfinite(along_slit), closer, along_dispersion)
-        model[alone] = closer[alone]
+        model[rows, columns] = np.where(np.isfinite(along_slit), closer, along_dispersion)
         if sigma is not None:
             # the median of (up to) four neighbours: about pi / 8 of a pixel's variance
             model_variance[alone] = np.square(sigma[alone]) * (math.pi / 8.0)
-    judged = usable & np.isfinite(model)
+    judged = considered & np.isfinite(model)
     residual = data - model
     slope = np.nan_to_num(_steepest_step(model))
     if estimated:
@@ -443,25 +531,20 @@ def _estimated_noise(residuals: np.ndarray) -> float:
     return _MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
 
 
-def _neighbour_median(values: np.ndarray, dispersion_direction: int) -> np.ndarray:
-    """Per pixel, the median of the two pixels on each side of it across
-    ``dispersion_direction`` (1: along columns, the slit of a spectrum
-    dispersed along x; 2: along rows), those that are finite; NaN with
-    fewer than two."""
-    axis = 0 if dispersion_direction == 1 else 1
-    offsets = (-2, -1, 1, 2)
-    neighbours = np.full((len(offsets), *values.shape), np.nan)
-    for j, offset in enumerate(offsets):
-        source = [slice(None)] * 2
-        target = [slice(None)] * 2
-        if offset > 0:
-            source[axis], target[axis] = slice(offset, None), slice(None, -offset)
-        else:
-            source[axis], target[axis] = slice(None, offset), slice(-offset, None)
-        neighbours[j][tuple(target)] = values[tuple(source)]
+def _neighbour_median(values: np.ndarray, rows, columns, *, across: int) -> np.ndarray:
+    """At the pixels (rows, columns), the median of the two pixels on each
+    side across dispersion direction ``across`` (1: along a column, the
+    slit of a spectrum dispersed along x; 2: along a row), those that are
+    finite; NaN with fewer than two."""
+    ny, nx = values.shape
+    neighbours = np.full((4, rows.size), np.nan)
+    for k, offset in enumerate((-2, -1, 1, 2)):
+        r, c = (rows + offset, columns) if across == 1 else (rows, columns + offset)
+        inside = (r >= 0) & (r < ny) & (c >= 0) & (c < nx)
+        neighbours[k, inside] = values[r[inside], c[inside]]
     neighbours.sort(axis=0)
     n = np.isfinite(neighbours).sum(axis=0)
-    low = np.take_along_axis(neighbours, np.maximum(n - 1, 0)[None] // 2, axis=0)[0]
+    low = np.take_along_axis(neighbours, (np.maximum(n - 1, 0) // 2)[None], axis=0)[0]
     high = np.take_along_axis(neighbours, (n // 2)[None], axis=0)[0]
     return np.where(n >= 2, 0.5 * (low + high), np.nan)
 
@@ -476,54 +559,6 @@ def _input_sigma(image) -> np.ndarray | None:
     if not variances:
         return None
     return np.sqrt(np.sum([np.asarray(v, dtype=np.float64) for v in variances], axis=0))
-
-
-def _bilinear(values: np.ndarray, x: np.ndarray, y: np.ndarray, *, variances=None,
-              complete: bool = False):
-    """``values`` (an image) at the points ``x``, ``y`` (pixel centres at
-    integers), interpolated bilinearly, and the variance of that from
-    ``variances`` (an image, or None: NaN).
-
-    Neighbours that are NaN or outside are left out and the weights of the
-    others renormalised, if they hold more than ``_KNOWN_WEIGHT`` of the
-    total (``complete``: all of it), else NaN.
-    """
-    ny, nx = values.shape
-    finite_points = np.isfinite(x) & np.isfinite(y)
-    x = np.where(finite_points, x, -2.0)
-    y = np.where(finite_points, y, -2.0)
-    x0, y0 = np.floor(x), np.floor(y)
-    fx, fy = x - x0, y - y0
-    x0 = x0.astype(np.int64)
-    y0 = y0.astype(np.int64)
-    total = np.zeros(len(x))
-    weight = np.zeros(len(x))
-    needed = np.zeros(len(x))
-    spread = np.zeros(len(x))
-    for dx, dy, w in ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)),
-                      (0, 1, (1 - fx) * fy), (1, 1, fx * fy)):
-        ix, iy = x0 + dx, y0 + dy
-        inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        found = np.full(len(x), np.nan)
-        found[inside] = values[iy[inside], ix[inside]]
-        known = np.isfinite(found) & (w > 0)
-        needed += np.where(w > 0, w, 0.0)
-        total[known] += w[known] * found[known]
-        weight[known] += w[known]
-        if variances is not None:
-            found_variance = np.full(len(x), np.nan)
-            found_variance[inside] = variances[iy[inside], ix[inside]]
-            spread[known] += np.square(w[known]) * found_variance[known]
-    # without most of the weight, the value would be a neighbour's, not this point's
-    some = (weight > _KNOWN_WEIGHT * needed) & finite_points
-    if complete:
-        some &= weight >= needed * (1.0 - 1e-9)
-    value = np.full(len(x), np.nan)
-    value[some] = total[some] / weight[some]
-    variance = np.full(len(x), np.nan)
-    if variances is not None:
-        variance[some] = spread[some] / np.square(weight[some])
-    return value, variance
 
 
 def _steepest_step(values: np.ndarray) -> np.ndarray:
