@@ -192,9 +192,13 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
  * it), else the value is NaN (so it is for a NaN point).  With variances
  * (may be NULL; then out_variance is not written) the variance of the
  * interpolated value, sum(w^2 var) / sum(w)^2, over the same neighbours.
+ * cubic != 0: Keys' cubic convolution (a = -0.5) over the 4 x 4 nearest
+ * samples where all are inside and finite (sharp features, such as a
+ * trace only a pixel or two wide, are smoothed far less), else bilinear
+ * as above.
  */
 void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
-                     int64_t n, const double *x, const double *y, double min_weight,
+                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
                      double *out_value, double *out_variance);
 
 /*

@@ -15,6 +15,7 @@ def interpolate(
     *,
     variances: np.ndarray | None = None,
     min_weight: float = 0.5,
+    cubic: bool = False,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """``values`` at the points ``(x, y)``, interpolated bilinearly.
 
@@ -33,6 +34,10 @@ def interpolate(
         weights of the others renormalised, if they hold at least this
         fraction of the bilinear weight (0 < min_weight <= 1; 1: all the
         neighbours with weight must be there); else NaN.
+    cubic : bool
+        Keys' cubic convolution (a = -0.5) over the 4 x 4 nearest values
+        where they are all inside and finite (bilinear, as above,
+        elsewhere): features a pixel or two wide are smoothed far less.
 
     Returns
     -------
@@ -62,4 +67,5 @@ def interpolate(
         spread = np.ascontiguousarray(variances, dtype=np.float32)
         if spread.shape != image.shape:
             raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
-    return _kernel.interpolate(image, points_x, points_y, float(min_weight), spread)
+    return _kernel.interpolate(image, points_x, points_y, float(min_weight), int(bool(cubic)),
+                               spread)

@@ -50,7 +50,7 @@ cdef extern from "rsp_kernel.h" nogil:
     int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
     void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
                          int64_t n, const double *x, const double *y, double min_weight,
-                         double *out_value, double *out_variance)
+                         int cubic, double *out_value, double *out_variance)
     void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
                          int64_t x1, int component, double *col_low, double *col_high,
                          double *row_low, double *row_high)
@@ -397,7 +397,7 @@ def line_histogram(const double[:, :, ::1] pixmap, int component, int64_t first,
 
 
 def interpolate(const float[:, ::1] values, const double[::1] x, const double[::1] y,
-                double min_weight, variances=None):
+                double min_weight, int cubic, variances=None):
     """(value, variance or None) of ``values`` interpolated bilinearly at
     the points ``x``, ``y`` (see rsp_interpolate)."""
     if x.shape[0] != y.shape[0]:
@@ -422,5 +422,5 @@ def interpolate(const float[:, ::1] values, const double[::1] x, const double[::
         return value, variance
     with nogil:
         rsp_interpolate(values.shape[1], values.shape[0], &values[0, 0], spread_ptr, n, &x[0],
-                        &y[0], min_weight, &out[0], out_var_ptr)
+                        &y[0], min_weight, cubic, &out[0], out_var_ptr)
     return value, variance

@@ -145,9 +145,9 @@ def group_outlier_masks(
             without_errors.append(label)
         if before.all_judged:
             warnings.warn(
-                f"{label}: every one of its pixels that could be judged was rejected as an "
-                "outlier; it contributes nothing there (is it of the same scene, flux scale "
-                "and background as the others?)",
+                f"{label}: every one of its pixels that another exposure judged was rejected "
+                "as an outlier; it contributes nothing there (is it of the same scene, flux "
+                "scale and background as the others?)",
                 OutlierWarning, stacklevel=4)
         masks.append(mask)
         lost.append(_reached(mask, image, pixel_map(image, grid), grid, options, section_of)
@@ -211,8 +211,9 @@ def _product_stack(n_inputs: int, shape, *, on_disk: bool) -> np.ndarray:
     files, ``in_memory=False``) in a temporary file mapped to memory."""
     if not on_disk:
         return np.empty((n_inputs, *shape), dtype=np.float32)
-    handle = tempfile.TemporaryFile(prefix="resamplespec-outliers-")
-    return np.memmap(handle, dtype=np.float32, mode="w+", shape=(n_inputs, *shape))
+    with tempfile.TemporaryFile(prefix="resamplespec-outliers-") as handle:
+        # the mapping outlives the file's handle (and the file its name)
+        return np.memmap(handle, dtype=np.float32, mode="w+", shape=(n_inputs, *shape))
 
 
 def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
@@ -228,16 +229,19 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
         usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
         judge_only = None
         modelled = usable
+        own = None if exclude is None else exclude[k]
         if exclude is not None and cache.variance(k) is not None:
             touched = _touched(cache, k, pixmap, usable, coordinates, exclude)
-            judge_only = _grown(touched)
+            # and the pixels whose own neighbours (two on each side) were found
+            judge_only = _grown(touched) | _grown(_grown(own))
             modelled = usable & _grown(judge_only)
         if judge_only is not None and not judge_only.any():
             found.append(_Judged(np.zeros(usable.shape, dtype=bool), False, False))
         else:
             models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid,
                                          options, exclude)
-            found.append(_judge(image, usable, models, options, judge_only=judge_only))
+            found.append(_judge(image, usable, models, options, judge_only=judge_only,
+                                own_outliers=own))
             del models
         del image, pixmap
     return found
@@ -252,12 +256,17 @@ def _touched(cache: _Inputs, k, pixmap, usable, coordinates, exclude) -> np.ndar
     for j in range(len(cache.images)):
         if j == k or not exclude[j].any():
             continue
-        xj, yj = _other_pixels(k, j, points, coordinates)
-        # grown: the slopes of a shifted model reach one pixel further
-        hit |= interpolate(_grown(exclude[j]).astype(np.float32), xj, yj,
-                           min_weight=1e-9)[0] > 0
+        hit |= _takes_from(exclude[j], *_other_pixels(k, j, points, coordinates))
     touched[usable] = hit
     return touched
+
+
+def _takes_from(pixels: np.ndarray, x, y) -> np.ndarray:
+    """Whether a model at (x, y) of an image takes any of its ``pixels``:
+    the cubic interpolation's 4 x 4 and the slopes half a pixel on each
+    side reach two pixels from the point's cell."""
+    reach = _grown(_grown(pixels))
+    return interpolate(reach.astype(np.float32), x, y, min_weight=1e-9)[0] > 0
 
 
 def _other_pixels(k, j, points, coordinates):
@@ -358,7 +367,7 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
                         exclude) -> _Models:
     """For each usable pixel of input ``k``, the value of every other input
     at the same place (its pixel map to the grid, the other's coordinate map
-    back to the other's pixels, bilinear interpolation of the other's data
+    back to the other's pixels, cubic interpolation of the other's data
     over its usable pixels), aligned, combined: one other as it is, two
     averaged (the lower where they disagree), three or more their median."""
     shape = pixmap.shape[:2]
@@ -372,20 +381,23 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     for j in range(len(cache.images)):
         if j == k:
             continue
-        data_j = cache.data(j, None if exclude is None else exclude[j])
+        data_j = cache.data(j)
         scale = intensity_scale(cache.images[j], grid.pixel_scale_ratio) / iscale
         xj, yj = _other_pixels(k, j, points, coordinates)
         if (k, j) not in cache.shifts:
             cache.shifts[k, j] = _fitted_shift(
                 data_j, xj, yj, cache.variance(j), scale, data_k[usable],
                 None if variance_k is None else variance_k[usable])
-        value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT,
+        value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
                                       variances=cache.variance(j))
         shift = cache.shifts[k, j]
         if shift is not None:
             # to first order: a shifted interpolation would smooth the model
             gx, gy = _slopes(data_j, xj, yj)
             value = value + shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+        if exclude is not None and exclude[j].any():
+            # the other's outliers found so far: it has no say about these pixels
+            value[_takes_from(exclude[j], xj, yj)] = np.nan
         if variance is None:
             variance = np.full(value.shape, np.nan)
         value, variance = value * scale, variance * scale**2
@@ -440,7 +452,7 @@ def _fitted_shift(data, x, y, variance, scale, target, target_variance) -> np.nd
     hundredths of a pixel: many times its noise."""
     if target_variance is None or variance is None:
         return None
-    value, model_variance = interpolate(data, x, y, min_weight=_KNOWN_WEIGHT,
+    value, model_variance = interpolate(data, x, y, min_weight=_KNOWN_WEIGHT, cubic=True,
                                         variances=variance)
     gx, gy = _slopes(data, x, y)
     residual = target - scale * value
@@ -465,8 +477,11 @@ def _fitted_shift(data, x, y, variance, scale, target, target_variance) -> np.nd
 def _slopes(data, x, y) -> tuple[np.ndarray, np.ndarray]:
     """d(data)/dx and d(data)/dy at the points: differences across one
     pixel, centred on each (NaN where a side is unknown)."""
-    gx = interpolate(data, x + 0.5, y)[0] - interpolate(data, x - 0.5, y)[0]
-    gy = interpolate(data, x, y + 0.5)[0] - interpolate(data, x, y - 0.5)[0]
+    def at(dx, dy):
+        return interpolate(data, x + dx, y + dy, cubic=True)[0]
+
+    gx = at(0.5, 0.0) - at(-0.5, 0.0)
+    gy = at(0.0, 0.5) - at(0.0, -0.5)
     return gx, gy
 
 
@@ -477,11 +492,13 @@ class _Judged:
         self.estimated = estimated
 
 
-def _judge(image, usable, models: _Models, options, *, judge_only=None) -> _Judged:
+def _judge(image, usable, models: _Models, options, *, judge_only=None,
+           own_outliers=None) -> _Judged:
     """The outliers of one input against its models: above the model by
     more than the tolerance (or, against three others or more, below it);
     where no other exposure says anything, against the pixel's neighbours
-    (above only).  ``judge_only``: the pixels to judge (default: all)."""
+    (above only), without ``own_outliers`` (found before).  ``judge_only``:
+    the pixels to judge (default: all)."""
     data = np.asarray(image.data, dtype=np.float64)
     model = models.value.copy()
     model_variance = models.variance.copy()
@@ -493,6 +510,8 @@ def _judge(image, usable, models: _Models, options, *, judge_only=None) -> _Judg
         # the closer of two: along the slit (right for sky lines), along the
         # dispersion (right on a trace); a cosmic ray is far from both
         values = np.where(usable, data, np.nan)
+        if own_outliers is not None:
+            values[own_outliers] = np.nan
         rows, columns = np.nonzero(alone)
         along_slit = _neighbour_median(values, rows, columns,
                                        across=image.meta.dispersion_direction)
@@ -519,7 +538,9 @@ def _judge(image, usable, models: _Models, options, *, judge_only=None) -> _Judg
         high = residual > tolerance
         low = (models.others >= 3) & (-residual > tolerance)
     mask = judged & (high | low)
-    all_judged = bool(judged.any()) and bool(np.array_equal(mask, judged))
+    # every pixel another exposure judged: the input disagrees with the others
+    by_others = judged & (models.others > 0)
+    all_judged = bool(by_others.any()) and bool(np.array_equal(mask & by_others, by_others))
     return _Judged(mask, all_judged, estimated)
 
 
