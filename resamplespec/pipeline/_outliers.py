@@ -64,6 +64,8 @@ OUTLIER = JWST_DQ_FLAGS["OUTLIER"]
 _KNOWN_WEIGHT = 0.5
 # Fewest pixels a shift between two exposures is fitted on.
 _FIT_PIXELS = 50
+# Model values this many times their noise are fitted and shifted.
+_SIGNIFICANT = 5.0
 # Consistency factor of the median absolute deviation of a Gaussian.
 _MAD_TO_SIGMA = 1.4826
 
@@ -231,7 +233,7 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
         modelled = usable
         own = None if exclude is None else exclude[k]
         if exclude is not None and cache.variance(k) is not None:
-            touched = _touched(cache, k, pixmap, usable, coordinates, exclude)
+            touched = _touched(cache, k, usable, coordinates, exclude, grid, pixel_map)
             # and the pixels whose own neighbours (two on each side) were found
             judge_only = _grown(touched) | _grown(_grown(own))
             modelled = usable & _grown(judge_only)
@@ -247,18 +249,26 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
     return found
 
 
-def _touched(cache: _Inputs, k, pixmap, usable, coordinates, exclude) -> np.ndarray:
-    """The usable pixels of input ``k`` whose models interpolate some
-    ``exclude`` pixel of another input."""
+def _touched(cache: _Inputs, k, usable, coordinates, exclude, grid, pixel_map) -> np.ndarray:
+    """The usable pixels of input ``k`` whose models may take some
+    ``exclude`` pixel of another input: those pixels taken to the grid (the
+    other's pixel map) and on to k's pixels (k's coordinate map), and the
+    pixels up to three from them (the cubic interpolation and the slopes
+    reach two and a half pixels)."""
     touched = np.zeros(usable.shape, dtype=bool)
-    points = pixmap[usable]
-    hit = np.zeros(len(points), dtype=bool)
+    ny, nx = usable.shape
     for j in range(len(cache.images)):
         if j == k or not exclude[j].any():
             continue
-        hit |= _takes_from(exclude[j], *_other_pixels(k, j, points, coordinates))
-    touched[usable] = hit
-    return touched
+        rows, columns = np.nonzero(exclude[j])
+        places = pixel_map(cache.images[j], grid)[rows, columns]
+        x = interpolate(coordinates[k][0], places[:, 0], places[:, 1])[0]
+        y = interpolate(coordinates[k][1], places[:, 0], places[:, 1])[0]
+        known = np.isfinite(x) & np.isfinite(y)
+        ix = np.clip(np.floor(x[known] + 0.5).astype(np.int64), 0, nx - 1)
+        iy = np.clip(np.floor(y[known] + 0.5).astype(np.int64), 0, ny - 1)
+        touched[iy, ix] = True
+    return _grown(_grown(_grown(touched))) & usable
 
 
 def _takes_from(pixels: np.ndarray, x, y) -> np.ndarray:
@@ -337,15 +347,21 @@ def _input_coordinates(image, pixmap, grid, options, section) -> np.ndarray:
     """(2, ny, nx) output-grid maps of the input's x and y pixel coordinates
     (NaN where the input does not reach): the weighted mean of the centres
     of the input pixels that overlap each output pixel, which for a locally
-    affine pixel map is the input position of the output pixel's centre."""
+    affine pixel map is the input position of the output pixel's centre.
+
+    One kernel pass: x as the data, y as a standard deviation (y**2 as a
+    variance), which the reference variance mode averages with the data's
+    weights, as it does an input's error for a single product."""
     ny, nx = image.shape
     rows, columns = np.indices((ny, nx), dtype=np.float32)
-    maps = np.empty((2, *grid.shape), dtype=np.float32)
-    for axis, values in enumerate((columns, rows)):
-        drizzler = _drizzler(grid.shape, options)
-        drizzler.add(values, pixmap, **section)
-        result = drizzler.finish()
-        maps[axis] = np.where(result.wht > 0, result.data, np.float32(np.nan))
+    drizzler = Drizzler(grid.shape, kernel=options.kernel, pixfrac=options.pixfrac,
+                        fillval="NAN", n_variances=1, context=False)
+    drizzler.add(columns, pixmap, variances=(np.square(rows),), **section)
+    result = drizzler.finish()
+    reached = result.wht > 0
+    maps = np.full((2, *grid.shape), np.nan, dtype=np.float32)
+    maps[0][reached] = result.data[reached]
+    maps[1][reached] = np.sqrt(result.variances[0][reached])
     return maps
 
 
@@ -384,17 +400,27 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
         data_j = cache.data(j)
         scale = intensity_scale(cache.images[j], grid.pixel_scale_ratio) / iscale
         xj, yj = _other_pixels(k, j, points, coordinates)
-        if (k, j) not in cache.shifts:
-            cache.shifts[k, j] = _fitted_shift(
-                data_j, xj, yj, cache.variance(j), scale, data_k[usable],
-                None if variance_k is None else variance_k[usable])
         value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
                                       variances=cache.variance(j))
+        # where the model stands out of its noise: where a shift matters
+        # (on the sky, a hundredth of a pixel times a slope of the noise's
+        # size is nothing) and where it can be measured
+        with np.errstate(invalid="ignore"):
+            steep = (np.abs(value) > _SIGNIFICANT * np.sqrt(variance) if variance is not None
+                     else np.isfinite(value))
+        slopes = None
+        if (k, j) not in cache.shifts:
+            slopes = _slopes(data_j, xj[steep], yj[steep])
+            cache.shifts[k, j] = _fitted_shift(
+                value[steep], variance[steep] if variance is not None else None, slopes,
+                scale, data_k[usable][steep],
+                None if variance_k is None else variance_k[usable][steep])
         shift = cache.shifts[k, j]
         if shift is not None:
             # to first order: a shifted interpolation would smooth the model
-            gx, gy = _slopes(data_j, xj, yj)
-            value = value + shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+            gx, gy = _slopes(data_j, xj[steep], yj[steep]) if slopes is None else slopes
+            value[steep] += shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+        del slopes
         if exclude is not None and exclude[j].any():
             # the other's outliers found so far: it has no say about these pixels
             value[_takes_from(exclude[j], xj, yj)] = np.nan
@@ -441,22 +467,22 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     return _Models(result_value, result_variance, counts)
 
 
-def _fitted_shift(data, x, y, variance, scale, target, target_variance) -> np.ndarray | None:
-    """The shift (dx, dy), in the pixels of ``data`` (another exposure),
-    that best matches ``scale`` times ``data`` interpolated at (x + dx,
-    y + dy) to ``target`` (this exposure's values at those points): least
-    squares of target - model = dx d(model)/dx + dy d(model)/dy, fitted
-    twice (the second time without the points more than 5 noise away from
-    the first fit); None if it cannot be fitted or is not within half a
-    pixel.  Pointing errors between exposures shift a bright trace by
-    hundredths of a pixel: many times its noise."""
+def _fitted_shift(value, variance, slopes, scale, target, target_variance
+                  ) -> np.ndarray | None:
+    """The shift (dx, dy), in the pixels of another exposure, that best
+    matches ``scale`` times its interpolated values (``value``, of
+    ``variance``, with ``slopes`` d/dx and d/dy) to ``target`` (this
+    exposure's values at the same points): least squares of target - model
+    = dx d(model)/dx + dy d(model)/dy, fitted twice (the second time
+    without the points more than 5 noise away from the first fit); None if
+    it cannot be fitted or is not within half a pixel.  Pointing errors
+    between exposures shift a bright trace by hundredths of a pixel: many
+    times its noise."""
     if target_variance is None or variance is None:
         return None
-    value, model_variance = interpolate(data, x, y, min_weight=_KNOWN_WEIGHT, cubic=True,
-                                        variances=variance)
-    gx, gy = _slopes(data, x, y)
+    gx, gy = slopes
     residual = target - scale * value
-    noise2 = scale**2 * model_variance + target_variance
+    noise2 = scale**2 * variance + target_variance
     fit = np.isfinite(gx) & np.isfinite(gy) & np.isfinite(residual) & (noise2 > 0)
     if np.count_nonzero(fit) < _FIT_PIXELS:
         return None
@@ -478,7 +504,7 @@ def _slopes(data, x, y) -> tuple[np.ndarray, np.ndarray]:
     """d(data)/dx and d(data)/dy at the points: differences across one
     pixel, centred on each (NaN where a side is unknown)."""
     def at(dx, dy):
-        return interpolate(data, x + dx, y + dy, cubic=True)[0]
+        return interpolate(data, x + dx, y + dy)[0]
 
     gx = at(0.5, 0.0) - at(-0.5, 0.0)
     gy = at(0.0, 0.5) - at(0.0, -0.5)
