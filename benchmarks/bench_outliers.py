@@ -104,6 +104,8 @@ _CHILD = textwrap.dedent(
         from jwst.resample import ResampleSpecStep
         if nested:
             models = [ja.to_multislit_model(e) for e in inputs]
+            for model in models:  # the outlier step reads it from the exposure
+                model.meta.wcsinfo.dispersion_direction = 1
         elif maker == "miri_lrs":
             models = [ja.to_image_model(e) for e in inputs]
         else:

@@ -316,3 +316,17 @@ def test_no_warning_on_ordinary_data(nods_hit):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         resample(hit, reject_outliers=True)
+
+
+def test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third():
+    # nods 5 pixels apart along the slit, no pointing error: row r of the
+    # first sees the sky of row r + 5 of the second and r + 10 of the third
+    nods = datasets.nirspec_fixed_slit(n_exposures=3, shape=(36, 160), seed=25,
+                                       nod_offsets_arcsec=[-0.5, 0.0, 0.5],
+                                       pointing_jitter_arcsec=0.0)
+    hit = [dict(n, data=np.array(n["data"])) for n in nods]
+    for k, place in ((0, (16, 60)), (1, (21, 60))):
+        hit[k]["data"][place] += 30 * hit[k]["err"][place]
+    masks = find_outliers(hit)
+    assert masks[0][16, 60] and masks[1][21, 60]
+    assert not masks[2][26, 60]
