@@ -16,7 +16,8 @@ Each side runs in a fresh Python process, which makes the inputs and times
 only the calls, best of ``--repeat``: ours ``resample(inputs)`` (plain) and
 ``resample(inputs, reject_outliers=True)``; the reference
 ``OutlierDetectionStep().run(container)`` then ``ResampleSpecStep().run``
-on its result (offline, as in bench_end_to_end.py).  The masks (ours:
+on its result (offline, as in bench_end_to_end.py; MOS as calwebb_spec3
+runs them, on one container per source).  The masks (ours:
 ``find_outliers``; the reference: the OUTLIER flags its step added) are
 scored here against what was injected: recall = injected outliers found,
 false flags = other usable pixels flagged (usable: finite, not DO_NOT_USE,
@@ -102,26 +103,28 @@ _CHILD = textwrap.dedent(
         import jwst_adapter as ja
         from jwst.outlier_detection import OutlierDetectionStep
         from jwst.resample import ResampleSpecStep
+        # MOS as calwebb_spec3 runs it: per source, a container of its slits
         if nested:
-            models = [ja.to_multislit_model(e) for e in inputs]
-            for model in models:  # the outlier step reads it from the exposure
-                model.meta.wcsinfo.dispersion_direction = 1
+            groups = [[ja.to_slit_model(e[m]) for e in inputs] for m in range(len(inputs[0]))]
         elif maker == "miri_lrs":
-            models = [ja.to_image_model(e) for e in inputs]
+            groups = [[ja.to_image_model(e) for e in inputs]]
         else:
-            models = [ja.to_slit_model(e) for e in inputs]
+            groups = [[ja.to_slit_model(e) for e in inputs]]
 
         def both():
-            flagged = OutlierDetectionStep().run(ja.to_container(models))
-            ResampleSpecStep().run(flagged)
-            return flagged
+            results = []
+            for models in groups:
+                flagged = OutlierDetectionStep().run(ja.to_container(models))
+                ResampleSpecStep().run(flagged)
+                results.append(flagged)
+            return results
 
-        flagged = best("reject", both)
-        masks = []
-        for before, after in zip(models, flagged):
-            pairs = (zip(before.slits, after.slits) if nested else [(before, after)])
-            for b, a in pairs:
-                masks.append(((np.asarray(a.dq) & 16) != 0) & ((np.asarray(b.dq) & 16) == 0))
+        results = best("reject", both)
+        found = [[None] * len(groups) for _ in inputs]
+        for m, (models, flagged) in enumerate(zip(groups, results)):
+            for k, (b, a) in enumerate(zip(models, flagged)):
+                found[k][m] = ((np.asarray(a.dq) & 16) != 0) & ((np.asarray(b.dq) & 16) == 0)
+        masks = [mask for per_exposure in found for mask in per_exposure]
     np.savez(out, *masks)
     print(json.dumps(times))
     """

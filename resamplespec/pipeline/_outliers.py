@@ -131,7 +131,7 @@ def group_outlier_masks(
 
     # Twice: the second time without the outliers the first found in the
     # other exposures, which would otherwise raise the models near them
-    cache = _Inputs(images, options, keep=not deferred)
+    cache = _Inputs(images, options, grid, on_disk=deferred)
     first = _judge_each(cache, coordinates, grid, options, pixel_map, exclude=None)
     second = _judge_each(cache, coordinates, grid, options, pixel_map,
                          exclude=[judged.mask for judged in first])
@@ -226,33 +226,33 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
     slopes did: elsewhere the judgement would be the same)."""
     found = []
     for k in range(len(cache.images)):
+        judge_only = None
+        own = None if exclude is None else exclude[k]
+        if exclude is not None and cache.variance(k) is not None:
+            touched = _touched(cache, k, cache.usable(k), coordinates, exclude)
+            # and the pixels whose own neighbours (two on each side) were found
+            judge_only = _grown(touched) | _grown(_grown(own))
+            if not judge_only.any():
+                found.append(_Judged(np.zeros(own.shape, dtype=bool), False, False))
+                continue
         image = cache.images[k]
         pixmap = pixel_map(image, grid)
         usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
-        judge_only = None
-        modelled = usable
-        own = None if exclude is None else exclude[k]
-        if exclude is not None and cache.variance(k) is not None:
-            touched = _touched(cache, k, usable, coordinates, exclude, grid, pixel_map)
-            # and the pixels whose own neighbours (two on each side) were found
-            judge_only = _grown(touched) | _grown(_grown(own))
-            modelled = usable & _grown(judge_only)
-        if judge_only is not None and not judge_only.any():
-            found.append(_Judged(np.zeros(usable.shape, dtype=bool), False, False))
-        else:
-            models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid,
-                                         options, exclude)
-            found.append(_judge(image, usable, models, options, judge_only=judge_only,
-                                own_outliers=own))
-            del models
-        del image, pixmap
+        modelled = usable if judge_only is None else usable & _grown(judge_only)
+        models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid, options,
+                                     exclude)
+        found.append(_judge(image, usable, models, options, judge_only=judge_only,
+                            own_outliers=own))
+        if exclude is None:
+            cache.places[k] = pixmap[found[-1].mask]
+        del image, pixmap, models
     return found
 
 
-def _touched(cache: _Inputs, k, usable, coordinates, exclude, grid, pixel_map) -> np.ndarray:
+def _touched(cache: _Inputs, k, usable, coordinates, exclude) -> np.ndarray:
     """The usable pixels of input ``k`` whose models may take some
-    ``exclude`` pixel of another input: those pixels taken to the grid (the
-    other's pixel map) and on to k's pixels (k's coordinate map), and the
+    ``exclude`` pixel of another input (the first outliers found): those
+    pixels' places on the grid taken to k's pixels (k's coordinate map), and the
     pixels up to three from them (the cubic interpolation and the slopes
     reach two and a half pixels)."""
     touched = np.zeros(usable.shape, dtype=bool)
@@ -260,8 +260,7 @@ def _touched(cache: _Inputs, k, usable, coordinates, exclude, grid, pixel_map) -
     for j in range(len(cache.images)):
         if j == k or not exclude[j].any():
             continue
-        rows, columns = np.nonzero(exclude[j])
-        places = pixel_map(cache.images[j], grid)[rows, columns]
+        places = cache.places[j]
         x = interpolate(coordinates[k][0], places[:, 0], places[:, 1])[0]
         y = interpolate(coordinates[k][1], places[:, 0], places[:, 1])[0]
         known = np.isfinite(x) & np.isfinite(y)
@@ -298,42 +297,48 @@ def _grown(mask: np.ndarray) -> np.ndarray:
 
 
 class _Inputs:
-    """The group's inputs and what judging takes from each again and again
-    (usable pixels, data as float32 with NaN where unusable, variance),
-    kept for inputs in memory, made again for inputs read from files; and
-    the shift fitted between each pair."""
+    """The group's inputs and what judging takes from each again and again:
+    its data as float32 (NaN where unusable), its variance and its
+    intensity scale, made once: in memory for inputs in memory, in a
+    temporary file mapped to memory for inputs read from files (so that
+    judging an input reads the others from there, not from their files);
+    and the shift fitted between each pair."""
 
-    def __init__(self, images, options, *, keep: bool):
+    def __init__(self, images, options, grid, *, on_disk: bool):
         self.images = images
         self._options = options
-        self._keep = keep
+        self._ratio = grid.pixel_scale_ratio
+        self._on_disk = on_disk
         self._arrays: dict[int, tuple] = {}
         self.shifts: dict[tuple[int, int], np.ndarray | None] = {}
+        #: per input, the grid positions of the outliers found first
+        self.places: dict[int, np.ndarray] = {}
 
     def _made(self, k: int) -> tuple:
         if k in self._arrays:
             return self._arrays[k]
         image = self.images[k]
         usable = _usable(image, self._options)
-        data = np.where(usable, image.data, np.float32(np.nan)).astype(np.float32, copy=False)
         sigma = _input_sigma(image)
-        variance = None if sigma is None else np.square(sigma).astype(np.float32)
-        made = (usable, data, variance)
-        if self._keep:
-            self._arrays[k] = made
+        stack = _product_stack(1 if sigma is None else 2, image.shape, on_disk=self._on_disk)
+        stack[0] = np.where(usable, image.data, np.float32(np.nan))
+        if sigma is not None:
+            stack[1] = np.square(sigma)
+        made = (stack[0], None if sigma is None else stack[1],
+                intensity_scale(image, self._ratio))
+        self._arrays[k] = made
         return made
 
     def usable(self, k: int) -> np.ndarray:
+        return np.isfinite(self._made(k)[0])
+
+    def data(self, k: int) -> np.ndarray:
         return self._made(k)[0]
 
-    def data(self, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
-        data = self._made(k)[1]
-        if exclude is not None and exclude.any():
-            data = data.copy()
-            data[exclude] = np.nan
-        return data
-
     def variance(self, k: int) -> np.ndarray | None:
+        return self._made(k)[1]
+
+    def intensity_scale(self, k: int) -> float:
         return self._made(k)[2]
 
 
@@ -388,17 +393,15 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     averaged (the lower where they disagree), three or more their median."""
     shape = pixmap.shape[:2]
     points = pixmap[usable]
-    image = cache.images[k]
-    iscale = intensity_scale(image, grid.pixel_scale_ratio)
+    iscale = cache.intensity_scale(k)
     data_k = cache.data(k)
     variance_k = cache.variance(k)
-    del image
     values, variances = [], []
     for j in range(len(cache.images)):
         if j == k:
             continue
         data_j = cache.data(j)
-        scale = intensity_scale(cache.images[j], grid.pixel_scale_ratio) / iscale
+        scale = cache.intensity_scale(j) / iscale
         xj, yj = _other_pixels(k, j, points, coordinates)
         value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
                                       variances=cache.variance(j))

@@ -330,3 +330,34 @@ def test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third():
     masks = find_outliers(hit)
     assert masks[0][16, 60] and masks[1][21, 60]
     assert not masks[2][26, 60]
+
+
+def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, monkeypatch):
+    # the memory bound of in_memory=False holds with rejection: inputs are
+    # read again when needed rather than all kept
+    import gc
+    import weakref
+
+    from resamplespec import limits
+    from resamplespec.io import DeferredImage
+
+    nods = datasets.nirspec_fixed_slit(n_exposures=4, shape=(24, 60), seed=26,
+                                       nod_offsets_arcsec=[-0.3, -0.1, 0.1, 0.3])
+    hit, _ = datasets.with_outliers(nods, cosmic_rays=5, hot_pixels=1, amplitude=20.0)
+    paths = [resamplespec.write(resamplespec.SpectralImage.from_dict(image),
+                                tmp_path / f"nod{k}.asdf") for k, image in enumerate(hit)]
+    loaded, most = [], []
+    original = DeferredImage.load
+
+    def counting_load(self):
+        gc.collect()
+        image = original(self)
+        loaded.append(weakref.ref(image))
+        most.append(sum(ref() is not None for ref in loaded))
+        return image
+
+    monkeypatch.setattr(DeferredImage, "load", counting_load)
+    product = resample(paths, in_memory=False, reject_outliers=True)
+    assert sum(product.meta.resample.outliers_rejected) > 0
+    assert len(most) > 2 * len(paths)  # read again for the judging
+    assert max(most) <= limits.CACHED_IMAGES + 2
