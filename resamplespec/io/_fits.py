@@ -181,6 +181,9 @@ def _primary_header(meta: SpectralMeta, kind: str, filename: str):
         _put(header, "RSKERNEL", record.kernel, "resamplespec: drizzle kernel")
         _put(header, "RSFILVAL", str(record.fillval), "resamplespec: fill value")
         _put(header, "RSVARMOD", record.variance, "resamplespec: variance propagation")
+        if record.outliers_rejected is not None:
+            _put(header, "RSNOUTLR", sum(record.outliers_rejected),
+                 "resamplespec: input pixels rejected as outliers")
     return header
 
 

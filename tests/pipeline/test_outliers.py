@@ -8,14 +8,18 @@ and what is flagged without cause can be counted.
 """
 
 import copy
+import gc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
+from astropy.io import fits
 
 import resamplespec
-from resamplespec import OutlierWarning, datasets, find_outliers, resample
+from resamplespec import OutlierWarning, datasets, find_outliers, limits, resample
 from resamplespec.dqflags import JWST_DQ_FLAGS
+from resamplespec.io import DeferredImage
 
 OUTLIER = JWST_DQ_FLAGS["OUTLIER"]
 
@@ -313,6 +317,8 @@ def test_the_record_of_rejected_pixels_survives_a_round_trip(nods_hit, tmp_path)
     for suffix in ("asdf", "fits"):
         again = resamplespec.read(resamplespec.write(product, tmp_path / f"out.{suffix}"))
         assert again.meta.resample.outliers_rejected == product.meta.resample.outliers_rejected
+    with fits.open(tmp_path / "out.fits") as hdus:
+        assert hdus[0].header["RSNOUTLR"] == sum(product.meta.resample.outliers_rejected)
 
 
 def test_no_warning_on_ordinary_data(nods_hit):
@@ -339,12 +345,6 @@ def test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third():
 def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, monkeypatch):
     # the memory bound of in_memory=False holds with rejection: inputs are
     # read again when needed rather than all kept
-    import gc
-    import weakref
-
-    from resamplespec import limits
-    from resamplespec.io import DeferredImage
-
     nods = datasets.nirspec_fixed_slit(n_exposures=4, shape=(24, 60), seed=26,
                                        nod_offsets_arcsec=[-0.3, -0.1, 0.1, 0.3])
     hit, _ = datasets.with_outliers(nods, cosmic_rays=5, hot_pixels=1, amplitude=20.0)
