@@ -24,7 +24,7 @@ from .models import (
     SpectralImage,
     SpectralMeta,
 )
-from .pipeline import resample
+from .pipeline import OutlierWarning, find_outliers, resample
 
 __all__ = [
     "AddCounts",
@@ -33,6 +33,7 @@ __all__ = [
     "ExposureTimes",
     "ExtractedSpectrum",
     "MultiSlitImage",
+    "OutlierWarning",
     "OutputGrid",
     "PixelCorrelation",
     "ResampleRecord",
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "build_output_grid",
     "extract",
+    "find_outliers",
     "load_output_wcs",
     "read",
     "resample",

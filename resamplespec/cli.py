@@ -64,7 +64,13 @@ from .io import (
     read_association,
     read_wavelength_grid,
 )
-from .options import SPECTRAL_GRIDS, ResampleOptions, validate_n_jobs
+from .options import (
+    OUTLIER_SHIFT,
+    OUTLIER_THRESHOLD,
+    SPECTRAL_GRIDS,
+    ResampleOptions,
+    validate_n_jobs,
+)
 from .pipeline import resample
 
 __all__ = ["main"]
@@ -149,6 +155,15 @@ def _run_parser() -> argparse.ArgumentParser:
     drizzle.add_argument("--spectral_sampling", type=float, default=1.0, metavar="S",
                          help="output pixels per native pixel along the dispersion "
                          "(default 1); not with a FILE")
+    drizzle.add_argument("--reject_outliers", action=argparse.BooleanOptionalAction,
+                         default=False, help="leave cosmic rays and other outliers out of "
+                         "the combination (two exposures or more; see find_outliers)")
+    drizzle.add_argument("--outlier_threshold", type=float, default=OUTLIER_THRESHOLD,
+                         metavar="SIGMA", help="how far from the other exposures a pixel is "
+                         f"an outlier, in noise units (default {OUTLIER_THRESHOLD:g})")
+    drizzle.add_argument("--outlier_shift", type=float, default=OUTLIER_SHIFT,
+                         metavar="PIXELS", help="misalignment tolerated on a steep scene "
+                         f"(default {OUTLIER_SHIFT:g})")
     drizzle.add_argument("--n_jobs", type=int, default=1, metavar="N",
                          help="processes to use (the slits of a multi-slit set run "
                          "in forked processes, one large slit in threads), -1 for every "
@@ -260,6 +275,9 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
         "covariance": args.covariance,
         "spectral_grid": _spectral_grid(args.spectral_grid),
         "spectral_sampling": args.spectral_sampling,
+        "reject_outliers": args.reject_outliers,
+        "outlier_threshold": args.outlier_threshold,
+        "outlier_shift": args.outlier_shift,
     }
     try:
         ResampleOptions.validated(**options)
@@ -491,9 +509,12 @@ def summary(product: Any) -> str:
                 else "no wavelengths")
         filled = np.count_nonzero(np.isfinite(image.data) & (image.wht > 0)) if (
             image.wht is not None) else np.count_nonzero(np.isfinite(image.data))
+        record = image.meta.resample
+        rejected = ("" if record is None or record.outliers_rejected is None
+                    else f", {sum(record.outliers_rejected)} outlier pixels left out")
         lines.append(
             f"{image.name or 'slit'} {_shape_and_axes(image)}, {span}, "
-            f"{filled / image.data.size:.0%} filled"
+            f"{filled / image.data.size:.0%} filled{rejected}"
         )
     return lines[0] if len(lines) == 1 else f"{len(lines)} slits\n  " + "\n  ".join(lines)
 

@@ -125,6 +125,7 @@ __all__ = [
     "nirspec_fixed_slit",
     "nirspec_mos",
     "nirspec_spectral_dither",
+    "with_outliers",
 ]
 
 #: The JWST pixel DQ bits used by these datasets.
@@ -1810,3 +1811,92 @@ def lamp(
         )
         images.append({**image, "wcs": _lamp_wcs(det2msa, shape), "meta": meta})
     return images
+
+
+# ---------------------------------------------------------------------------
+# Outliers
+# ---------------------------------------------------------------------------
+
+
+def _usable_in_box(image: dict) -> np.ndarray:
+    """The pixels of an image that a resampling uses: finite, not flagged
+    DO_NOT_USE, centre inside the WCS bounding box."""
+    data = image["data"]
+    usable = np.isfinite(data) & ((image["dq"] & DQ_FLAGS["DO_NOT_USE"]) == 0)
+    box = image["wcs"].bounding_box
+    if box is not None:
+        (x1, x2), (y1, y2) = (tuple(interval) for interval in box)
+        y, x = np.indices(data.shape)
+        usable &= (x >= x1) & (x <= x2) & (y >= y1) & (y <= y2)
+    return usable
+
+
+def with_outliers(
+    exposures: list,
+    *,
+    cosmic_rays: int = 30,
+    hot_pixels: int = 5,
+    amplitude: float | tuple[float, float] = 10.0,
+    seed: int = 0,
+) -> tuple[list, list]:
+    """Copies of ``exposures`` with cosmic rays and hot pixels added, and where.
+
+    Parameters
+    ----------
+    exposures
+        What a generator of this module returns: a list of image dicts, or
+        (`nirspec_mos`) a list of lists of them.  Not modified.
+    cosmic_rays
+        Pixels hit in each image, at random among the pixels a resampling
+        uses (finite, not ``DO_NOT_USE``, inside the bounding box).
+    hot_pixels
+        Detector pixels that are high in every exposure of a slit (the same
+        array positions in each), chosen among the pixels every exposure uses.
+    amplitude
+        What each outlier adds, in units of the pixel's ``err``; a pair
+        ``(low, high)``: drawn uniformly between them for each outlier.
+    seed
+        Seed of the random positions.
+
+    Returns
+    -------
+    exposures, truth
+        The copies (arrays other than ``data`` shared), and boolean masks of
+        the outliers in the same layout (a list, or a list of lists).
+
+    Examples
+    --------
+    >>> from resamplespec import datasets
+    >>> nods = datasets.nirspec_fixed_slit(n_exposures=2, shape=(20, 60))
+    >>> hit, truth = datasets.with_outliers(nods, cosmic_rays=4, hot_pixels=1)
+    >>> [int(mask.sum()) for mask in truth]
+    [5, 5]
+    """
+    rng = np.random.default_rng(seed)
+    nested = bool(exposures) and isinstance(exposures[0], list)
+    layout = [list(exposure) if nested else [exposure] for exposure in exposures]
+    copies = [[dict(image, data=np.array(image["data"])) for image in slits]
+              for slits in layout]
+    truth = [[np.zeros(image["data"].shape, dtype=bool) for image in slits]
+             for slits in layout]
+    for m in range(max(len(slits) for slits in layout)):
+        slit = [(k, copies[k][m]) for k in range(len(copies)) if m < len(copies[k])]
+        usable = {k: _usable_in_box(image) for k, image in slit}
+        shapes = {image["data"].shape for _, image in slit}
+        if hot_pixels and len(shapes) == 1:
+            everywhere = np.logical_and.reduce(list(usable.values()))
+            hot = rng.choice(np.flatnonzero(everywhere), size=hot_pixels, replace=False)
+            for k, _ in slit:
+                truth[k][m].flat[hot] = True
+        for k, image in slit:
+            free = np.flatnonzero(usable[k] & ~truth[k][m])
+            truth[k][m].flat[rng.choice(free, size=cosmic_rays, replace=False)] = True
+            hit = truth[k][m]
+            if np.ndim(amplitude):
+                sizes = rng.uniform(*amplitude, size=np.count_nonzero(hit))
+            else:
+                sizes = np.full(np.count_nonzero(hit), float(amplitude))
+            image["data"][hit] += (sizes * image["err"][hit]).astype(np.float32)
+    if nested:
+        return copies, truth
+    return [slits[0] for slits in copies], [masks[0] for masks in truth]

@@ -114,6 +114,13 @@ class ResampleRecord:
     n_inputs: int = 0
     spectral_grid: str = "native"
     spectral_sampling: float = 1.0
+    outliers_rejected: tuple[int, ...] | None = None
+    """With ``reject_outliers``: the input pixels left out, per input."""
+
+    def __post_init__(self) -> None:
+        if self.outliers_rejected is not None:  # a list, read back from a file
+            counts = tuple(int(n) for n in self.outliers_rejected)
+            object.__setattr__(self, "outliers_rejected", counts)
 
 
 @dataclass(frozen=True)

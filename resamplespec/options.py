@@ -153,6 +153,35 @@ def validate_positive_finite(name: str, value: object) -> float:
 
 VARIANCE_MODES = ("reference", "exact")
 
+#: Default outlier threshold, in units of the noise of a pixel's difference
+#: from the other exposures.
+OUTLIER_THRESHOLD = 5.0
+#: Default misalignment (input pixels) tolerated where the scene is steep.
+OUTLIER_SHIFT = 0.02
+
+
+def validate_outlier_threshold(value: object) -> float:
+    """Return the outlier threshold (noise units) if it is finite and >= 1, else raise."""
+    if not _is_real_number(value):
+        raise TypeError(f"outlier_threshold must be a number >= 1 (noise units), got {value!r}")
+    number = float(value)
+    if not (math.isfinite(number) and number >= 1.0):
+        raise ValueError(
+            f"outlier_threshold must be a finite number >= 1 (in units of the noise), got "
+            f"{value!r}; below 1 most good pixels would be rejected"
+        )
+    return number
+
+
+def validate_outlier_shift(value: object) -> float:
+    """Return the tolerated misalignment (pixels) if it is in [0, 10], else raise."""
+    if not _is_real_number(value):
+        raise TypeError(f"outlier_shift must be a number of pixels in [0, 10], got {value!r}")
+    number = float(value)
+    if not (0.0 <= number <= 10.0):
+        raise ValueError(f"outlier_shift must be a number of pixels in [0, 10], got {value!r}")
+    return number
+
 
 def available_cores() -> int:
     """CPU cores this process may run on (its affinity set where the OS has one)."""
@@ -308,6 +337,9 @@ class ResampleOptions:
     covariance: bool = False
     spectral_grid: Any = field(default="native", compare=False)
     spectral_sampling: float = 1.0
+    reject_outliers: bool = False
+    outlier_threshold: float = OUTLIER_THRESHOLD
+    outlier_shift: float = OUTLIER_SHIFT
 
     @classmethod
     def validated(cls, **options: Any) -> ResampleOptions:
@@ -363,6 +395,9 @@ class ResampleOptions:
             covariance=covariance,
             spectral_grid=spectral_grid,
             spectral_sampling=spectral_sampling,
+            reject_outliers=validate_flag("reject_outliers", values["reject_outliers"]),
+            outlier_threshold=validate_outlier_threshold(values["outlier_threshold"]),
+            outlier_shift=validate_outlier_shift(values["outlier_shift"]),
         )
 
 

@@ -1137,3 +1137,98 @@ void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t
         }
     }
 }
+
+/* Keys' cubic convolution weights (a = -0.5) of the samples at offsets
+ * -1, 0, 1, 2 from a point t in [0, 1) past the sample at offset 0. */
+static inline void cubic_weights(double t, double w[4])
+{
+    const double t2 = t * t, t3 = t2 * t;
+    w[0] = -0.5 * t3 + t2 - 0.5 * t;
+    w[1] = 1.5 * t3 - 2.5 * t2 + 1.0;
+    w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t;
+    w[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+/* The cubic interpolation at (ix + fx, iy + fy) if its 16 samples are all
+ * inside and finite (returns 1), else 0 and nothing written. */
+static inline int cubic_at(int64_t nx, int64_t ny, const float *values, const float *variances,
+                           int64_t ix, int64_t iy, double fx, double fy, double *value,
+                           double *variance)
+{
+    if (ix < 1 || iy < 1 || ix + 2 >= nx || iy + 2 >= ny) {
+        return 0;
+    }
+    double wx[4], wy[4];
+    cubic_weights(fx, wx);
+    cubic_weights(fy, wy);
+    double total = 0.0, spread = 0.0;
+    for (int b = 0; b < 4; ++b) {
+        const int64_t row = (iy - 1 + b) * nx + ix - 1;
+        for (int a = 0; a < 4; ++a) {
+            const double v = (double)values[row + a];
+            if (v != v) {
+                return 0;
+            }
+            const double w = wx[a] * wy[b];
+            total += w * v;
+            if (variances) {
+                spread += w * w * (double)variances[row + a];
+            }
+        }
+    }
+    *value = total;
+    *variance = spread;
+    return 1;
+}
+
+void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
+                     double *out_value, double *out_variance)
+{
+    /* relative slack so that "all of the weight" survives round-off */
+    const double needed_fraction = min_weight * (1.0 - 1e-9);
+    for (int64_t p = 0; p < n; ++p) {
+        double value = NAN, variance = NAN;
+        /* NaN and points far outside fail here (comparisons with NaN are false) */
+        if (x[p] > -1.0 && x[p] < (double)nx && y[p] > -1.0 && y[p] < (double)ny) {
+            const double fx0 = floor(x[p]), fy0 = floor(y[p]);
+            const double fx = x[p] - fx0, fy = y[p] - fy0;
+            const int64_t ix = (int64_t)fx0, iy = (int64_t)fy0;
+            if (cubic && cubic_at(nx, ny, values, variances, ix, iy, fx, fy, &value,
+                                  &variance)) {
+                out_value[p] = value;
+                if (variances && out_variance) {
+                    out_variance[p] = variance;
+                }
+                continue;
+            }
+            const double w[4] = {(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy,
+                                 fx * fy};
+            double total = 0.0, weight = 0.0, spread = 0.0;
+            for (int c = 0; c < 4; ++c) {
+                const int64_t i = ix + (c & 1), j = iy + (c >> 1);
+                if (w[c] <= 0.0 || i < 0 || i >= nx || j < 0 || j >= ny) {
+                    continue;
+                }
+                const double v = (double)values[j * nx + i];
+                if (v != v) {
+                    continue;
+                }
+                total += w[c] * v;
+                weight += w[c];
+                if (variances) {
+                    spread += w[c] * w[c] * (double)variances[j * nx + i];
+                }
+            }
+            /* the weights of the four neighbours always sum to 1 */
+            if (weight > 0.0 && weight >= needed_fraction) {
+                value = total / weight;
+                variance = spread / (weight * weight);
+            }
+        }
+        out_value[p] = value;
+        if (variances && out_variance) {
+            out_variance[p] = variance;
+        }
+    }
+}

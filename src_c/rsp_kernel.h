@@ -256,6 +256,23 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
                         int64_t n_lines, int64_t *counts);
 
 /*
+ * Bilinear interpolation of an image (ny x nx, row-major, pixel centres at
+ * integer coordinates) at n points (x[p], y[p]): the neighbours that are
+ * outside or NaN are left out and the weights of the others renormalised,
+ * if those hold at least min_weight of the points' total weight (1: all of
+ * it), else the value is NaN (so it is for a NaN point).  With variances
+ * (may be NULL; then out_variance is not written) the variance of the
+ * interpolated value, sum(w^2 var) / sum(w)^2, over the same neighbours.
+ * cubic != 0: Keys' cubic convolution (a = -0.5) over the 4 x 4 nearest
+ * samples where all are inside and finite (sharp features, such as a
+ * trace only a pixel or two wide, are smoothed far less), else bilinear
+ * as above.
+ */
+void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
+                     double *out_value, double *out_variance);
+
+/*
  * Atomically add delta to *counter and return its value before: a counter
  * that processes forked from one parent share in an anonymous shared
  * mapping, to hand out work without a lock (a lock held by a process that

@@ -306,7 +306,8 @@ def test_all_lists_exactly_the_public_names_a_package_offers(module):
 def test_the_top_level_api_is_todays_names_plus_read_and_write():
     assert sorted(resamplespec.__all__) == sorted([
         "AddCounts", "DrizzleResult", "Drizzler", "ExposureTimes", "MultiSlitImage",
-        "OutputGrid", "ResampleRecord", "SlitInfo", "SpectralImage", "SpectralMeta",
+        "OutlierWarning", "find_outliers", "OutputGrid", "ResampleRecord", "SlitInfo",
+        "SpectralImage", "SpectralMeta",
         "__version__", "build_output_grid", "load_output_wcs", "read", "resample",
         "write",
         # issue 16: the covariance of drizzled pixels and the extraction using it

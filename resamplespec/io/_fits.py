@@ -190,6 +190,9 @@ def _primary_header(meta: SpectralMeta, kind: str, filename: str):
         _put(header, "RSWGRID", record.spectral_grid, "resamplespec: wavelength grid")
         _put(header, "RSWSAMP", float(record.spectral_sampling),
              "resamplespec: output pixels per native pixel")
+        if record.outliers_rejected is not None:
+            _put(header, "RSNOUTLR", sum(record.outliers_rejected),
+                 "resamplespec: input pixels rejected as outliers")
     return header
 
 

@@ -21,6 +21,7 @@ from ._drizzler import (
     pair_covariance,
     window_sections,
 )
+from ._interpolate import interpolate
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
@@ -34,6 +35,7 @@ __all__ = [
     "fetch_add",
     "half_plane_offsets",
     "pair_covariance",
+    "interpolate",
     "split_along",
     "window_count",
     "window_sections",

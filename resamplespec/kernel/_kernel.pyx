@@ -56,6 +56,9 @@ cdef extern from "rsp_kernel.h" nogil:
         int64_t skipped
 
     int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
+    void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                         int64_t n, const double *x, const double *y, double min_weight,
+                         int cubic, double *out_value, double *out_variance)
     void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
                          int64_t x1, int component, double *col_low, double *col_high,
                          double *row_low, double *row_high)
@@ -500,3 +503,33 @@ def line_histogram(const double[:, :, ::1] pixmap, int component, int64_t first,
         rsp_line_histogram(&pixmap[0, 0, 0], pixmap.shape[0] * pixmap.shape[1], component,
                            first, n_lines, &view[0])
     return counts
+
+
+def interpolate(const float[:, ::1] values, const double[::1] x, const double[::1] y,
+                double min_weight, int cubic, variances=None):
+    """(value, variance or None) of ``values`` interpolated bilinearly at
+    the points ``x``, ``y`` (see rsp_interpolate)."""
+    if x.shape[0] != y.shape[0]:
+        raise ValueError("interpolate: x and y differ in length")
+    cdef const float[:, ::1] spread
+    cdef const float *spread_ptr = NULL
+    if variances is not None:
+        spread = variances
+        if spread.shape[0] != values.shape[0] or spread.shape[1] != values.shape[1]:
+            raise ValueError("interpolate: variances and values differ in shape")
+        spread_ptr = &spread[0, 0]
+    cdef Py_ssize_t n = x.shape[0]
+    value = np.empty(n)
+    variance = np.empty(n) if variances is not None else None
+    cdef double[::1] out = value
+    cdef double[::1] out_var
+    cdef double *out_var_ptr = NULL
+    if variance is not None:
+        out_var = variance
+        out_var_ptr = &out_var[0] if n else NULL
+    if n == 0:
+        return value, variance
+    with nogil:
+        rsp_interpolate(values.shape[1], values.shape[0], &values[0, 0], spread_ptr, n, &x[0],
+                        &y[0], min_weight, cubic, &out[0], out_var_ptr)
+    return value, variance

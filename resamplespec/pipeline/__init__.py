@@ -17,9 +17,10 @@ chain on one group (what a Dask task runs), :func:`collect_outputs` makes
 :class:`SingleWriter` writes ``single=True`` products as they are made.
 """
 
-from ._chain import resample_group
+from ._chain import group_outliers, resample_group
 from ._groups import collect_outputs, slit_groups
-from ._resample import resample
+from ._outliers import OUTLIER, OutlierWarning
+from ._resample import find_outliers, resample
 from ._weights import (
     WEIGHT_TYPES,
     exposure_weight_time,
@@ -31,10 +32,14 @@ from ._weights import (
 from ._writers import SingleWriter
 
 __all__ = [
+    "OUTLIER",
     "WEIGHT_TYPES",
+    "OutlierWarning",
     "SingleWriter",
     "collect_outputs",
     "exposure_weight_time",
+    "find_outliers",
+    "group_outliers",
     "intensity_scale",
     "is_flux_density",
     "match_nans_and_flags",

@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..options import ResampleOptions
 from ._metadata import _metas, _output_meta
+from ._outliers import OUTLIER, MaskedImages, apply_mask, group_outlier_masks
 from ._weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
 
 log = logging.getLogger(__name__)
@@ -76,51 +77,40 @@ def resample_group(
     unless resamplespec read it from a file itself) or DeferredImage (read
     here); ``writer``: where single products go (else
     they are returned); ``n_jobs``: threads that share the kernel passes by
-    bands of the output.
+    bands of the output.  With ``options.reject_outliers`` the outliers of
+    every input (:func:`group_outliers`) are left out of every kernel pass.
     """
-    images = [image if isinstance(image, (DeferredImage, OwnedImage))
-              else image.copy(share_wcs=True) for image in images]
-    deferred = any(isinstance(image, DeferredImage) for image in images)
-    if deferred:
-        for image in images:
-            if not isinstance(image, DeferredImage):
-                _prepare(image)
-        images = LazyImages(images, prepare=_prepare, check=_check_frame)
-    else:
-        _check_inputs(images)
-        for image in images:
-            match_nans_and_flags(image)
-    # no name here may hold an input: _drizzle releases each once drawn
-    image = None
-
-    if options.output_wcs is not None:
-        grid = load_output_wcs(options.output_wcs, options.output_shape, images=images)
-    else:
-        grid = build_output_grid(
-            images,
-            pixel_scale_ratio=options.pixel_scale_ratio,
-            pixel_scale=options.pixel_scale,
-            output_shape=options.output_shape,
-            good_bits=options.good_bits,
-            keep_samples=not deferred,
-            n_jobs=n_jobs,
-            spectral_grid=options.spectral_grid,
-            spectral_sampling=options.spectral_sampling,
-        )
+    images, deferred = _prepared(images)
+    grid = _group_grid(images, options, deferred, n_jobs)
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
         name for name in VARIANCE_NAMES
         if all(_has_array(images, k, name) for k in range(len(images)))
     ]
+    draw_map = pixel_map
+    outliers = None
+    if options.reject_outliers:
+        maps = _PixelMaps(keep=not deferred)
+        outliers = group_outlier_masks(images, grid, options, maps, section_of=_input_section)
+        if deferred:
+            images = MaskedImages(images, outliers.masks)
+        else:
+            for image, mask in zip(images, outliers.masks, strict=True):
+                apply_mask(image, mask)
+        draw_map = maps.take
+    # no name here may hold an input: _drizzle releases each once drawn
+    image = None
     if options.single:
         outputs = []
         for k in range(len(images)):
             image = images[k]
             product = _finish(
-                _drizzle([image], grid, options, variance_names, pixel_map, single=True,
+                _drizzle([image], grid, options, variance_names, draw_map, single=True,
                          tick=tick, n_jobs=n_jobs, by_windows=deferred),
                 [image], grid, options, variance_names, single=True,
             )
+            if outliers is not None:
+                _mark_outliers(product, outliers.lost[k], outliers.counts[k:k + 1])
             if writer is not None:
                 source = images._deferred[k] if isinstance(images, LazyImages) else image
                 product = writer(product, source)
@@ -130,9 +120,88 @@ def resample_group(
             outputs.append(product)
         return outputs
     # no reference kept here: _finish releases the accumulators once finished
-    return [_finish(_drizzle(images, grid, options, variance_names, pixel_map, single=False,
-                             tick=tick, n_jobs=n_jobs, by_windows=deferred),
-                    images, grid, options, variance_names, single=False)]
+    product = _finish(_drizzle(images, grid, options, variance_names, draw_map, single=False,
+                               tick=tick, n_jobs=n_jobs, by_windows=deferred),
+                      images, grid, options, variance_names, single=False)
+    if outliers is not None:
+        _mark_outliers(product, outliers.lost_any(grid.shape), outliers.counts)
+    return [product]
+
+
+def group_outliers(images: list[Any], options: ResampleOptions, *, n_jobs: int = 1) -> list[Any]:
+    """The outlier masks of one group's inputs (in its order), found on the
+    grid :func:`resample_group` would use with the same ``options``."""
+    images, deferred = _prepared(images)
+    grid = _group_grid(images, options, deferred, n_jobs)
+    return group_outlier_masks(images, grid, options, _PixelMaps(keep=not deferred),
+                               section_of=_input_section).masks
+
+
+def _prepared(images: list[Any]) -> tuple[Any, bool]:
+    """The group's inputs as copies with NaN and DO_NOT_USE made to agree
+    (a list), or, where some are still in files, a LazyImages that reads
+    and prepares them on access; and whether it is the latter."""
+    images = [image if isinstance(image, (DeferredImage, OwnedImage))
+              else image.copy(share_wcs=True) for image in images]
+    deferred = any(isinstance(image, DeferredImage) for image in images)
+    if deferred:
+        for image in images:
+            if not isinstance(image, DeferredImage):
+                _prepare(image)
+        return LazyImages(images, prepare=_prepare, check=_check_frame), True
+    _check_inputs(images)
+    for image in images:
+        match_nans_and_flags(image)
+    return images, False
+
+
+def _group_grid(images, options: ResampleOptions, deferred: bool, n_jobs: int):
+    if options.output_wcs is not None:
+        return load_output_wcs(options.output_wcs, options.output_shape, images=images)
+    return build_output_grid(
+        images,
+        pixel_scale_ratio=options.pixel_scale_ratio,
+        pixel_scale=options.pixel_scale,
+        output_shape=options.output_shape,
+        good_bits=options.good_bits,
+        keep_samples=not deferred,
+        n_jobs=n_jobs,
+        spectral_grid=options.spectral_grid,
+        spectral_sampling=options.spectral_sampling,
+    )
+
+
+class _PixelMaps:
+    """:func:`pixel_map` made once per input and kept (``keep``: inputs in
+    memory, whose maps the outlier search and the kernel passes share) for
+    :meth:`take`, which hands each over for the last time."""
+
+    def __init__(self, *, keep: bool):
+        self._keep = keep
+        self._maps: dict[int, np.ndarray] = {}
+
+    def __call__(self, image, grid) -> np.ndarray:
+        if not self._keep:
+            return pixel_map(image, grid)
+        key = id(image)
+        if key not in self._maps:
+            self._maps[key] = pixel_map(image, grid)
+        return self._maps[key]
+
+    def take(self, image, grid) -> np.ndarray:
+        found = self._maps.pop(id(image), None)
+        return pixel_map(image, grid) if found is None else found
+
+
+def _mark_outliers(product: SpectralImage, lost, counts: tuple[int, ...]) -> None:
+    """Flag OUTLIER the output pixels that lost a contribution, and record
+    the input pixels left out."""
+    if lost is not None:
+        if product.dq is None:
+            product.dq = np.zeros(product.shape, dtype=np.uint32)
+        product.dq[lost] |= np.asarray(OUTLIER, dtype=product.dq.dtype)
+    record = dataclasses.replace(product.meta.resample, outliers_rejected=counts)
+    product.meta = product.meta.replace(resample=record)
 
 
 @dataclasses.dataclass(frozen=True)

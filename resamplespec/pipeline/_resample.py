@@ -12,9 +12,15 @@ from typing import Any
 from ..dqflags import DEFAULT_GOOD_BITS
 from ..io import close_open_files
 from ..models import MultiSlitImage, SpectralImage
-from ..options import ResampleOptions, validate_flag, validate_n_jobs
+from ..options import (
+    OUTLIER_SHIFT,
+    OUTLIER_THRESHOLD,
+    ResampleOptions,
+    validate_flag,
+    validate_n_jobs,
+)
 from ..parallel import can_fork, locked, map_forked, map_threads, progress
-from ._chain import resample_group
+from ._chain import group_outliers, resample_group
 from ._groups import collect_outputs, slit_groups
 from ._metadata import _metas
 from ._writers import SingleWriter
@@ -42,6 +48,9 @@ def resample(
     covariance: bool = False,
     spectral_grid: Any = "native",
     spectral_sampling: float = 1.0,
+    reject_outliers: bool = False,
+    outlier_threshold: float = OUTLIER_THRESHOLD,
+    outlier_shift: float = OUTLIER_SHIFT,
     progress_bar: bool = False,
     output_dir: str | os.PathLike | None = None,
     n_jobs: int = 1,
@@ -116,6 +125,23 @@ def resample(
         Output pixels per native pixel along the dispersion (> 0): 'native'
         splits each native pixel into that many; 'linear' and 'log' take
         the median native step divided by it.  Not with an array.
+    reject_outliers : bool
+        Leave out of the combination the input pixels that
+        :func:`find_outliers` judges outliers (cosmic rays, hot pixels), as
+        if flagged DO_NOT_USE: the product's DQ flags OUTLIER the output
+        pixels that lost a contribution, and ``meta.resample.outliers_rejected``
+        counts the pixels left out per input.  Needs two exposures or more
+        of a slit (a slit of a multi-slit set seen once is combined without
+        rejection, with an ``OutlierWarning``).  The inputs are not modified.
+    outlier_threshold : float
+        How far from the other exposures a pixel is an outlier, in units of
+        the noise of the difference (>= 1; default 5).
+    outlier_shift : float
+        The misalignment, in input pixels, tolerated where the scene is steep
+        (a bright trace) after the fitted shift between exposures is
+        corrected: the threshold grows by ``outlier_shift`` times the
+        largest step of the model to a neighbouring pixel (0 to 10;
+        default 0.02).
     progress_bar : bool
         Show a progress bar (tqdm, on stderr, one step per input drawn;
         off when stderr is not a terminal).
@@ -188,6 +214,9 @@ def resample(
         covariance=covariance,
         spectral_grid=spectral_grid,
         spectral_sampling=spectral_sampling,
+        reject_outliers=reject_outliers,
+        outlier_threshold=outlier_threshold,
+        outlier_shift=outlier_shift,
     )
     show_progress = validate_flag("progress_bar", progress_bar)
     n_jobs = validate_n_jobs(n_jobs)
@@ -214,24 +243,25 @@ def _map_groups(
     tick: Callable[[int], Any] | None,
     writer: Any,
     n_jobs: int,
+    run_group: Callable[..., list[Any]] = resample_group,
 ) -> list[list[Any]]:
     """:func:`resample_group` over every group, in the groups' order, on up to
     ``n_jobs`` processes (:func:`_map_groups_in_processes`) or else threads
     (the threads left over split each group's output rows)."""
     def run(key, images, bands):
         log.info("resampling %s %s from %d exposure(s)", *key, len(images))
-        return resample_group(images, options, tick=tick, writer=writer, n_jobs=bands)
+        return run_group(images, options, tick=tick, writer=writer, n_jobs=bands)
 
     workers = min(n_jobs, len(groups))
     if len(groups) == 1:
         images = next(iter(groups.values()))
-        return [resample_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
+        return [run_group(images, options, tick=tick, writer=writer, n_jobs=n_jobs)]
     if workers <= 1:
         return [run(key, images, n_jobs) for key, images in groups.items()]
     if can_fork():
         return _map_groups_in_processes(list(groups.values()), options, tick=tick,
                                         writer=writer, workers=workers,
-                                        bands=max(1, n_jobs // workers))
+                                        bands=max(1, n_jobs // workers), run_group=run_group)
     log.info("n_jobs=%d: slits in threads, not processes (%s)", n_jobs,
              "another thread runs in this process"
              if "fork" in multiprocessing.get_all_start_methods() else "no fork here")
@@ -244,7 +274,7 @@ def _map_groups(
 
 def _map_groups_in_processes(
     groups: list[list[Any]], options: ResampleOptions, *, tick, writer, workers: int,
-    bands: int = 1,
+    bands: int = 1, run_group: Callable[..., list[Any]] = resample_group,
 ) -> list[list[Any]]:
     """:func:`resample_group` over the groups on ``workers`` processes: this
     one and ``workers - 1`` forked children (:func:`resamplespec.parallel.map_forked`).
@@ -259,7 +289,7 @@ def _map_groups_in_processes(
     that the processes end together.
     """
     def run(k: int) -> list[Any]:
-        return resample_group(groups[k], options, writer=writer, n_jobs=bands)
+        return run_group(groups[k], options, writer=writer, n_jobs=bands)
 
     def describe(k: int) -> str:
         return "slit " + ", ".join(sorted({str(m.slit.name or m.filename)
@@ -292,3 +322,120 @@ def _ticks_of(tick, groups, order):
         finished += n
 
     return on_finished
+
+
+def find_outliers(models: Any, *, n_jobs: int = 1, **options: Any) -> list[Any]:
+    """The input pixels that differ from the other exposures beyond their noise.
+
+    What ``resample(models, reject_outliers=True, **options)`` leaves out:
+    cosmic rays, hot pixels and other outliers, found on the same grid,
+    with the same kernel, weights and options.
+
+    Parameters
+    ----------
+    models : as for :func:`resample`
+        Two exposures or more of each slit.  They are never modified.
+    n_jobs : int
+        Workers, as for :func:`resample`; the masks are the same.
+    **options
+        Any option of :func:`resample` (``pixfrac``, ``kernel``,
+        ``weight_type``, ``good_bits``, ``output_wcs``...), and:
+
+        ``outlier_threshold`` (float >= 1, default 5)
+            How far from the other exposures a pixel is an outlier, in
+            units of the noise of the difference.
+        ``outlier_shift`` (float, pixels, 0 to 10, default 0.02)
+            The misalignment tolerated where the scene is steep.
+
+    Returns
+    -------
+    list
+        One entry per input, in input order: a boolean array of the input's
+        shape, True for its outliers; for a multi-slit exposure, a dict of
+        such arrays by slit name.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad option, or no slit seen in two exposures.
+
+    Warns
+    -----
+    OutlierWarning
+        An input without err or variance arrays (the noise is then estimated
+        from the data: 1.4826 times the median absolute deviation of its
+        differences from the model, one value per input); an input whose
+        every judged pixel was rejected; a slit of a multi-slit set seen in
+        one exposure only (not judged: its mask is all False).
+
+    Notes
+    -----
+    For each slit, every pixel of an input is compared with what the other
+    exposures saw at the same place on the sky and wavelength: the pixel's
+    centre is taken to the common grid (its pixel map) and from there to
+    each other exposure's pixels (that exposure's pixel coordinates,
+    drizzled onto the grid), where its data are interpolated bilinearly.
+    The shift that best aligns each other exposure with this one
+    (least squares, within half a pixel) is corrected.  The model is one
+    other's value, two others' mean (the lower of the two where they
+    disagree beyond the threshold), or the median of three or more.  A
+    pixel is an outlier when ``data - model > outlier_threshold * noise +
+    outlier_shift * slope``, ``noise`` the square root of the pixel's
+    variance (``err``, else the sum of its variances) plus the model's, and
+    ``slope`` the largest step of the model from the pixel to a
+    neighbour; against three or more others a pixel as far *below* is one
+    too (against one or two, a low pixel is the other's outlier).  Pixels
+    no other exposure sees (the ends of a nodded slit) are compared with
+    the median of their neighbours, two on each side, along the slit or
+    along the dispersion, whichever is nearer, above only.  All this is
+    done twice, the second time without the outliers found in the other
+    exposures.  A pixel flagged already (not among ``good_bits``) is never
+    an outlier.
+
+    Measured on the ``datasets`` cases (fixed slit 3 nods, MOS 3 exposures,
+    MIRI LRS 2 nods, a peak-SNR-200 curved trace) with cosmic rays and hot
+    pixels injected in 0.4% of the pixels (``tests/pipeline/test_outliers.py``,
+    ``benchmarks/bench_outliers.py``): of outliers of 10 to 30 times the
+    pixel's noise, 99.5-100% found; of exactly 10 times, 98.5-100% (against
+    one other exposure the difference has sqrt(2) times a pixel's noise:
+    10 sigma is 7 of it); of 5 times, 10-20%.  False flags: under 0.1% of
+    the good pixels, with and without outliers, on the bright trace too.
+    Not found: outliers that hit two exposures at the same place when only
+    those two see it.  The output grid is the one the inputs give without
+    rejection.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import resamplespec
+    >>> from resamplespec import datasets
+    >>> nods = datasets.nirspec_fixed_slit(n_exposures=3, shape=(30, 120), seed=1)
+    >>> nods[1]["data"][15, 60] += 100 * nods[1]["err"][15, 60]   # a cosmic ray
+    >>> masks = resamplespec.find_outliers(nods)
+    >>> [bool(mask[15, 60]) for mask in masks]
+    [False, True, False]
+    """
+    if "reject_outliers" in options:
+        raise TypeError("reject_outliers is an option of resample(); find_outliers always "
+                        "finds them")
+    settings = ResampleOptions.validated(reject_outliers=True, **options)
+    n_jobs = validate_n_jobs(n_jobs)
+    places: dict[Any, list[Any]] = {}
+    try:
+        _, groups = slit_groups(models, settings, places=places)
+        per_group = _map_groups(groups, settings, tick=None, writer=None, n_jobs=n_jobs,
+                                run_group=_outliers_of_group)
+    finally:
+        close_open_files()
+    found: dict[int, Any] = {}
+    for (key, images), masks in zip(groups.items(), per_group, strict=True):
+        for (k, m), image, mask in zip(places[key], images, masks, strict=True):
+            if m is None:
+                found[k] = mask
+            else:
+                found.setdefault(k, {})[image.name if image.name is not None else m] = mask
+    return [found[k] for k in range(len(found))]
+
+
+def _outliers_of_group(images, options, *, tick=None, writer=None, n_jobs=1):
+    return group_outliers(images, options, n_jobs=n_jobs)

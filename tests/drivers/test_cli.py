@@ -50,6 +50,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "--output_wcs", str(wcs_file), "--fillval", "INDEF", "--weight_type", "exptime",
         "--single", "--no-blendheaders", "--no-in_memory", "--propagate_dq",
         "--variance", "exact", "--covariance", "--good_bits", "0", "--n_jobs", "2", "-q",
+        "--reject_outliers", "--outlier_threshold", "4", "--outlier_shift", "0.1",
     ])
     assert status == 0
     # --single --no-in_memory: products made beside the output, in a folder removed after
@@ -62,6 +63,7 @@ def test_every_flag_of_the_step_is_spelled_as_the_step_spells_it(
         "in_memory": False, "propagate_dq": True, "good_bits": 0, "variance": "exact",
         "covariance": True, "n_jobs": 2, "progress_bar": False, "spectral_grid": "native",
         "spectral_sampling": 1.0,
+        "reject_outliers": True, "outlier_threshold": 4.0, "outlier_shift": 0.1,
     }
     assert captured_options["models"] == [str(p) for p in nod_files]
 

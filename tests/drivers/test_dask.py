@@ -196,3 +196,14 @@ def test_without_distributed_the_import_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "resamplespec.dask")
     with pytest.raises(ImportError, match=r"resamplespec\[dask\]"):
         import resamplespec.dask  # noqa: F401
+
+
+def test_outlier_rejection_on_the_cluster_is_identical_to_the_serial_run(client, mos,
+                                                                         assert_identical):
+    hit, _ = datasets.with_outliers([e["slits"] for e in mos], cosmic_rays=8,
+                                    hot_pixels=2, amplitude=20.0, seed=6)
+    serial = resample(hit, reject_outliers=True)
+    remote = rdask.resample(hit, client=client, reject_outliers=True)
+    assert sum(sum(s.meta.resample.outliers_rejected) for s in serial.slits) > 0
+    for a, b in zip(serial.slits, remote.slits, strict=True):
+        assert_identical(a, b)

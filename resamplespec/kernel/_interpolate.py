@@ -1,0 +1,71 @@
+"""Bilinear interpolation of an image at scattered points, NaN-aware:
+:func:`interpolate` (the C core's ``rsp_interpolate``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _kernel
+
+
+def interpolate(
+    values: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    variances: np.ndarray | None = None,
+    min_weight: float = 0.5,
+    cubic: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``values`` at the points ``(x, y)``, interpolated bilinearly.
+
+    Parameters
+    ----------
+    values : (ny, nx) array
+        The image (converted to float32); pixel centres at integer
+        coordinates, ``values[y, x]``.
+    x, y : 1D arrays of the same length
+        The points (float64).
+    variances : (ny, nx) array, optional
+        The variance of every value: the variance of each interpolated
+        value, sum(w**2 var) / sum(w)**2, is returned too.
+    min_weight : float
+        Neighbours that are NaN or outside the image are left out and the
+        weights of the others renormalised, if they hold at least this
+        fraction of the bilinear weight (0 < min_weight <= 1; 1: all the
+        neighbours with weight must be there); else NaN.
+    cubic : bool
+        Keys' cubic convolution (a = -0.5) over the 4 x 4 nearest values
+        where they are all inside and finite (bilinear, as above,
+        elsewhere): features a pixel or two wide are smoothed far less.
+
+    Returns
+    -------
+    value, variance : float64 arrays (variance None without ``variances``)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resamplespec.kernel import interpolate
+    >>> image = np.array([[0.0, 1.0], [2.0, np.nan]])
+    >>> interpolate(image, np.array([0.5, 0.25]), np.array([0.0, 0.0]))[0]
+    array([0.5 , 0.25])
+    >>> interpolate(image, np.array([0.5]), np.array([0.5]), min_weight=1.0)[0]
+    array([nan])
+    """
+    if not (0.0 < float(min_weight) <= 1.0):
+        raise ValueError(f"min_weight must be in (0, 1], got {min_weight!r}")
+    image = np.ascontiguousarray(values, dtype=np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"values must be a 2D image, got shape {image.shape}")
+    points_x = np.ascontiguousarray(x, dtype=np.float64).ravel()
+    points_y = np.ascontiguousarray(y, dtype=np.float64).ravel()
+    if points_x.shape != points_y.shape:
+        raise ValueError(f"x and y differ in length: {points_x.size} and {points_y.size}")
+    spread = None
+    if variances is not None:
+        spread = np.ascontiguousarray(variances, dtype=np.float32)
+        if spread.shape != image.shape:
+            raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
+    return _kernel.interpolate(image, points_x, points_y, float(min_weight), int(bool(cubic)),
+                               spread)

@@ -1,0 +1,92 @@
+"""resamplespec.kernel.interpolate: bilinear and cubic interpolation at
+scattered points, NaN-aware, with the variance of the interpolated value."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from resamplespec.kernel import interpolate
+
+
+def _plane(shape, a=1.5, b=-0.25, c=0.75):
+    y, x = np.indices(shape, dtype=np.float64)
+    return (a + b * x + c * y).astype(np.float32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.0, 8.0), st.floats(0.0, 6.0), st.booleans())
+def test_a_plane_is_interpolated_exactly_anywhere_inside(x, y, cubic):
+    image = _plane((7, 9))
+    value, _ = interpolate(image, np.array([x]), np.array([y]), cubic=cubic)
+    assert value[0] == pytest.approx(1.5 - 0.25 * x + 0.75 * y, abs=1e-5)
+
+
+def test_samples_are_returned_at_the_pixel_centres():
+    image = np.arange(20, dtype=np.float32).reshape(4, 5)
+    y, x = np.indices(image.shape)
+    for cubic in (False, True):
+        value, _ = interpolate(image, x.ravel().astype(float), y.ravel().astype(float),
+                               cubic=cubic)
+        assert np.array_equal(value, image.ravel())
+
+
+def test_cubic_follows_a_narrow_peak_closer_than_bilinear():
+    x = np.arange(40, dtype=np.float64)
+    row = np.exp(-0.5 * ((x - 20.0) / 0.9) ** 2).astype(np.float32)
+    image = np.tile(row, (6, 1))
+    points = np.linspace(17.0, 23.0, 61)
+    truth = np.exp(-0.5 * ((points - 20.0) / 0.9) ** 2)
+    linear = interpolate(image, points, np.full(points.size, 2.0))[0]
+    cubic = interpolate(image, points, np.full(points.size, 2.0), cubic=True)[0]
+    assert np.sqrt(np.mean((cubic - truth) ** 2)) < 0.5 * np.sqrt(np.mean((linear - truth) ** 2))
+
+
+def test_missing_neighbours_are_left_out_and_the_rest_renormalised():
+    image = np.array([[0.0, 1.0], [2.0, np.nan]], dtype=np.float32)
+    value, _ = interpolate(image, np.array([0.5]), np.array([0.5]))
+    assert value[0] == pytest.approx(1.0)  # (0 + 1 + 2) / 3
+    # NaN when the known neighbours hold less than min_weight of the weight
+    value, _ = interpolate(image, np.array([0.9]), np.array([0.9]), min_weight=0.5)
+    assert np.isnan(value[0])
+    value, _ = interpolate(image, np.array([0.5]), np.array([0.5]), min_weight=1.0)
+    assert np.isnan(value[0])
+
+
+def test_points_outside_or_nan_give_nan():
+    image = np.ones((3, 3), dtype=np.float32)
+    value, _ = interpolate(image, np.array([-1.5, 3.5, np.nan, 1.0]),
+                           np.array([1.0, 1.0, 1.0, np.inf]))
+    assert np.isnan(value).all()
+    # half a pixel past the edge: the edge pixels, renormalised
+    value, _ = interpolate(image, np.array([-0.4, 2.4]), np.array([1.0, 1.0]))
+    assert np.array_equal(value, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("cubic", [False, True])
+def test_the_variance_is_that_of_the_weighted_sum(cubic):
+    rng = np.random.default_rng(3)
+    variances = rng.uniform(0.5, 2.0, (6, 6)).astype(np.float32)
+    x, y = np.array([2.3]), np.array([2.6])
+    _, variance = interpolate(np.zeros((6, 6), np.float32), x, y, variances=variances,
+                              cubic=cubic)
+    # the weights are the values interpolated from unit impulses
+    weights = np.zeros((6, 6))
+    for j in range(6):
+        for i in range(6):
+            impulse = np.zeros((6, 6), np.float32)
+            impulse[j, i] = 1.0
+            weights[j, i] = interpolate(impulse, x, y, cubic=cubic)[0][0]
+    assert variance[0] == pytest.approx(np.sum(weights**2 * variances), rel=1e-6)
+
+
+def test_bad_arguments_are_refused():
+    image = np.ones((3, 3))
+    with pytest.raises(ValueError, match="min_weight"):
+        interpolate(image, np.zeros(1), np.zeros(1), min_weight=0.0)
+    with pytest.raises(ValueError, match="differ in length"):
+        interpolate(image, np.zeros(2), np.zeros(1))
+    with pytest.raises(ValueError, match="2D"):
+        interpolate(np.ones(3), np.zeros(1), np.zeros(1))
+    with pytest.raises(ValueError, match="variances"):
+        interpolate(image, np.zeros(1), np.zeros(1), variances=np.ones((2, 2)))
