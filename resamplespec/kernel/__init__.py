@@ -12,13 +12,14 @@ Nothing here knows about WCSs, files or metadata: inputs are arrays and
 pixel maps.
 """
 
-from ._drizzler import AddCounts, Drizzler, DrizzleResult, window_sections
+from ._drizzler import AddCounts, Drizzler, DrizzleResult, DrizzleWarning, window_sections
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
 __all__ = [
     "AddCounts",
     "DrizzleResult",
+    "DrizzleWarning",
     "Drizzler",
     "InputDraw",
     "WindowedDrizzle",

@@ -42,10 +42,12 @@ cdef extern from "rsp_kernel.h" nogil:
         int variance_mode
         double pixfrac
         int per_pixel_corners
+        double max_footprint
 
     ctypedef struct rsp_counts:
         int64_t drawn
         int64_t skipped
+        int64_t oversized
 
     int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
     void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
@@ -101,9 +103,11 @@ def drizzle_add(
     tuple out_shape,
     tuple window,
     tuple origin,
+    double max_footprint=1e8,
     bint per_pixel_corners=False,
 ):
-    """Drizzle one image onto the accumulators; returns (drawn, skipped).
+    """Drizzle one image onto the accumulators; returns (drawn, skipped,
+    oversized).
 
     ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
@@ -111,6 +115,8 @@ def drizzle_add(
     row_max, col_min, col_max) the output pixels written; ``origin`` (row,
     col) the grid pixel held by element [0, 0] of every accumulator, all of
     one shape (the whole grid, or part of it that holds the window).
+    ``max_footprint``: footprints wider than this many output pixels are
+    skipped and counted as oversized (square kernel).
     ``per_pixel_corners`` maps the footprint corners of every pixel on its own
     instead of sharing them between neighbours (pixfrac = 1): same numbers,
     slower; for tests.
@@ -155,8 +161,10 @@ def drizzle_add(
     out.origin_row, out.origin_col = origin
     out.stride = sum_wd.shape[1]
     # the C core checks the window against the grid and the storage's start
-    # and width; its height is checked here
-    if out.origin_row + sum_wd.shape[0] < out.row_max:
+    # and width; its height is checked here, by a difference of two
+    # non-negative numbers (a sum could overflow for origins near 2**63)
+    if out.origin_row < 0 or out.row_max < 0 or \
+            out.row_max - out.origin_row > sum_wd.shape[0]:
         raise ValueError("the accumulators do not hold the output window")
     out.sum_wd = &sum_wd[0, 0]
     out.sum_w = &sum_w[0, 0]
@@ -192,12 +200,13 @@ def drizzle_add(
     par.variance_mode = variance_mode
     par.pixfrac = pixfrac
     par.per_pixel_corners = per_pixel_corners
+    par.max_footprint = max_footprint
 
     with nogil:
         status = rsp_drizzle_add(&inp, &par, &out, &counts)
     if status != RSP_OK:
         raise ValueError(_STATUS_MESSAGES.get(status, f"kernel status {status}"))
-    return counts.drawn, counts.skipped
+    return counts.drawn, counts.skipped, counts.oversized
 
 
 def combine_reference_variances(tuple sum_var_input, double[:, ::1] sum_w_input,
