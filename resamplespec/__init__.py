@@ -13,7 +13,7 @@ described in ARCHITECTURE.md.
 
 from .geometry import OutputGrid, build_output_grid, load_output_wcs
 from .io import read, write
-from .kernel import AddCounts, Drizzler, DrizzleResult, DrizzleWarning
+from .kernel import AddCounts, Drizzler, DrizzleResult
 from .models import (
     ExposureTimes,
     MultiSlitImage,
@@ -27,7 +27,6 @@ from .pipeline import resample
 __all__ = [
     "AddCounts",
     "DrizzleResult",
-    "DrizzleWarning",
     "Drizzler",
     "ExposureTimes",
     "MultiSlitImage",

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polyclip import reference_drizzle
 
-from resamplespec import Drizzler, DrizzleWarning
-from resamplespec.kernel import _kernel
+from resamplespec import Drizzler
+from resamplespec.kernel import DrizzleWarning, _kernel
 
 ONE = np.float32(1)
 

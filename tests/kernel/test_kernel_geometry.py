@@ -365,7 +365,7 @@ def test_flux_is_conserved_for_any_smooth_map(pixmap, pixfrac, seed):
 
 
 # footprints 1e30 pixels across are skipped with a warning (tested elsewhere)
-@pytest.mark.filterwarnings("ignore::resamplespec.DrizzleWarning")
+@pytest.mark.filterwarnings("ignore::resamplespec.kernel.DrizzleWarning")
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(1, 5), st.integers(1, 5),

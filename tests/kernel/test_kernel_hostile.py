@@ -9,8 +9,8 @@ ordinary build the same cases check what is drawn.
 import numpy as np
 import pytest
 
-from resamplespec import Drizzler, DrizzleWarning, limits
-from resamplespec.kernel import _kernel
+from resamplespec import Drizzler, limits
+from resamplespec.kernel import DrizzleWarning, _kernel
 
 BIG = 2**53  # above it, doubles no longer hold every integer
 
