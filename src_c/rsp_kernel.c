@@ -73,10 +73,14 @@ static inline int read_pixel(const rsp_input *in, const rsp_params *par, int64_t
     }
     *weight = w;
     v->d = d * in->iscale;
+    /* A negative variance is no variance: unknown, as NaN is.  sqrt makes it
+     * NaN in reference mode (the reference's np.sqrt does the same); exact
+     * mode says so explicitly.  Either way the output variance it reaches
+     * is NaN (exact) or leaves this input out (reference combination). */
     for (int k = 0; k < in->n_variances; ++k) {
         const double var = in->variances[k][idx];
         v->var[k] = par->variance_mode == RSP_VARIANCE_EXACT
-                        ? var * in->iscale * in->iscale
+                        ? (var >= 0.0 ? var * in->iscale * in->iscale : NAN)
                         : sqrt(var) * in->iscale;
     }
     v->dq = in->dq ? in->dq[idx] : 0u;

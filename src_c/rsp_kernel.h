@@ -22,6 +22,7 @@
  *   sum_var[v][k]:
  *       RSP_VARIANCE_REFERENCE: sum of w * sqrt(var_v) * iscale
  *       RSP_VARIANCE_EXACT:     sum of w^2 * var_v * iscale^2
+ * A negative var_v counts as unknown (NaN) in both modes.
  * where w is the weight an input pixel gives an output pixel: for the square
  * kernel (area of the mapped, pixfrac-shrunk pixel inside the output pixel) /
  * (area of the mapped pixel) * pixel weight; for the point kernel the pixel

@@ -240,7 +240,11 @@ class Drizzler:
         iscale : float
             Multiplies data (and the standard deviations) before drizzling.
         variances : sequence of (ny_in, nx_in) arrays
-            Exactly ``n_variances`` arrays, drizzled in the same pass.
+            Exactly ``n_variances`` arrays, drizzled in the same pass.  A
+            negative variance is unknown, as NaN is: the output variance it
+            reaches is NaN (``exact``), or this input is left out of the
+            combination there (``reference``, as the JWST pipeline, whose
+            square root of it is NaN).
         dq : (ny_in, nx_in) unsigned integer array, optional
             Flags ORed into the output DQ (``propagate_dq=True`` only).
         xmin, xmax, ymin, ymax : int, optional

@@ -18,6 +18,7 @@ chain on one group (what a Dask task runs), :func:`collect_outputs` makes
 """
 
 from ._chain import resample_group
+from ._checks import InputWarning, check_inputs_belong_together
 from ._groups import collect_outputs, slit_groups
 from ._resample import resample
 from ._weights import (
@@ -32,7 +33,9 @@ from ._writers import SingleWriter
 
 __all__ = [
     "WEIGHT_TYPES",
+    "InputWarning",
     "SingleWriter",
+    "check_inputs_belong_together",
     "collect_outputs",
     "exposure_weight_time",
     "intensity_scale",

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,14 @@ from ..models import (
     SpectralImage,
 )
 from ..options import ResampleOptions
+from ._checks import (
+    InputWarning,
+    check_inputs_belong_together,
+    input_label,
+    nan_arrays,
+    usable_inputs,
+    warn_about_ivm_weights,
+)
 from ._metadata import _metas, _output_meta
 from ._weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
 
@@ -46,10 +55,7 @@ log = logging.getLogger(__name__)
 
 def _check_inputs(images: list[SpectralImage]) -> None:
     for k, image in enumerate(images):
-        label = image.name or image.meta.filename or f"input {k}"
-        check_spectral_wcs(image.wcs, label)
-        if np.isnan(np.asarray(image.data, dtype=np.float64)).all():
-            raise ValueError(f"{label}: every data value is NaN; nothing to resample")
+        check_spectral_wcs(image.wcs, input_label(image.meta, k))
 
 
 def _check_frame(frame: Any) -> None:
@@ -59,9 +65,18 @@ def _check_frame(frame: Any) -> None:
 
 
 def _prepare(image: SpectralImage) -> None:
-    """Check one input and make its NaN and DO_NOT_USE agree (in place, on a copy)."""
+    """Check one input read from its file and make its NaN and DO_NOT_USE
+    agree (in place, on a copy).  Read only when needed, it is already part
+    of the grid: an input without a usable pixel is drawn as nothing, with
+    a warning (an error comes only if no input draws anything)."""
     _check_inputs([image])
+    causes = nan_arrays(image)
     match_nans_and_flags(image)
+    if not np.isfinite(image.data).any():
+        because = f" (its {', '.join(causes)} NaN everywhere)" if causes else ""
+        warnings.warn(f"{input_label(image.meta, 0)}: every data value is NaN (or "
+                      f"DO_NOT_USE){because}; it adds nothing to the result",
+                      InputWarning, stacklevel=2)
 
 
 def resample_group(
@@ -79,6 +94,7 @@ def resample_group(
     """
     images = [image if isinstance(image, (DeferredImage, OwnedImage))
               else image.copy(share_wcs=True) for image in images]
+    check_inputs_belong_together(_metas(images))
     deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:
@@ -87,8 +103,12 @@ def resample_group(
         images = LazyImages(images, prepare=_prepare, check=_check_frame)
     else:
         _check_inputs(images)
+        causes = {k: nan_arrays(image) for k, image in enumerate(images)}
         for image in images:
             match_nans_and_flags(image)
+        images = usable_inputs(images, causes)
+        if options.weight_type == "ivm":
+            warn_about_ivm_weights(images)
     # no name here may hold an input: _drizzle releases each once drawn
     image = None
 
