@@ -117,3 +117,32 @@ MIN_PIXFRAC = 1e-3
 #: extremes (1e-45 to 3e38) and thousands of inputs.  Only ratios of the
 #: weights matter, so weights outside can be scaled by a common factor.
 VARIANCE_WEIGHT_RANGE = (1e-30, 1e30)
+
+
+#: Output grids computed from the inputs (not ``output_shape`` or
+#: ``output_wcs``) of more pixels than this are checked for plausibility:
+#: at most ``MAX_GRID_PER_INPUT_PIXEL`` output pixels per input pixel (times
+#: the pixel scale ratio, when above 1).  Real grids hold about one output
+#: pixel per input pixel of one exposure (nods overlap), a few with long
+#: nod throws or spectral oversampling; inputs of targets 1 degree apart
+#: gave 680 per input pixel (a 48871 x 400 grid, 0.14 % filled), a NIRSpec
+#: with a MIRI input 10**5.  Below 4 Mpx (0.13 GB of products) nothing is
+#: refused: small inputs may well take a grid larger than themselves.
+MIN_GRID_PIXELS_CHECKED = 1 << 22
+MAX_GRID_PER_INPUT_PIXEL = 64
+
+
+#: Most output lines along the slit a grid builder makes (16.7 million: a
+#: slit of 0.1'' pixels 466 degrees long).  A span of the inputs that
+#: needs more (a WCS that diverges: 1e300, infinity) is refused before any
+#: array of that length exists; below it the size of the whole grid is
+#: checked as above.
+MAX_GRID_LINES = 1 << 24
+
+
+#: Bytes per output pixel that any run needs at least: the float32 products
+#: (data, wht, err, three variances), the int32 context and the DQ.  An
+#: output grid needing more than the memory available is refused before it
+#: is made (the accumulators, in double, take 3 to 4 times more when held
+#: whole: this is the floor, not the estimate).
+GRID_BYTES_PER_PIXEL = 32

@@ -198,3 +198,97 @@ def test_negative_variance_is_unknown_in_the_drizzler_in_both_modes():
         d.add(np.ones((2, 3), np.float32), pixmap, variances=[variance])
         np.testing.assert_array_equal(d.finish().variances[0],
                                       [[1.0, np.nan, 4.0], [1.0, 1.0, 1.0]])
+
+
+# --- 1, 17: grids of implausible size, refused before they exist -----------------------
+
+
+def _lrs(seed, **kwargs):
+    return datasets.miri_lrs(n_exposures=1, seed=seed, **kwargs)[0]  # 400 x 80 pixels
+
+
+def test_targets_a_degree_apart_are_refused_saying_how_far():
+    far = _lrs(2, target_ra=80.4891 + 1.0)
+    with pytest.raises(ValueError, match=r"^the output grid computed for these inputs would "
+                       r"be \d+ x \d+ pixels \(nx x ny\), [\d.]+ times their 64000 pixels, "
+                       r"most of it empty: .* are 12\d\d arcsec apart"):
+        resamplespec.resample([_lrs(1), far])
+
+
+def test_targets_a_few_arcsec_apart_are_combined():
+    near = _lrs(2, target_ra=80.4891 + 2.0 / 3600)
+    assert np.isfinite(resamplespec.resample([_lrs(1), near]).data).any()
+
+
+def test_the_plausibility_limits_are_read_from_limits(monkeypatch):
+    nods = _nods()
+    monkeypatch.setattr(resamplespec.limits, "MIN_GRID_PIXELS_CHECKED", 0)
+    monkeypatch.setattr(resamplespec.limits, "MAX_GRID_PER_INPUT_PIXEL", 0.1)
+    with pytest.raises(ValueError, match="times their 3840 pixels"):
+        resamplespec.resample(nods)
+    # an explicit size is the user's choice: only its memory is checked
+    assert resamplespec.resample(nods, output_shape=(80, 30)).data.shape == (30, 80)
+
+
+def _diverging(image, big):
+    """``image`` with a WCS that sends detector columns beyond 50 to x = big."""
+    from astropy.modeling import Model
+    from gwcs import WCS
+
+    class Diverge(Model):
+        n_inputs, n_outputs = 2, 2
+
+        @staticmethod
+        def evaluate(x, y):
+            return np.where(x > 50, big, x), y
+
+    steps = image.wcs.pipeline
+    forward = Diverge() | steps[0].transform
+    wcs = WCS([(steps[0].frame, forward)] + [(s.frame, s.transform) for s in steps[1:]])
+    wcs.bounding_box = image.wcs.bounding_box
+    image.wcs = wcs
+    return image
+
+
+def test_a_wcs_that_diverges_is_refused_naming_the_input():
+    image = _diverging(SpectralImage.from_dict(_nods(1)[0]), 1e9)
+    with np.errstate(all="ignore"), pytest.raises(
+            ValueError, match=r"would be inf pixels along the slit, most of it empty: the WCS "
+            r"of jw\S+ \(slit S200A1\) maps part of the detector far from the rest"):
+        resamplespec.resample([image])
+
+
+@pytest.mark.parametrize("half_width", [3000.0, 1e30])
+def test_a_bounding_box_far_larger_than_the_data_gives_the_datas_grid(half_width):
+    image = SpectralImage.from_dict(datasets.nirspec_fixed_slit(n_exposures=1, shape=(20, 60),
+                                                                seed=1)[0])
+    image.wcs.bounding_box = ((-half_width, half_width), (-half_width, half_width))
+    result = resamplespec.resample([image])
+    # at most one pixel beyond the array on each side, as the reference's grid
+    assert result.data.shape[0] <= 20 + 3 and result.data.shape[1] <= 60 + 2
+    assert np.isfinite(result.data).sum() > 0.8 * 20 * 60
+
+
+def test_an_output_shape_beyond_memory_is_refused_before_resampling():
+    with pytest.raises(ValueError, match=r"^the output grid asked for is 1000000 x 1000000 "
+                       r"pixels \(nx x ny\), whose products alone need 2.98e\+04 GiB; .* GiB "
+                       r"of memory is available$"):
+        resamplespec.resample(_nods(1), output_shape=(10**6, 10**6))
+
+
+def test_an_output_wcs_beyond_memory_is_refused(monkeypatch):
+    nods = _nods()
+    grid = resamplespec.build_output_grid([SpectralImage.from_dict(n) for n in nods])
+    monkeypatch.setattr(resamplespec.limits, "GRID_BYTES_PER_PIXEL", 2**60)
+    with pytest.raises(ValueError, match=r"^the output grid asked for is \d+ x \d+ pixels"):
+        resamplespec.resample(nods, output_wcs=grid.wcs)
+
+
+def test_the_command_line_refuses_an_output_shape_beyond_memory(tmp_path, capsys):
+    path = io.write(SpectralImage.from_dict(_nods(1)[0]), tmp_path / "nod_cal.asdf")
+    status = main([str(path), "-o", str(tmp_path / "out.asdf"),
+                   "--output_shape", "1000000,1000000"])
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 1 and len(lines) == 1
+    assert lines[0].startswith("resamplespec: error: the output grid asked for is 1000000 x "
+                               "1000000 pixels")
