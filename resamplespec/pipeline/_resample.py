@@ -61,6 +61,11 @@ def resample(
     weight_type : {'ivm', 'exptime', None}
         Input weighting: inverse read-noise variance per pixel, the
         measurement time (else the exposure time), or equal weights.
+        With 'ivm', an input without ``var_rnoise`` weighs 1 per pixel (as
+        in the reference), beside inverse variances of the others that
+        may be ~1e20 or more, and an input whose ``var_rnoise`` has no
+        positive finite value weighs 0: both are named in an
+        :class:`~resamplespec.pipeline.InputWarning`.
     output_shape : (nx, ny) or 'nx,ny', optional
         Output size; overrides the size of the grid or of ``output_wcs``.
     pixel_scale_ratio : float
@@ -119,12 +124,38 @@ def resample(
     ------
     ValueError, TypeError
         A bad option value or type, no inputs, inputs of mismatched shapes,
-        a WCS without spectral axis, inputs that do not overlap the grid.
+        a WCS without spectral axis, inputs that do not overlap the grid;
+        inputs of one group that do not belong together (different
+        instruments, gratings, filters or data units, e.g. ``MJy`` and
+        ``MJy/sr``); no input with a usable pixel; an output grid of
+        implausible size for its inputs (more than
+        ``limits.MAX_GRID_PER_INPUT_PIXEL`` output pixels per input pixel:
+        targets far apart, a WCS that diverges; the message names the
+        inputs) or, the user's ``output_shape`` and ``output_wcs``
+        included, larger than the memory available.  All before any
+        resampling.
+
+    Warns
+    -----
+    resamplespec.pipeline.InputWarning
+        An exposure without a usable pixel (all NaN or DO_NOT_USE, e.g.
+        its ``var_poisson`` NaN everywhere) among good ones: it is left out
+        of the result (with ``in_memory=False``, read only when drawn, it
+        adds nothing to it, though its WCS and times count).  The
+        ``weight_type='ivm'`` cases above.
 
     Notes
     -----
     Differences from the reference: see the Drizzler notes (edge pixels, NaN
     handling); 'exact' variance is an addition.
+
+    A negative variance value is no variance: unknown, as NaN is.  The
+    reference takes its square root (NaN) and so leaves that input out of
+    the combination of that variance at the output pixels it reaches; the
+    'reference' mode does the same, and 'exact' makes the output variance
+    NaN there.  ``err`` is the square root of the sum of the variances that
+    are known (NaN ones left out, as in the reference), so it stays finite
+    where the data are.
 
     With ``n_jobs > 1`` the slits of a multi-slit set run in separate
     processes: most of a slit's time is Python building its output WCS with
