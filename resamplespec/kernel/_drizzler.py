@@ -80,7 +80,8 @@ class Drizzler:
         fraction of its area that falls there.  ``point``: the whole pixel goes
         to the output pixel holding its centre.
     pixfrac : float
-        Linear shrink factor of input pixels, 0 < pixfrac <= 1 (square only).
+        Linear shrink factor of input pixels, ``limits.MIN_PIXFRAC`` (0.001)
+        <= pixfrac <= 1 (square only).
     fillval : str or float
         Value of data pixels that received no weight: ``'NAN'``, ``'INDEF'``
         (keep the initial value, NaN, as drizzle does for a fresh output), a

@@ -101,6 +101,8 @@ def resample_group(
             if not isinstance(image, DeferredImage):
                 _prepare(image)
         images = LazyImages(images, prepare=_prepare, check=_check_frame)
+        if options.weight_type == "ivm":
+            warn_about_ivm_weights(images)
     else:
         _check_inputs(images)
         causes = {k: nan_arrays(image) for k, image in enumerate(images)}

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from astropy import units as u
 
-from ..models import VARIANCE_NAMES, SpectralMeta
+from ..models import VARIANCE_NAMES, LazyImages, SpectralMeta
 
 
 class InputWarning(UserWarning):
@@ -109,11 +109,16 @@ def warn_about_ivm_weights(images: Sequence[Any]) -> None:
     beside inverse variances of other units and sizes (often ~1e20 and up
     for MJy data): it counts for almost nothing, or for almost everything.
     An input whose ``var_rnoise`` has no positive finite value weighs 0 and
-    drops out.
+    drops out (not looked for in inputs still in their files, a
+    :class:`LazyImages`: that would read them all once more).
     """
-    missing = [k for k, image in enumerate(images) if image.var_rnoise is None]
+    lazy = isinstance(images, LazyImages)
+    metas = [images.meta(k) if lazy else images[k].meta for k in range(len(images))]
+    missing = [k for k in range(len(images))
+               if not (images.has_array(k, "var_rnoise") if lazy
+                       else images[k].var_rnoise is not None)]
     if missing and len(missing) < len(images):
-        names = ", ".join(input_label(images[k].meta, k) for k in missing)
+        names = ", ".join(input_label(metas[k], k) for k in missing)
         warnings.warn(
             f"{names} {'has' if len(missing) == 1 else 'have'} no var_rnoise: with "
             "weight_type='ivm' {} pixels weigh 1 beside the inverse read-noise variances of "
@@ -121,6 +126,8 @@ def warn_about_ivm_weights(images: Sequence[Any]) -> None:
             "the noise; use weight_type='exptime' or None to weigh the inputs alike"
             .format(*(("its", "its") if len(missing) == 1 else ("their", "their"))),
             InputWarning, stacklevel=4)
+    if lazy:
+        return
     for k, image in enumerate(images):
         variance = image.var_rnoise
         if variance is None or not np.isfinite(image.data).any():

@@ -52,7 +52,9 @@ def resample(
         multi-slit exposures (slits grouped by name across exposures, in
         first-seen order).  They are never modified.
     pixfrac : float
-        Linear shrink factor of input pixels, 0 < pixfrac <= 1.
+        Linear shrink factor of input pixels, 0.001 <= pixfrac <= 1 (smaller
+        footprints are drawn or not as round-off decides: the point kernel
+        is the limit of a vanishing pixfrac).
     kernel : {'square', 'point'}
         Other drizzle kernels do not conserve spectral flux and are refused.
     fillval : str or float

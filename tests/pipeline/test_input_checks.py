@@ -292,3 +292,22 @@ def test_the_command_line_refuses_an_output_shape_beyond_memory(tmp_path, capsys
     assert status == 1 and len(lines) == 1
     assert lines[0].startswith("resamplespec: error: the output grid asked for is 1000000 x "
                                "1000000 pixels")
+
+
+def test_an_input_without_read_noise_read_from_its_file_is_named(tmp_path):
+    nods = _nods(2)
+    nods[0] = {k: v for k, v in nods[0].items() if k != "var_rnoise"}
+    paths = [io.write(SpectralImage.from_dict(nod), tmp_path / f"nod{k}_cal.asdf")
+             for k, nod in enumerate(nods)]
+    with pytest.warns(InputWarning, match=r"^jw\S+ \(slit S200A1\) has no var_rnoise"):
+        resamplespec.resample(paths, in_memory=False)
+
+
+@pytest.mark.parametrize("pixfrac", ["1e-6", "0.0005"])
+def test_the_command_line_refuses_a_pixfrac_too_small_to_draw(tmp_path, capsys, pixfrac):
+    path = io.write(SpectralImage.from_dict(_nods(1)[0]), tmp_path / "nod_cal.asdf")
+    status = main([str(path), "-o", str(tmp_path / "out.asdf"), "--pixfrac", pixfrac])
+    lines = capsys.readouterr().err.splitlines()
+    assert status != 0 and len(lines) == 1
+    assert f"pixfrac={float(pixfrac)!r} is below 0.001" in lines[0]
+    assert not (tmp_path / "out.asdf").exists()
