@@ -657,11 +657,11 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
  */
 static inline int pixel_holding(double c, int64_t n, int64_t *k)
 {
-    const double f = floor(c + 0.5);
-    if (!(f >= 0.0 && f < (double)n)) {
+    const double a = c + 0.5;
+    if (!(a >= 0.0 && a < (double)n)) {
         return 0;
     }
-    *k = (int64_t)f;  /* f < 2**63: (double)n rounds to at most 2**63 */
+    *k = (int64_t)a;  /* a >= 0: truncation is floor; a < 2**63 */
     return *k < n;    /* (double)n may have rounded up */
 }
 
