@@ -101,8 +101,6 @@ def resample_group(
             if not isinstance(image, DeferredImage):
                 _prepare(image)
         images = LazyImages(images, prepare=_prepare, check=_check_frame)
-        if options.weight_type == "ivm":
-            warn_about_ivm_weights(images)
     else:
         _check_inputs(images)
         causes = {k: nan_arrays(image) for k, image in enumerate(images)}
@@ -126,6 +124,9 @@ def resample_group(
             keep_samples=not deferred,
             n_jobs=n_jobs,
         )
+    if deferred and options.weight_type == "ivm":
+        # after the grid: a bad WCS (met while building it) is the error to report
+        warn_about_ivm_weights(images)
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
         name for name in VARIANCE_NAMES
