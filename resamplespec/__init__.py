@@ -14,7 +14,7 @@ described in ARCHITECTURE.md.
 from .extraction import ExtractedSpectrum, extract
 from .geometry import OutputGrid, build_output_grid, load_output_wcs
 from .io import read, write
-from .kernel import AddCounts, Drizzler, DrizzleResult
+from .kernel import AddCounts, Drizzler, DrizzleResult, DrizzleWarning
 from .models import (
     ExposureTimes,
     MultiSlitImage,
@@ -24,14 +24,16 @@ from .models import (
     SpectralImage,
     SpectralMeta,
 )
-from .pipeline import OutlierWarning, find_outliers, resample
+from .pipeline import InputWarning, OutlierWarning, find_outliers, resample
 
 __all__ = [
     "AddCounts",
     "DrizzleResult",
+    "DrizzleWarning",
     "Drizzler",
     "ExposureTimes",
     "ExtractedSpectrum",
+    "InputWarning",
     "MultiSlitImage",
     "OutlierWarning",
     "OutputGrid",

@@ -118,7 +118,7 @@ def _run_parser() -> argparse.ArgumentParser:
                         version=f"%(prog)s {resamplespec.__version__}")
     drizzle = parser.add_argument_group("resampling (as the JWST resample_spec step)")
     drizzle.add_argument("--pixfrac", type=float, default=1.0,
-                         help="linear shrink factor of input pixels, in (0, 1] (default 1)")
+                         help="linear shrink factor of input pixels, in [0.001, 1] (default 1)")
     drizzle.add_argument("--kernel", default="square", help="square (default) or point")
     drizzle.add_argument("--pixel_scale_ratio", type=float, default=1.0,
                          help="input / output spatial pixel scale (default 1)")

@@ -142,6 +142,8 @@ def _set_exposure_meta(model: Any, meta: SpectralMeta) -> None:
     _assign(model.meta.exposure, "type", meta.exp_type, "meta.exposure")
     _assign(model.meta.instrument, "name", meta.instrument, "meta.instrument")
     _assign(model.meta.instrument, "detector", meta.detector, "meta.instrument")
+    _assign(model.meta.instrument, "filter", meta.filter, "meta.instrument")
+    _assign(model.meta.instrument, "grating", meta.grating, "meta.instrument")
     _assign(model.meta, "filename", meta.filename, "meta")
     if meta.resample is not None:
         _set_resample_record(model, meta)

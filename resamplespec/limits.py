@@ -1,4 +1,5 @@
-"""Sizes and thresholds that tune speed and memory, never the numbers.
+"""Sizes and thresholds that tune speed and memory, never the numbers, and
+the limits of what is plausible input (at the end of the module).
 
 Every limit the package uses to choose how to do a piece of work (threads
 or not, bands or one pass, how many pixels per block, how many files or
@@ -89,3 +90,66 @@ CACHED_IMAGES = 1
 #: extrapolation or an extreme ratio; it is refused with an explanation
 #: rather than allowed to take gigabytes.
 COVARIANCE_MAX_PLANES = 100
+
+# --- Limits on what is plausible input (refusals and warnings, not tuning) ---
+#
+# Unlike the thresholds above, these decide what is drawn or accepted at all:
+# moving one changes which hostile inputs are refused or skipped, never the
+# numbers of an input inside the limits.
+
+#: Widest footprint, in output pixels along x or along y, that the square
+#: kernel draws.  An input pixel covers about ``pixel_scale_ratio`` output
+#: pixels along the slit and one or a few along the dispersion (1 to 10 in
+#: any real use); a footprint 128 pixels wide is no input pixel's but a pixel
+#: map that diverges (a WCS extrapolated far off its detector) or is folded.
+#: Such footprints are skipped and counted (``AddCounts.oversized``), with a
+#: warning: the time of a footprint grows with its area, and 80 x 80 pixels
+#: of a folded map spread over a 1000 x 1000 grid took 5 s before this limit
+#: (at most 128**2 overlaps each now: about 0.2 ms a pixel).
+MAX_FOOTPRINT_PIXELS = 128.0
+
+
+#: Smallest ``pixfrac`` accepted.  A footprint of pixfrac**2 times an input
+#: pixel's area has overlaps made of the round-off of its corners' positions
+#: below about 1e-6 (the kernel skips specks below 1e-12 output pixels), so
+#: at pixfrac = 1e-6 round-off decides whether a pixel is drawn at all.
+#: 1e-3 keeps footprints a million times above that; ``kernel='point'`` is
+#: the limit of a vanishing pixfrac.
+MIN_PIXFRAC = 1e-3
+
+
+#: Range of a constant ``variance_weight`` (e.g. an exposure time) in the
+#: reference variance combination sum(W**2 var) / sum(W)**2: W**2 must neither
+#: overflow nor underflow double precision with variances between float32's
+#: extremes (1e-45 to 3e38) and thousands of inputs.  Only ratios of the
+#: weights matter, so weights outside can be scaled by a common factor.
+VARIANCE_WEIGHT_RANGE = (1e-30, 1e30)
+
+
+#: Output grids computed from the inputs (not ``output_shape`` or
+#: ``output_wcs``) of more pixels than this are checked for plausibility:
+#: at most ``MAX_GRID_PER_INPUT_PIXEL`` output pixels per input pixel (times
+#: the pixel scale ratio, when above 1).  Real grids hold about one output
+#: pixel per input pixel of one exposure (nods overlap), a few with long
+#: nod throws or spectral oversampling; inputs of targets 1 degree apart
+#: gave 680 per input pixel (a 48871 x 400 grid, 0.14 % filled), a NIRSpec
+#: with a MIRI input 10**5.  Below 4 Mpx (0.13 GB of products) nothing is
+#: refused: small inputs may well take a grid larger than themselves.
+MIN_GRID_PIXELS_CHECKED = 1 << 22
+MAX_GRID_PER_INPUT_PIXEL = 64
+
+
+#: Most output lines along the slit a grid builder makes (16.7 million: a
+#: slit of 0.1'' pixels 466 degrees long).  A span of the inputs that
+#: needs more (a WCS that diverges: 1e300, infinity) is refused before any
+#: array of that length exists; below it the size of the whole grid is
+#: checked as above.
+MAX_GRID_LINES = 1 << 24
+
+
+#: Bytes per output pixel that any run needs at least: the float32 products
+#: (data, wht, err, three variances), the int32 context and the DQ.  An
+#: output grid needing more than the memory available is refused before it
+#: is made (the accumulators, in double, take 3 to 4 times more when held
+#: whole: this is the floor, not the estimate).
+GRID_BYTES_PER_PIXEL = 32

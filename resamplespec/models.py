@@ -138,6 +138,9 @@ class SpectralMeta:
     exposure : ExposureTimes
     instrument, detector, exp_type : str or None
         e.g. ``'NIRSPEC'``, ``'NRS1'``, ``'NRS_FIXEDSLIT'``.
+    filter, grating : str or None
+        The instrument set-up, e.g. ``'F170LP'``, ``'G235M'`` (inputs of
+        different set-ups are not combined).
     slit : SlitInfo
     filename : str or None
     s_region : str or None
@@ -158,6 +161,8 @@ class SpectralMeta:
     instrument: str | None = None
     detector: str | None = None
     exp_type: str | None = None
+    filter: str | None = None
+    grating: str | None = None
     slit: SlitInfo = field(default_factory=SlitInfo)
     filename: str | None = None
     s_region: str | None = None
@@ -567,6 +572,8 @@ def _meta_from_flat_dict(meta: Mapping[str, Any]) -> SpectralMeta:
         instrument=meta.get("instrument"),
         detector=meta.get("detector"),
         exp_type=meta.get("exp_type"),
+        filter=meta.get("filter"),
+        grating=meta.get("grating"),
         slit=SlitInfo(**slit),
         filename=meta.get("filename"),
         s_region=meta.get("s_region"),

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from . import limits
 from .dqflags import interpret_good_bits
 
 __all__ = [
@@ -44,12 +45,19 @@ def _is_real_number(value: object) -> bool:
 
 
 def validate_pixfrac(pixfrac: object) -> float:
-    """Return ``pixfrac`` as a float, or raise if it is not in (0, 1]."""
+    """Return ``pixfrac`` as a float, or raise if it is not in
+    [``limits.MIN_PIXFRAC``, 1]."""
     if not _is_real_number(pixfrac):
         raise TypeError(f"pixfrac must be a real number in (0, 1], got {pixfrac!r}")
     value = float(pixfrac)
     if not (0.0 < value <= 1.0):
         raise ValueError(f"pixfrac must be in (0, 1], got {pixfrac!r}")
+    if value < limits.MIN_PIXFRAC:
+        raise ValueError(
+            f"pixfrac={pixfrac!r} is below {limits.MIN_PIXFRAC}: footprints that small are "
+            "drawn or not as round-off decides; kernel='point' is the limit of a "
+            "vanishing pixfrac"
+        )
     return value
 
 

@@ -13,7 +13,9 @@
 #include <intrin.h>
 #endif
 
-/* Largest footprint extent, in output pixels, that the square kernel draws. */
+/* Largest footprint extent, in output pixels, that the square kernel draws
+ * whatever rsp_params.max_footprint says: beyond it the overlaps would come
+ * from differences of numbers ~1e8 times larger than a pixel. */
 #define RSP_MAX_FOOTPRINT 1e8
 /* Footprints with a smaller area / bounding-box area, or a smaller area in
  * output pixels, are skipped: slivers and specks whose area is round-off. */
@@ -71,10 +73,14 @@ static inline int read_pixel(const rsp_input *in, const rsp_params *par, int64_t
     }
     *weight = w;
     v->d = d * in->iscale;
+    /* A negative variance is no variance: unknown, as NaN is.  sqrt makes it
+     * NaN in reference mode (the reference's np.sqrt does the same); exact
+     * mode says so explicitly.  Either way the output variance it reaches
+     * is NaN (exact) or leaves this input out (reference combination). */
     for (int k = 0; k < in->n_variances; ++k) {
         const double var = in->variances[k][idx];
         v->var[k] = par->variance_mode == RSP_VARIANCE_EXACT
-                        ? var * in->iscale * in->iscale
+                        ? (var >= 0.0 ? var * in->iscale * in->iscale : NAN)
                         : sqrt(var) * in->iscale;
     }
     v->dq = in->dq ? in->dq[idx] : 0u;
@@ -492,17 +498,15 @@ typedef struct {
 /*
  * The output pixels that the footprint with bounding box [xlo, xhi] x
  * [ylo, yhi] meets, in *r; returns 0 when it writes none (outside the
- * output or the window) or is too large to be a pixel footprint.
+ * output or the window), -1 when it is more than max_extent output pixels
+ * across: no pixel footprint (a wild extrapolation or a folded map), whose
+ * cost would grow with its area.
  */
-static inline int footprint_pixel_range(const rsp_output *out, double xlo, double xhi,
-                                        double ylo, double yhi, pixel_range *r)
+static inline int footprint_pixel_range(const rsp_output *out, double max_extent, double xlo,
+                                        double xhi, double ylo, double yhi, pixel_range *r)
 {
-    /* A footprint more than 1e8 output pixels across is no pixel
-     * footprint (a wild extrapolation): its overlaps would come from
-     * differences of numbers ~1e8 times larger than a pixel, losing
-     * the precision the kernel promises, so it is skipped. */
-    if (xhi - xlo > RSP_MAX_FOOTPRINT || yhi - ylo > RSP_MAX_FOOTPRINT) {
-        return 0;
+    if (xhi - xlo > max_extent || yhi - ylo > max_extent) {
+        return -1;
     }
     if (!index_range(xlo, xhi, 0, out->nx - 1, &r->ix0, &r->ix1) ||
         !index_range(ylo, yhi, 0, out->ny - 1, &r->iy0, &r->iy1)) {
@@ -671,7 +675,8 @@ static int draw_by_columns_with_pairs(const rsp_input *in, const rsp_params *par
 
 /*
  * Spread one input pixel with footprint (x, y) over the output.  Returns 1
- * if some output pixel received a positive weight.
+ * if some output pixel received a positive weight, -1 if the footprint is
+ * too large to draw (see footprint_pixel_range), else 0.
  */
 static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output *out,
                           const double x[4], const double y[4], double weight,
@@ -686,7 +691,13 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
         return hit;
     }
     pixel_range r;
-    if (!footprint_pixel_range(out, xlo, xhi, ylo, yhi, &r) || !rsp_quad_usable(x, y, area)) {
+    const double max_extent =
+        par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : RSP_MAX_FOOTPRINT;
+    const int range = footprint_pixel_range(out, max_extent, xlo, xhi, ylo, yhi, &r);
+    if (range <= 0) {
+        return range;
+    }
+    if (!rsp_quad_usable(x, y, area)) {
         return 0;
     }
     /* Weight per unit of overlap area (its sign that of the footprint) and
@@ -743,10 +754,11 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                 }
                 hit = draw_footprint(in, par, out, x, y, weight, &v);
             }
-            if (hit) {
+            if (hit > 0) {
                 ++counts->drawn;
             } else {
                 ++counts->skipped;
+                counts->oversized += hit < 0;
             }
         }
         if (corner_rows) {
@@ -757,10 +769,26 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
     }
 }
 
+/*
+ * The pixel k of a line of n output pixels that holds coordinate c (pixel k
+ * spans [k - 0.5, k + 0.5)); returns 0 when none does (NaN included).  The
+ * pixel is found on the whole line and converted to an integer before any
+ * comparison with a window: windows are compared on integers, as doubles
+ * above 2**53 cannot tell neighbouring pixels apart.
+ */
+static inline int pixel_holding(double c, int64_t n, int64_t *k)
+{
+    const double a = c + 0.5;
+    if (!(a >= 0.0 && a < (double)n)) {
+        return 0;
+    }
+    *k = (int64_t)a;  /* a >= 0: truncation is floor; a < 2**63 */
+    return *k < n;    /* (double)n may have rounded up */
+}
+
 static void add_point(const rsp_input *in, const rsp_params *par, rsp_output *out,
                       rsp_counts *counts)
 {
-    const int64_t last_col = out->col_max - 1, last_row = out->row_max - 1;
     pixel_values v;
     double weight;
 
@@ -768,11 +796,9 @@ static void add_point(const rsp_input *in, const rsp_params *par, rsp_output *ou
         for (int64_t i = in->xmin; i <= in->xmax; ++i) {
             const int64_t idx = j * in->nx + i;
             const double *p = in->pixmap + 2 * idx;
-            int64_t ix, iy, unused;
-            /* index_range with lo == hi finds the pixel holding the centre. */
-            if (read_pixel(in, par, idx, &v, &weight) && isfinite(p[0]) && isfinite(p[1]) &&
-                index_range(p[0], p[0], out->col_min, last_col, &ix, &unused) &&
-                index_range(p[1], p[1], out->row_min, last_row, &iy, &unused)) {
+            int64_t ix, iy;
+            if (read_pixel(in, par, idx, &v, &weight) && pixel_holding(p[0], out->nx, &ix) &&
+                pixel_holding(p[1], out->ny, &iy) && in_window(out, ix, iy)) {
                 deposit(out, in->n_variances, par->variance_mode, out_index(out, ix, iy),
                         weight, &v);
                 ++counts->drawn;
@@ -809,6 +835,8 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
     grid.row_max = out_ny;
     grid.col_max = out_nx;
     const double h = 0.5 * par->pixfrac;
+    const double max_extent =
+        par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : RSP_MAX_FOOTPRINT;
     /* pixfrac = 1: corners mapped once per row pair, as add_square maps
      * them (the same numbers as pixel_corners, bit for bit) */
     const int64_t n_corners = in->xmax - in->xmin + 2;
@@ -842,8 +870,9 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
             } else {
                 pixel_corners(in, h, i, j, x, y);
             }
+            /* footprints the drawing skips as too wide reach nothing */
             if (!footprint_area_and_box(x, y, &area, &xlo, &xhi, &ylo, &yhi) ||
-                !footprint_pixel_range(&grid, xlo, xhi, ylo, yhi, &r)) {
+                footprint_pixel_range(&grid, max_extent, xlo, xhi, ylo, yhi, &r) <= 0) {
                 continue;
             }
             if (r.ix1 - r.ix0 > *reach_x) *reach_x = r.ix1 - r.ix0;
@@ -864,6 +893,7 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
 {
     counts->drawn = 0;
     counts->skipped = 0;
+    counts->oversized = 0;
     if (in->nx < 1 || in->ny < 1 || out->nx < 1 || out->ny < 1) {
         return RSP_ERR_SHAPE;
     }
@@ -884,7 +914,8 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         out->origin_col > out->col_min || out->stride < out->col_max - out->origin_col) {
         return RSP_ERR_BOUNDS;
     }
-    if (!(par->pixfrac > 0.0 && par->pixfrac <= 1.0) || in->n_variances < 0 ||
+    if (!(par->pixfrac > 0.0 && par->pixfrac <= 1.0) || !(par->max_footprint > 0.0) ||
+        in->n_variances < 0 ||
         in->n_variances > RSP_MAX_VARIANCES ||
         (par->variance_mode != RSP_VARIANCE_REFERENCE &&
          par->variance_mode != RSP_VARIANCE_EXACT)) {
@@ -998,8 +1029,12 @@ void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, doubl
     const float fill32 = (float)fill;
     for (int64_t k = 0; k < n; ++k) {
         const double w = sum_w[k];
-        data[k] = w > 0.0 ? (float)(sum_wd[k] / w) : fill32;
-        wht[k] = (float)w;
+        /* A weight that rounds to 0 in float32 (weights near 1e-45 times a
+         * partial overlap) counts as none: finite data never sit where the
+         * product's wht says nothing contributed. */
+        const float w32 = (float)w;
+        data[k] = w32 > 0.0f ? (float)(sum_wd[k] / w) : fill32;
+        wht[k] = w32;
     }
 }
 
@@ -1008,7 +1043,8 @@ void rsp_finish_exact_variance(int64_t n, const double *sum_var, const double *s
 {
     for (int64_t k = 0; k < n; ++k) {
         const double w = sum_w[k];
-        variance[k] = w > 0.0 ? (float)(sum_var[k] / (w * w)) : NAN;
+        /* as rsp_finish_data: none where the float32 weight is 0 */
+        variance[k] = (float)w > 0.0f ? (float)(sum_var[k] / (w * w)) : NAN;
     }
 }
 

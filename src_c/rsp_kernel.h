@@ -22,6 +22,7 @@
  *   sum_var[v][k]:
  *       RSP_VARIANCE_REFERENCE: sum of w * sqrt(var_v) * iscale
  *       RSP_VARIANCE_EXACT:     sum of w^2 * var_v * iscale^2
+ * A negative var_v counts as unknown (NaN) in both modes.
  * where w is the weight an input pixel gives an output pixel: for the square
  * kernel (area of the mapped, pixfrac-shrunk pixel inside the output pixel) /
  * (area of the mapped pixel) * pixel weight; for the point kernel the pixel
@@ -100,11 +101,17 @@ typedef struct {
      * maps its own four corners.  Both give the same numbers, bit for bit;
      * the switch exists so that tests can prove it. */
     int per_pixel_corners;
+    /* Largest footprint extent, in output pixels along x or y, that the
+     * square kernel draws (> 0).  A footprint that wide is no input pixel
+     * (a pixel map that diverges, or is folded): it is skipped and counted
+     * as oversized, which also bounds the work per input pixel. */
+    double max_footprint;
 } rsp_params;
 
 typedef struct {
     int64_t drawn;   /* input pixels that gave some output pixel weight > 0 */
     int64_t skipped; /* input pixels of the section that gave nothing */
+    int64_t oversized; /* of the skipped: footprints wider than max_footprint */
 } rsp_counts;
 
 /*
@@ -183,7 +190,8 @@ void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var
 
 /*
  * Finishing: the accumulators turned into float32 results, one pass each,
- * n pixels.  Where the weight is 0 data get `fill` and variances NaN.
+ * n pixels.  Where the weight is 0 (or rounds to 0 in float32) data get
+ * `fill` and variances NaN.
  *   rsp_finish_data:      data = sum_wd / sum_w, wht = sum_w.
  *   rsp_finish_exact_variance: variance = sum_var / sum_w^2.
  *   rsp_finish_reference_variances: variance_m = wsum_m / wt_m^2, where the

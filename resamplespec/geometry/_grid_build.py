@@ -59,6 +59,7 @@ from ._grid_interpolated import _build_interpolated
 from ._grid_lamp import _build_lamp
 from ._grid_nirspec import _build_nirspec
 from ._grid_parts import _name, _positive, _reference_input
+from ._grid_size import GridSizeError, check_grid_size, implausible_grid
 from ._output_grid import _ARCSEC2_PER_SR, GridWarning, OutputGrid
 from ._sampling import sample_inputs
 from ._sky import spatial_pixel_scale
@@ -302,14 +303,17 @@ def build_output_grid(
     kind = _grid_kind(first)
     ratio = _ratio_from_pixel_scale(first, label, kind, ratio, pixel_scale)
 
-    if kind == "nirspec":
-        ref_index = _reference_input(images, good_bits)
-        samples = sample_inputs(images, slit_frame_index=ref_index, n_jobs=n_jobs)
-        built = _build_nirspec(images, samples, ref_index, ratio, spectral)
-    else:
-        samples = sample_inputs(images, n_jobs=n_jobs)
-        builder = _build_interpolated if kind == "interpolated" else _build_lamp
-        built = builder(images, samples, ratio, spectral)
+    try:
+        if kind == "nirspec":
+            ref_index = _reference_input(images, good_bits)
+            samples = sample_inputs(images, slit_frame_index=ref_index, n_jobs=n_jobs)
+            built = _build_nirspec(images, samples, ref_index, ratio, spectral)
+        else:
+            samples = sample_inputs(images, n_jobs=n_jobs)
+            builder = _build_interpolated if kind == "interpolated" else _build_lamp
+            built = builder(images, samples, ratio, spectral)
+    except GridSizeError as exc:
+        raise implausible_grid(str(exc), images) from None
 
     n_spectral = built.spectral.pixels.size - (2 if kind == "nirspec" else 0)
     nx, ny = (n_spectral, built.n_spatial) if disp == 1 else (built.n_spatial, n_spectral)
@@ -317,6 +321,7 @@ def build_output_grid(
         if size != (nx, ny):
             log.info("output grid size %s replaced by output_shape %s", (nx, ny), size)
         nx, ny = size
+    check_grid_size((ny, nx), images, computed=size is None, pixel_scale_ratio=ratio)
     _set_size(built.wcs, nx, ny)
     n_out = nx if disp == 1 else ny
     wavelength = built.spectral.to_wavelength(np.arange(n_out, dtype=np.float64))

@@ -21,6 +21,7 @@ from ._grid_parts import (
     _tabular,
     _tangent_extent,
 )
+from ._grid_size import spatial_lines
 from ._output_grid import _SpatialAxis, _WavelengthAxis
 from ._sky import sky_centre, tangent_offsets
 
@@ -40,7 +41,7 @@ def _build_interpolated(images, samples, ratio, wavelength_grid) -> _Built:
     ra0, dec0 = (ra_first, dec_first) if len(samples) == 1 else _centre_of_inputs(samples)
     x_min, x_max, y_min, y_max = _tangent_extent(samples, ra0, dec0)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
-    n_spatial = max(int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))), 1)
+    n_spatial = max(spatial_lines(spans[inverse_from], slopes[inverse_from]), 1)
     intercepts = tuple(-float(np.sign(s)) * 0.5 * (n_spatial - 1) * abs(s) for s in slopes)
     table = wavelength_grid.centres(table, n_spatial, label)
 

@@ -28,6 +28,7 @@ from ._grid_parts import (
     _tabular,
     _union_extent,
 )
+from ._grid_size import spatial_lines
 from ._output_grid import _SpatialAxis, _WavelengthAxis
 from ._sky import tangent_offsets
 from ._wcs_utils import _call, apply_inverse, apply_transform, bounding_box_limits
@@ -162,7 +163,7 @@ def _centred_rows(extents, slopes, inverse_from) -> tuple[int, tuple[float, floa
     intercepts of the spatial line that centre them on the grid."""
     x_min, x_max, y_min, y_max = _union_extent(extents)
     spans = (abs(x_max - x_min), abs(y_max - y_min))
-    ny = int(math.ceil(spans[inverse_from] / abs(slopes[inverse_from]))) + 1
+    ny = spatial_lines(spans[inverse_from], slopes[inverse_from]) + 1
     intercepts = []
     for slope, span, lowest, highest in (
         (slopes[0], spans[0], x_min, x_max),

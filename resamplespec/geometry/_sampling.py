@@ -233,11 +233,17 @@ def _label(image: Any) -> str:
 
 
 def _grid_range(limits: tuple[float, float] | None, n: int) -> tuple[int, int]:
-    """First and last pixel of the bounding-box grid along one axis."""
+    """First and last pixel of the bounding-box grid along one axis.
+
+    As the reference's grid, which reaches at most one pixel beyond an
+    array whose box fits it; a box far larger than the array (+-3000 or
+    +-1e30 pixels on a 20 x 60 slit) is cut there too: the grid is sized
+    from where the data are, not from a box around nothing."""
     if limits is None:
         return 0, n - 1
     lo, hi = limits
-    return int(math.floor(lo + 0.5)), int(math.ceil(hi - 0.5))
+    return (int(min(max(math.floor(lo + 0.5), -1), n)),
+            int(max(min(math.ceil(hi - 0.5), n), -1)))
 
 
 @dataclass(frozen=True)

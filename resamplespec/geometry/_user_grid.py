@@ -18,6 +18,7 @@ from ..models import SpectralImage
 from ..options import parse_output_shape
 from ._grid_build import _as_images
 from ._grid_parts import _positive
+from ._grid_size import check_grid_size
 from ._output_grid import _ARCSEC2_PER_SR, OutputGrid
 from ._sky import spatial_pixel_scale
 from ._wcs_utils import bounding_box_limits, check_spectral_wcs, is_sky_like
@@ -177,6 +178,7 @@ def load_output_wcs(
         images = _as_images(images)
     limits = bounding_box_limits(wcs)
     shape = _custom_shape(wcs, size, extras, limits)
+    check_grid_size(shape, None, computed=False)
     wcs.array_shape = shape
 
     if images is not None:

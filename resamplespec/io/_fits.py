@@ -174,6 +174,8 @@ def _primary_header(meta: SpectralMeta, kind: str, filename: str):
     _put(header, "INSTRUME", meta.instrument, "Instrument used to acquire the data")
     _put(header, "DETECTOR", meta.detector, "Name of detector used to acquire the data")
     _put(header, "EXP_TYPE", meta.exp_type, "Type of data in the exposure")
+    _put(header, "FILTER", meta.filter, "Name of the filter element used")
+    _put(header, "GRATING", meta.grating, "Name of the grating element used")
     for field, (keyword, hdu) in _EXPOSURE_KEYWORDS.items():
         if hdu == "PRIMARY":
             _put(header, keyword, getattr(meta.exposure, field), None)
@@ -619,6 +621,8 @@ def _header_meta(primary, sci, path: Path) -> SpectralMeta:
         instrument=value("INSTRUME"),
         detector=value("DETECTOR"),
         exp_type=value("EXP_TYPE"),
+        filter=value("FILTER"),
+        grating=value("GRATING"),
         slit=SlitInfo(**slit_values),
         filename=primary.get("FILENAME") or path.name,
         s_region=value("S_REGION", "SCI"),

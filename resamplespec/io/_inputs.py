@@ -77,6 +77,8 @@ def _jwst_meta(model: Any, slit: Any = None) -> SpectralMeta:
         instrument=_get(model, "meta.instrument.name"),
         detector=_get(model, "meta.instrument.detector"),
         exp_type=_get(model, "meta.exposure.type"),
+        filter=_get(model, "meta.instrument.filter"),
+        grating=_get(model, "meta.instrument.grating"),
         # every slit attribute the model has (an ImageModel of MIRI LRS holds
         # only the source position)
         slit=_jwst_slit_info(source),

@@ -16,6 +16,7 @@ from ._drizzler import (
     AddCounts,
     Drizzler,
     DrizzleResult,
+    DrizzleWarning,
     PairSums,
     half_plane_offsets,
     pair_covariance,
@@ -28,6 +29,7 @@ from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 __all__ = [
     "AddCounts",
     "DrizzleResult",
+    "DrizzleWarning",
     "Drizzler",
     "InputDraw",
     "PairSums",

@@ -13,6 +13,7 @@ gives the same result to double round-off.
 
 from __future__ import annotations
 
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -37,6 +38,11 @@ _VARIANCE_MODES = ("reference", "exact")
 _CONTEXT_BITS = 32
 
 
+class DrizzleWarning(UserWarning):
+    """Input pixels that :class:`Drizzler` left out for a reason the caller
+    may not expect (footprints too large to be pixels)."""
+
+
 class AddCounts(NamedTuple):
     """What one :meth:`Drizzler.add` did with the input pixels of its section."""
 
@@ -44,7 +50,9 @@ class AddCounts(NamedTuple):
     """Pixels that gave at least one output pixel a positive weight."""
     skipped: int
     """Pixels that gave nothing: outside the output, NaN data, weight <= 0,
-    or a degenerate footprint."""
+    or a degenerate footprint, or one more than
+    ``limits.MAX_FOOTPRINT_PIXELS`` output pixels across (a
+    :class:`DrizzleWarning` says how many)."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,8 @@ class Drizzler:
         fraction of its area that falls there.  ``point``: the whole pixel goes
         to the output pixel holding its centre.
     pixfrac : float
-        Linear shrink factor of input pixels, 0 < pixfrac <= 1 (square only).
+        Linear shrink factor of input pixels, ``limits.MIN_PIXFRAC`` (0.001)
+        <= pixfrac <= 1 (square only).
     fillval : str or float
         Value of data pixels that received no weight: ``'NAN'``, ``'INDEF'``
         (keep the initial value, NaN, as drizzle does for a fresh output), a
@@ -271,7 +280,11 @@ class Drizzler:
         iscale : float
             Multiplies data (and the standard deviations) before drizzling.
         variances : sequence of (ny_in, nx_in) arrays
-            Exactly ``n_variances`` arrays, drizzled in the same pass.
+            Exactly ``n_variances`` arrays, drizzled in the same pass.  A
+            negative variance is unknown, as NaN is: the output variance it
+            reaches is NaN (``exact``), or this input is left out of the
+            combination there (``reference``, as the JWST pipeline, whose
+            square root of it is NaN).
         dq : (ny_in, nx_in) unsigned integer array, optional
             Flags ORed into the output DQ (``propagate_dq=True`` only).
         xmin, xmax, ymin, ymax : int, optional
@@ -300,8 +313,15 @@ class Drizzler:
             wrong type.
         ValueError
             Shapes disagree, the section lies outside the image, ``iscale`` is
-            not a positive finite number, or ``variances``/``dq`` do not match
-            how the Drizzler was made.
+            not a positive finite number, ``variance_weight`` is a number
+            outside ``limits.VARIANCE_WEIGHT_RANGE``, or ``variances``/``dq``
+            do not match how the Drizzler was made.
+
+        Warns
+        -----
+        DrizzleWarning
+            Footprints more than ``limits.MAX_FOOTPRINT_PIXELS`` output
+            pixels across were skipped.
         """
         data = _as_image("data", data, np.float32)
         shape = data.shape
@@ -325,7 +345,7 @@ class Drizzler:
                 f"got {variance_weight!r}"
             )
         if variance_weight is not None and not isinstance(variance_weight, str):
-            variance_weight = validate_positive_finite("variance_weight", variance_weight)
+            variance_weight = _validate_variance_weight(variance_weight)
 
         if self.kernel == "square" and min(shape) < 2:
             data, pixmap, weights, variances, dq = _pad_thin_image(
@@ -345,7 +365,7 @@ class Drizzler:
 
         def run(band_section, band):
             if band_section is None:  # no footprint reaches the band
-                return 0, 0
+                return 0, 0, 0
             return self._kernel_pass(data, pixmap, weights, variances, dq, iscale,
                                      band_section, context, band)
 
@@ -359,6 +379,16 @@ class Drizzler:
         if self._per_input_variances:
             self._has_pending = True
             self._pending_weight = variance_weight
+        oversized = sum(c[2] for c in counts)
+        if oversized:
+            warnings.warn(
+                f"{oversized} input pixel(s) skipped: their footprints are more than "
+                f"{limits.MAX_FOOTPRINT_PIXELS:g} output pixels across "
+                "(limits.MAX_FOOTPRINT_PIXELS), which no input pixel is; the pixel map "
+                "diverges or folds there",
+                DrizzleWarning,
+                stacklevel=2,
+            )
         return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
 
     def skip_input(self) -> None:
@@ -385,7 +415,7 @@ class Drizzler:
         """Widen the covariance planes to the reach of this input's footprints."""
         reach = _kernel.footprint_reach(data, pixmap, weights, section,
                                         _KERNEL_CODES[self.kernel], self.pixfrac,
-                                        self.out_shape)
+                                        self.out_shape, limits.MAX_FOOTPRINT_PIXELS)
         wanted = (max(reach[0], self._reach[0]), max(reach[1], self._reach[1]))
         if wanted == self._reach:
             return
@@ -429,10 +459,10 @@ class Drizzler:
                      band):
         """One kernel call writing the output pixels of ``band`` (a window
         inside this Drizzler's), of checked arrays; ``context``: the (plane,
-        bit) of :meth:`_begin_input`."""
+        bit) of :meth:`_begin_input`.  Returns (drawn, skipped, oversized)."""
         context_plane, context_bit = context
         per_input = self._per_input_variances
-        drawn, skipped = _kernel.drizzle_add(
+        drawn, skipped, oversized = _kernel.drizzle_add(
             data,
             pixmap,
             weights,
@@ -453,10 +483,11 @@ class Drizzler:
             self.out_shape,
             band,
             (self.window[0], self.window[2]),
+            limits.MAX_FOOTPRINT_PIXELS,
             sum_cov=self._sum_cov if self.covariance else None,
             reach=self._reach,
         )
-        return int(drawn), int(skipped)
+        return int(drawn), int(skipped), int(oversized)
 
     def _fold_pending_input(self):
         """Fold the last input's resampled variances into the cross-input
@@ -500,6 +531,11 @@ class Drizzler:
                 constant,
                 self.shape,
             )
+            # Their weights are not the data's: where the data's weight
+            # rounded to 0 in float32 (finish_data), no variance either.
+            no_weight = wht == 0
+            for values in variances:
+                values[no_weight] = np.nan
         else:
             variances = ()
         con = None
@@ -547,6 +583,19 @@ def pair_covariance(pairs: PairSums, wht: np.ndarray, err: np.ndarray | None = N
     _kernel.pair_covariance(np.ascontiguousarray(pairs.offsets, dtype=np.int64), values, wht,
                             err)
     return values
+
+
+def _validate_variance_weight(value):
+    """A constant variance weight as a float inside ``limits.VARIANCE_WEIGHT_RANGE``."""
+    weight = validate_positive_finite("variance_weight", value)
+    low, high = limits.VARIANCE_WEIGHT_RANGE
+    if not low <= weight <= high:
+        raise ValueError(
+            f"variance_weight={value!r} is outside [{low:g}, {high:g}]: its square would "
+            "overflow or underflow in the variance combination; only ratios of the "
+            "weights matter, so scale them all by one factor"
+        )
+    return weight
 
 
 def _variance_weight_codes(variance_weight):

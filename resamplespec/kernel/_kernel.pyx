@@ -50,10 +50,12 @@ cdef extern from "rsp_kernel.h" nogil:
         int variance_mode
         double pixfrac
         int per_pixel_corners
+        double max_footprint
 
     ctypedef struct rsp_counts:
         int64_t drawn
         int64_t skipped
+        int64_t oversized
 
     int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
     void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
@@ -119,11 +121,13 @@ def drizzle_add(
     tuple out_shape,
     tuple window,
     tuple origin,
+    double max_footprint=1e8,
     bint per_pixel_corners=False,
     double[:, :, ::1] sum_cov=None,
     tuple reach=(0, 0),
 ):
-    """Drizzle one image onto the accumulators; returns (drawn, skipped).
+    """Drizzle one image onto the accumulators; returns (drawn, skipped,
+    oversized).
 
     ``weights``, ``dq``, ``sum_w_input``, ``context`` and ``dq_out`` may be None.
     ``section`` is (xmin, xmax, ymin, ymax), inclusive input bounds;
@@ -131,6 +135,8 @@ def drizzle_add(
     row_max, col_min, col_max) the output pixels written; ``origin`` (row,
     col) the grid pixel held by element [0, 0] of every accumulator, all of
     one shape (the whole grid, or part of it that holds the window).
+    ``max_footprint``: footprints wider than this many output pixels are
+    skipped and counted as oversized (square kernel).
     ``per_pixel_corners`` maps the footprint corners of every pixel on its own
     instead of sharing them between neighbours (pixfrac = 1): same numbers,
     slower; for tests.  ``sum_cov``: the covariance sums (the accumulators'
@@ -180,8 +186,10 @@ def drizzle_add(
     out.origin_row, out.origin_col = origin
     out.stride = sum_wd.shape[1]
     # the C core checks the window against the grid and the storage's start
-    # and width; its height is checked here
-    if out.origin_row + sum_wd.shape[0] < out.row_max:
+    # and width; its height is checked here, by a difference of two
+    # non-negative numbers (a sum could overflow for origins near 2**63)
+    if out.origin_row < 0 or out.row_max < 0 or \
+            out.row_max - out.origin_row > sum_wd.shape[0]:
         raise ValueError("the accumulators do not hold the output window")
     out.sum_wd = &sum_wd[0, 0]
     out.sum_w = &sum_w[0, 0]
@@ -230,6 +238,7 @@ def drizzle_add(
     par.variance_mode = variance_mode
     par.pixfrac = pixfrac
     par.per_pixel_corners = per_pixel_corners
+    par.max_footprint = max_footprint
 
     with nogil:
         status = rsp_drizzle_add(&inp, &par, &out, &counts)
@@ -238,14 +247,16 @@ def drizzle_add(
     if out.covariance != NULL and cov.beyond_reach:
         raise RuntimeError(f"{cov.beyond_reach} pixel pairs lie beyond the covariance "
                            f"reach {reach}: the reach was not taken from these footprints")
-    return counts.drawn, counts.skipped
+    return counts.drawn, counts.skipped, counts.oversized
 
 
 def footprint_reach(const float[:, ::1] data, const double[:, :, ::1] pixmap,
                     const float[:, ::1] weights, tuple section, int kernel, double pixfrac,
-                    tuple out_shape):
+                    tuple out_shape, double max_footprint=1e8):
     """(reach_x, reach_y): the most output columns and rows minus one that
-    one drawn footprint of ``section`` spans on the ``out_shape`` grid."""
+    one drawn footprint of ``section`` spans on the ``out_shape`` grid
+    (footprints wider than ``max_footprint``, which drizzle_add skips, left
+    out)."""
     cdef rsp_input inp
     cdef rsp_params par
     cdef int64_t reach_x = 0, reach_y = 0, out_ny, out_nx
@@ -270,6 +281,7 @@ def footprint_reach(const float[:, ::1] data, const double[:, :, ::1] pixmap,
     par.variance_mode = 1
     par.pixfrac = pixfrac
     par.per_pixel_corners = 1
+    par.max_footprint = max_footprint
     out_ny, out_nx = out_shape
     with nogil:
         status = rsp_footprint_reach(&inp, &par, out_nx, out_ny, &reach_x, &reach_y)

@@ -18,6 +18,7 @@ chain on one group (what a Dask task runs), :func:`collect_outputs` makes
 """
 
 from ._chain import group_outliers, resample_group
+from ._checks import InputWarning, check_inputs_belong_together
 from ._groups import collect_outputs, slit_groups
 from ._outliers import OUTLIER, OutlierWarning
 from ._resample import find_outliers, resample
@@ -35,7 +36,9 @@ __all__ = [
     "OUTLIER",
     "WEIGHT_TYPES",
     "OutlierWarning",
+    "InputWarning",
     "SingleWriter",
+    "check_inputs_belong_together",
     "collect_outputs",
     "exposure_weight_time",
     "find_outliers",

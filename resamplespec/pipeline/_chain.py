@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,14 @@ from ..models import (
     SpectralImage,
 )
 from ..options import ResampleOptions
+from ._checks import (
+    InputWarning,
+    check_inputs_belong_together,
+    input_label,
+    nan_arrays,
+    usable_inputs,
+    warn_about_ivm_weights,
+)
 from ._metadata import _metas, _output_meta
 from ._outliers import OUTLIER, MaskedImages, apply_mask, group_outlier_masks
 from ._weights import exposure_weight_time, intensity_scale, match_nans_and_flags, pixel_weights
@@ -48,10 +57,7 @@ log = logging.getLogger(__name__)
 
 def _check_inputs(images: list[SpectralImage]) -> None:
     for k, image in enumerate(images):
-        label = image.name or image.meta.filename or f"input {k}"
-        check_spectral_wcs(image.wcs, label)
-        if np.isnan(np.asarray(image.data, dtype=np.float64)).all():
-            raise ValueError(f"{label}: every data value is NaN; nothing to resample")
+        check_spectral_wcs(image.wcs, input_label(image.meta, k))
 
 
 def _check_frame(frame: Any) -> None:
@@ -61,9 +67,18 @@ def _check_frame(frame: Any) -> None:
 
 
 def _prepare(image: SpectralImage) -> None:
-    """Check one input and make its NaN and DO_NOT_USE agree (in place, on a copy)."""
+    """Check one input read from its file and make its NaN and DO_NOT_USE
+    agree (in place, on a copy).  Read only when needed, it is already part
+    of the grid: an input without a usable pixel is drawn as nothing, with
+    a warning (an error comes only if no input draws anything)."""
     _check_inputs([image])
+    causes = nan_arrays(image)
     match_nans_and_flags(image)
+    if not np.isfinite(image.data).any():
+        because = f" (its {', '.join(causes)} NaN everywhere)" if causes else ""
+        warnings.warn(f"{input_label(image.meta, 0)}: every data value is NaN (or "
+                      f"DO_NOT_USE){because}; it adds nothing to the result",
+                      InputWarning, stacklevel=2)
 
 
 def resample_group(
@@ -80,8 +95,13 @@ def resample_group(
     bands of the output.  With ``options.reject_outliers`` the outliers of
     every input (:func:`group_outliers`) are left out of every kernel pass.
     """
-    images, deferred = _prepared(images)
+    images, deferred, _ = _prepared(images)
+    if options.weight_type == "ivm" and not deferred:
+        warn_about_ivm_weights(images)
     grid = _group_grid(images, options, deferred, n_jobs)
+    if options.weight_type == "ivm" and deferred:
+        # after the grid: a bad WCS (met while building it) is the error to report
+        warn_about_ivm_weights(images)
     # The variances every input has are resampled; a missing one is None out.
     variance_names = [
         name for name in VARIANCE_NAMES
@@ -131,29 +151,44 @@ def resample_group(
 def group_outliers(images: list[Any], options: ResampleOptions, *, n_jobs: int = 1) -> list[Any]:
     """The outlier masks of one group's inputs (in its order), found on the
     grid :func:`resample_group` would use with the same ``options``."""
-    images, deferred = _prepared(images)
+    originals = list(images)
+    images, deferred, kept = _prepared(images)
     grid = _group_grid(images, options, deferred, n_jobs)
-    return group_outlier_masks(images, grid, options, _PixelMaps(keep=not deferred),
-                               section_of=_input_section).masks
+    found = group_outlier_masks(images, grid, options, _PixelMaps(keep=not deferred),
+                                section_of=_input_section).masks
+    # an input left out (nothing usable; never one still in its file) has no
+    # outliers: an empty mask in its place
+    masks: list[Any] = [None] * len(originals)
+    for k, mask in zip(kept, found, strict=True):
+        masks[k] = mask
+    return [np.zeros(np.shape(originals[k].data), dtype=bool) if mask is None else mask
+            for k, mask in enumerate(masks)]
 
 
-def _prepared(images: list[Any]) -> tuple[Any, bool]:
+def _prepared(images: list[Any]) -> tuple[Any, bool, list[int]]:
     """The group's inputs as copies with NaN and DO_NOT_USE made to agree
-    (a list), or, where some are still in files, a LazyImages that reads
-    and prepares them on access; and whether it is the latter."""
+    (a list, without the inputs that have no usable pixel, each named in a
+    warning), or, where some are still in files, a LazyImages that reads
+    and prepares them on access; whether it is the latter; and the indices
+    of the inputs kept.  Inputs that do not belong together are refused
+    first."""
     images = [image if isinstance(image, (DeferredImage, OwnedImage))
               else image.copy(share_wcs=True) for image in images]
+    check_inputs_belong_together(_metas(images))
     deferred = any(isinstance(image, DeferredImage) for image in images)
     if deferred:
         for image in images:
             if not isinstance(image, DeferredImage):
                 _prepare(image)
-        return LazyImages(images, prepare=_prepare, check=_check_frame), True
+        lazy = LazyImages(images, prepare=_prepare, check=_check_frame)
+        return lazy, True, list(range(len(images)))
     _check_inputs(images)
+    causes = {k: nan_arrays(image) for k, image in enumerate(images)}
     for image in images:
         match_nans_and_flags(image)
-    return images, False
-
+    usable = usable_inputs(images, causes)
+    kept = [k for k, image in enumerate(images) if any(image is u for u in usable)]
+    return usable, False, kept
 
 def _group_grid(images, options: ResampleOptions, deferred: bool, n_jobs: int):
     if options.output_wcs is not None:

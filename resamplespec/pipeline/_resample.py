@@ -64,7 +64,9 @@ def resample(
         multi-slit exposures (slits grouped by name across exposures, in
         first-seen order).  They are never modified.
     pixfrac : float
-        Linear shrink factor of input pixels, 0 < pixfrac <= 1.
+        Linear shrink factor of input pixels, 0.001 <= pixfrac <= 1 (smaller
+        footprints are drawn or not as round-off decides: the point kernel
+        is the limit of a vanishing pixfrac).
     kernel : {'square', 'point'}
         Other drizzle kernels do not conserve spectral flux and are refused.
         This and every other string choice is read in any case
@@ -76,6 +78,11 @@ def resample(
         Input weighting: inverse read-noise variance per pixel, the
         measurement time (else the exposure time), or equal weights (None,
         or the string ``'none'`` as on the command line).
+        With 'ivm', an input without ``var_rnoise`` weighs 1 per pixel (as
+        in the reference), beside inverse variances of the others that
+        may be ~1e20 or more, and an input whose ``var_rnoise`` has no
+        positive finite value weighs 0: both are named in an
+        :class:`~resamplespec.pipeline.InputWarning`.
     output_shape : (nx, ny) or 'nx,ny', optional
         Output size; overrides the size of the grid or of ``output_wcs``.
     pixel_scale_ratio : float
@@ -174,7 +181,24 @@ def resample(
         A bad option value or type, no inputs, inputs of mismatched shapes,
         a WCS without spectral axis, inputs that do not overlap the grid,
         ``output_wcs`` with a ``spectral_grid`` or ``spectral_sampling`` of
-        its own, a wavelength grid too large for memory.
+        its own, a wavelength grid too large for memory; inputs of one
+        group that do not belong together (different instruments, gratings,
+        filters or data units, e.g. ``MJy`` and ``MJy/sr``); no input with
+        a usable pixel; an output grid of implausible size for its inputs
+        (more than ``limits.MAX_GRID_PER_INPUT_PIXEL`` output pixels per
+        input pixel: targets far apart, a WCS that diverges; the message
+        names the inputs) or, the user's ``output_shape`` and
+        ``output_wcs`` included, larger than the memory available.  All
+        before any resampling.
+
+    Warns
+    -----
+    resamplespec.pipeline.InputWarning
+        An exposure without a usable pixel (all NaN or DO_NOT_USE, e.g.
+        its ``var_poisson`` NaN everywhere) among good ones: it is left out
+        of the result (with ``in_memory=False``, read only when drawn, it
+        adds nothing to it, though its WCS and times count).  The
+        ``weight_type='ivm'`` cases above.
 
     Notes
     -----
@@ -187,6 +211,14 @@ def resample(
     integral over wavelength of each row, sum(data x column width), is
     conserved; the column widths follow from ``meta.wavelength`` (the edge
     between two columns is the mean of their centres).
+
+    A negative variance value is no variance: unknown, as NaN is.  The
+    reference takes its square root (NaN) and so leaves that input out of
+    the combination of that variance at the output pixels it reaches; the
+    'reference' mode does the same, and 'exact' makes the output variance
+    NaN there.  ``err`` is the square root of the sum of the variances that
+    are known (NaN ones left out, as in the reference), so it stays finite
+    where the data are.
 
     With ``n_jobs > 1`` the slits of a multi-slit set run in separate
     processes: most of a slit's time is Python building its output WCS with

@@ -400,6 +400,8 @@ HUGE_SPIKE = np.array(
 )
 
 
+# huge footprints are skipped with a warning (tests/kernel/test_kernel_hostile.py)
+@pytest.mark.filterwarnings("ignore::resamplespec.kernel.DrizzleWarning")
 @settings(max_examples=300, deadline=None)
 @example(pixmap=HUGE_SPIKE, kernel="square", pixfrac=1.0, seed=0, out_shape=(3, 3))
 @given(

@@ -64,8 +64,8 @@ MUTATIONS = [
         # the point kernel truncates the centre instead of rounding it
         name="kernel.point_truncates",
         path="src_c/rsp_kernel.c",
-        find="index_range(p[0], p[0], out->col_min, last_col, &ix, &unused)",
-        replace="index_range(p[0] - 0.5, p[0] - 0.5, out->col_min, last_col, &ix, &unused)",
+        find="    const double a = c + 0.5;\n",
+        replace="    const double a = c;\n",
         tests=[f"{PROPERTIES}::test_point_kernel_equals_the_reference",
                f"{DRIZZLE}::test_data_weight_context_equal_drizzle_inside_the_frame"],
     ),
@@ -136,8 +136,8 @@ MUTATIONS = [
         # fillval ignored: empty pixels always NaN
         name="kernel.fillval_ignored",
         path="src_c/rsp_kernel.c",
-        find="data[k] = w > 0.0 ? (float)(sum_wd[k] / w) : fill32;",
-        replace="data[k] = w > 0.0 ? (float)(sum_wd[k] / w) : (float)NAN;",
+        find="data[k] = w32 > 0.0f ? (float)(sum_wd[k] / w) : fill32;",
+        replace="data[k] = w32 > 0.0f ? (float)(sum_wd[k] / w) : (float)NAN;",
         tests=[f"{DRIZZLE}::test_fill_values_equal_drizzle",
                "tests/kernel/test_kernel_geometry.py::test_fillval_goes_where_nothing_landed"],
     ),
@@ -156,8 +156,8 @@ MUTATIONS = [
         # when its footprint misses the output or it has no weight
         name="kernel.square_counts_misses",
         path="src_c/rsp_kernel.c",
-        find="            if (hit) {\n                ++counts->drawn;",
-        replace=("            if (hit || isfinite(in->data[idx])) {\n"
+        find="            if (hit > 0) {\n                ++counts->drawn;",
+        replace=("            if (hit > 0 || isfinite(in->data[idx])) {\n"
                  "                ++counts->drawn;"),
         tests=[f"{PROPERTIES}::test_hostile_pixmaps_never_crash_and_give_sane_outputs"],
     ),
