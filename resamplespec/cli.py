@@ -219,6 +219,8 @@ def _run(args: argparse.Namespace) -> int:
     paths, product_name = _input_paths(args.inputs)
     output = _output_path(args, product_name)
     for path in paths:
+        if path.is_dir():
+            raise ValueError(f"{path} is a directory, not an input file: name the files in it")
         if not path.is_file():
             raise FileNotFoundError(f"no such input file: {path}")
     log.info("resampling %d input file(s) into %s", len(paths), output)

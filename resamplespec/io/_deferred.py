@@ -30,7 +30,8 @@ from .. import limits
 from ..models import InputFrame, SpectralImage, SpectralMeta
 from ._asdf import open_product
 from ._files import file_format
-from ._fits import read_fits, read_fits_metadata
+from ._fits import fits_slit_frame, load_fits_slit, read_fits_metadata
+from ._fits_layout import forget_fits_files
 from ._tree import ARRAYS, image_from_tree, meta_from_tree
 
 
@@ -75,18 +76,16 @@ class DeferredImage:
             if self.n_in_file > 1:
                 return _OPEN_FILES.load(self.path, self.index)
             return _read_asdf_slit(self.path, self.index)
-        return read_fits(self.path, index=self.index)
+        return load_fits_slit(self.path, self.index)
 
     def frame(self) -> InputFrame:
-        """The slit's WCS and data shape, without its arrays (from an ASDF
-        file; a FITS file is read whole and its arrays dropped)."""
+        """The slit's WCS and data shape, without its arrays."""
         if file_format(self.path) == "asdf" and self.n_in_file > 1:
             wcs, meta, shape = _OPEN_FILES.frame(self.path, self.index)
         elif file_format(self.path) == "asdf":
             wcs, meta, shape = _read_asdf_frame(self.path, self.index)
         else:
-            image = self.load()
-            wcs, meta, shape = image.wcs, image.meta, image.shape
+            wcs, meta, shape = fits_slit_frame(self.path, self.index)
         return InputFrame(wcs, meta, shape, label=self.label)
 
     def __repr__(self) -> str:
@@ -239,8 +238,10 @@ _OPEN_FILES = _OpenFiles()
 
 def close_open_files() -> None:
     """Close the multi-slit files this process keeps open for reading their
-    slits one by one (``in_memory=False``), once a run is over."""
+    slits one by one (``in_memory=False``), and drop the FITS files' parsed
+    trees and the gwcs made from them, once a run is over."""
     _OPEN_FILES.clear()
+    forget_fits_files()
 
 
 class _OpenFile:
