@@ -5,6 +5,12 @@
   and typed metadata per slit), or ``.fits``, the JWST s2d layout
   (:func:`write_fits`, :func:`read_fits`), which also reads JWST level-2
   ``*_cal.fits`` products with astropy and asdf only.  Writes are atomic.
+  A FITS file's extensions are indexed once and its image arrays read
+  straight from their bytes; its embedded ASDF tree is parsed once per
+  read (once per run for the slit-by-slit reads of ``in_memory=False``
+  and Dask tasks), without schema validation.  A damaged file (truncated,
+  not FITS or ASDF, arrays that disagree) is refused with one line naming
+  the file and slit.
 - :func:`as_spectral_inputs` turns what a user passes (images, dicts, JWST
   datamodels by duck typing, paths) into images the chain may change;
   with ``in_memory=False``, paths become :class:`DeferredImage`, read
