@@ -76,8 +76,10 @@ class FitsLayout:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._compressed = path.name.lower().endswith(".gz")
-        self._hdul = None
-        self._handle = None
+        # open files are each thread's own (threads read the slits of one
+        # file at once, n_jobs), and each process's (a forked child must
+        # not move the parent's file offset)
+        self._open = threading.local()
         self.headers: list[Any] = []
         self._data_offsets: list[int] = []
         self._positions: dict[tuple[str, int], int] = {}
@@ -129,11 +131,31 @@ class FitsLayout:
         self.close()
 
     def close(self) -> None:
-        """Close the file (a later read opens it again)."""
+        """Close this thread's files (a later read opens them again)."""
         for handle in (self._handle, self._hdul):
             if handle is not None:
                 handle.close()
         self._handle = self._hdul = None
+
+    @property
+    def _hdul(self) -> Any:
+        return self._opened("hdul")
+
+    @_hdul.setter
+    def _hdul(self, value: Any) -> None:
+        self._open.hdul = (os.getpid(), value)
+
+    @property
+    def _handle(self) -> Any:
+        return self._opened("handle")
+
+    @_handle.setter
+    def _handle(self, value: Any) -> None:
+        self._open.handle = (os.getpid(), value)
+
+    def _opened(self, name: str) -> Any:
+        pid, value = getattr(self._open, name, (None, None))
+        return value if pid == os.getpid() else None  # a parent's: not this process's
 
     @property
     def primary(self) -> Any:

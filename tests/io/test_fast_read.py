@@ -185,3 +185,22 @@ def test_embedded_trees_are_parsed_once_per_file_per_run(files, monkeypatch):
     parsed.clear()
     resample(paths)
     assert len(parsed) == len(paths)
+
+
+def test_threads_read_the_slits_of_one_file_at_once(files):
+    """n_jobs threads load slits of the same file together: each read has
+    its own open file (one shared handle was closed under another's read)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = files["multi", "cal"][0]
+    expected = io.read(path)
+    slits = io.deferred_exposure(path)
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            loaded = list(pool.map(lambda k: slits[k % len(slits)].load(), range(60)))
+    finally:
+        io.close_open_files()
+    for k, image in enumerate(loaded):
+        want = expected.slits[k % len(slits)]
+        for name in ("data", "dq", "err", "var_rnoise"):
+            assert getattr(image, name).tobytes() == getattr(want, name).tobytes()

@@ -46,4 +46,11 @@ MUTATIONS = [
         tests=["tests/io/test_fast_read.py::"
                "test_embedded_trees_are_parsed_once_per_file_per_run"],
     ),
+    dict(
+        name="one open file per layout, shared by the threads reading its slits",
+        path="resamplespec/io/_fits_layout.py",
+        find="        self._open = threading.local()",
+        replace="        self._open = type(\"Shared\", (), {})()",
+        tests=["tests/io/test_fast_read.py::test_threads_read_the_slits_of_one_file_at_once"],
+    ),
 ]
