@@ -443,7 +443,8 @@ class _FitsReader:
         if not self.numbers:
             raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
         if self.tree is None and wcs_needed:
-            raise ValueError(f"{path} has no ASDF extension: the gwcs of the product is missing")
+            raise ValueError(f"{path} has no ASDF extension (cut short at an extension's end, "
+                             "or not a JWST or resamplespec product): its gwcs is missing")
         ours = self.tree.node("resamplespec") if self.tree is not None else None
         self.ours = ours if isinstance(ours, dict) else None
 

@@ -146,3 +146,22 @@ def test_a_bad_slit_is_named_with_its_file(products, tmp_path):
     message = str(caught.value)
     assert message.startswith(f"{path}: slit 2 (")
     assert "shape" in message
+
+
+@pytest.mark.parametrize("name", ["nod_cal.asdf", "mos_cal.asdf", "single_s2d.fits"])
+def test_damage_found_only_when_a_slit_is_read_is_named_with_file_and_slit(products,
+                                                                           tmp_path, name):
+    """With in_memory=False an ASDF file is opened for its tree; a block cut
+    short shows itself when the slit's arrays are read, later in the run:
+    that error too names the file and the slit."""
+    source = next(p for p in products if p.name == name)
+    raw = source.read_bytes()
+    damaged = tmp_path / f"cut_{name}"
+    damaged.write_bytes(raw[: int(len(raw) * 0.9)])
+    with pytest.raises(ValueError) as caught:
+        resample([source, damaged], in_memory=False)
+    message = str(caught.value)
+    assert message.startswith(str(damaged)) and "\n" not in message, message
+    status = cli.main([str(source), str(damaged), "-o", str(tmp_path / "o.fits"), "-q",
+                       "--no-in_memory"])
+    assert status == 1 and not (tmp_path / "o.fits").exists()

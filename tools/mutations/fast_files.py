@@ -53,4 +53,12 @@ MUTATIONS = [
         replace="        self._open = type(\"Shared\", (), {})()",
         tests=["tests/io/test_fast_read.py::test_threads_read_the_slits_of_one_file_at_once"],
     ),
+    dict(
+        name="a block cut short, found at a slit's read, not named with its file",
+        path="resamplespec/io/_deferred.py",
+        find="        except (OSError, TypeError, KeyError, IndexError, RuntimeError) as exc:",
+        replace="        except ImportError as exc:",
+        tests=["tests/io/test_damaged_files.py::"
+               "test_damage_found_only_when_a_slit_is_read_is_named_with_file_and_slit"],
+    ),
 ]
