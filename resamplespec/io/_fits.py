@@ -437,9 +437,13 @@ class _FitsReader:
         self.shared = shared
         entry = fits_file(path)
         self.layout = entry.layout
-        # a read for a user parses the tree for itself: nothing made from it shared
-        self.tree = entry.tree(kept=shared)
         self.numbers = self.layout.versions("SCI")
+        # a read for a user parses the tree for itself: nothing made from it
+        # is shared.  The reads of a run share the tree of a multi-slit file;
+        # a single-slit file's is parsed again (cheap): keeping the trees and
+        # gwcs of 30 nods took in_memory=False from 1.6x to 5.8x the memory
+        # of one input and the output (benchmarks/bench_memory.py --format fits)
+        self.tree = entry.tree(kept=shared and len(self.numbers) > 1)
         if not self.numbers:
             raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
         if self.tree is None and wcs_needed:

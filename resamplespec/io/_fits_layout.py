@@ -387,7 +387,6 @@ def missing_software(path: Path, what: str, detail: str) -> ValueError:
 class _Entry:
     def __init__(self, path: Path) -> None:
         self.layout = FitsLayout(path)
-        self._raw: bytes | None = None
         self._tree: EmbeddedTree | None = None
         self._lock = threading.Lock()
 
@@ -398,18 +397,16 @@ class _Entry:
         :meth:`EmbeddedTree.shared` objects serve the reads of a run; else
         a tree parsed for the caller alone, so that nothing it makes (gwcs,
         arrays of the metadata: asdf hands out views of the blocks it read)
-        is shared with another read.
+        is shared with another read, and nothing of it stays.
         """
         with self._lock:
             if kept and self._tree is not None:
                 return self._tree
-            if self._raw is None:
-                if ("ASDF", 1) not in self.layout:
-                    return None
-                with self.layout:
-                    column = self.layout.table_column("ASDF", 1, "ASDF_METADATA")
-                self._raw = np.asarray(column, dtype=np.uint8).tobytes()
-            tree = EmbeddedTree(self._raw, self.layout.path)
+            if ("ASDF", 1) not in self.layout:
+                return None
+            with self.layout:
+                column = self.layout.table_column("ASDF", 1, "ASDF_METADATA")
+            tree = EmbeddedTree(np.asarray(column, dtype=np.uint8).tobytes(), self.layout.path)
             if kept:
                 self._tree = tree
             return tree
