@@ -59,7 +59,7 @@ from ..models import (
     SpectralMeta,
 )
 from ._files import atomic_write, one_line, product_to_write
-from ._fits_layout import fits_file, missing_software
+from ._fits_layout import fits_file, may_keep_tree, missing_software
 from ._tree import meta_from_tree, meta_to_tree
 
 _FORMAT_VERSION = 1
@@ -439,11 +439,9 @@ class _FitsReader:
         self.layout = entry.layout
         self.numbers = self.layout.versions("SCI")
         # a read for a user parses the tree for itself: nothing made from it
-        # is shared.  The reads of a run share the tree of a multi-slit file;
-        # a single-slit file's is parsed again (cheap): keeping the trees and
-        # gwcs of 30 nods took in_memory=False from 1.6x to 5.8x the memory
-        # of one input and the output (benchmarks/bench_memory.py --format fits)
-        self.tree = entry.tree(kept=shared and len(self.numbers) > 1)
+        # is shared.  The reads of a run share the tree of a multi-slit file,
+        # and of the first few single-slit ones (limits.KEPT_SINGLE_SLIT_TREES)
+        self.tree = entry.tree(kept=shared and may_keep_tree(entry))
         if not self.numbers:
             raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
         if self.tree is None and wcs_needed:

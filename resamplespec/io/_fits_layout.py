@@ -390,6 +390,9 @@ class _Entry:
         self._tree: EmbeddedTree | None = None
         self._lock = threading.Lock()
 
+    def has_kept_tree(self) -> bool:
+        return self._tree is not None
+
     def tree(self, *, kept: bool = True) -> EmbeddedTree | None:
         """The embedded tree, or None when there is no ``ASDF`` extension.
 
@@ -442,6 +445,18 @@ class _FitsFiles:
         with self._lock:
             self._entries.clear()
 
+    def may_keep(self, entry: _Entry) -> bool:
+        """Whether the tree of ``entry`` may be kept for the run's reads:
+        always for a multi-slit file (whose slits are read one by one, in
+        groups across the files), for at most
+        :data:`resamplespec.limits.KEPT_SINGLE_SLIT_TREES` single-slit ones."""
+        if len(entry.layout.versions("SCI")) > 1 or entry.has_kept_tree():
+            return True
+        with self._lock:
+            kept = sum(1 for other in self._entries.values()
+                       if other.has_kept_tree() and len(other.layout.versions("SCI")) == 1)
+        return kept < limits.KEPT_SINGLE_SLIT_TREES
+
 
 _FITS_FILES = _FitsFiles()
 
@@ -458,6 +473,12 @@ def fits_file(path: Path) -> _Entry:
         A directory; not a readable FITS file.
     """
     return _FITS_FILES.get(Path(path))
+
+
+def may_keep_tree(entry: _Entry) -> bool:
+    """Whether a run's reads may keep the parsed tree of ``entry`` (see
+    :data:`resamplespec.limits.KEPT_SINGLE_SLIT_TREES`)."""
+    return _FITS_FILES.may_keep(entry)
 
 
 def forget_fits_files() -> None:

@@ -204,3 +204,18 @@ def test_threads_read_the_slits_of_one_file_at_once(files):
         want = expected.slits[k % len(slits)]
         for name in ("data", "dq", "err", "var_rnoise"):
             assert getattr(image, name).tobytes() == getattr(want, name).tobytes()
+
+
+@pytest.mark.parametrize(("kept_single", "parsed_files"), [(8, 16), (0, 1)])
+@pytest.mark.parametrize("kind", ["single", "multi"])
+def test_trees_kept_or_parsed_again_give_the_same_products(files, in_memory, kind, kept_single,
+                                                           parsed_files, monkeypatch,
+                                                           assert_identical):
+    """The limits on the files kept only trade time for memory."""
+    from resamplespec import limits
+
+    monkeypatch.setattr(limits, "KEPT_SINGLE_SLIT_TREES", kept_single)
+    monkeypatch.setattr(limits, "PARSED_FITS_FILES", parsed_files)
+    product = resample(files[kind, ".fits"], in_memory=False, **OPTIONS)
+    for got, want in zip(_slits(product), _slits(in_memory[kind]), strict=True):
+        assert_identical(got, want)
