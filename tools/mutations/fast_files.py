@@ -27,7 +27,7 @@ MUTATIONS = [
     dict(
         name="a user's read shares the gwcs and arrays made for the run's reads",
         path="resamplespec/io/_fits.py",
-        find="self.tree = entry.tree(kept=shared)",
+        find="self.tree = entry.tree(kept=shared and may_keep_tree(entry))",
         replace="self.tree = entry.tree(kept=True)",
         tests=["tests/io/test_fast_read.py::test_each_read_returns_objects_of_its_own"],
     ),
