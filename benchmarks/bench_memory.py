@@ -14,6 +14,7 @@ the output).
 
     python benchmarks/bench_memory.py                 # 30 nods of 40x2048
     python benchmarks/bench_memory.py --inputs 10 --shape 40,1024
+    python benchmarks/bench_memory.py --format fits   # the inputs as s2d-layout FITS
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inputs", type=int, default=30)
     parser.add_argument("--shape", default="40,2048", help="ny,nx of each input")
+    parser.add_argument("--format", choices=("asdf", "fits"), default="asdf",
+                        help="the inputs' file format")
     args = parser.parse_args(argv)
     ny, nx = (int(v) for v in args.shape.split(","))
 
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="rsp_bench_memory_") as folder:
         nods = datasets.nirspec_fixed_slit(n_exposures=args.inputs, shape=(ny, nx), seed=0)
-        paths = [io.write(SpectralImage.from_dict(nod), Path(folder) / f"nod{k:03d}.asdf")
+        paths = [io.write(SpectralImage.from_dict(nod), Path(folder) / f"nod{k:03d}.{args.format}")
                  for k, nod in enumerate(nods)]
         del nods
         one_input = _input_bytes(paths[0])

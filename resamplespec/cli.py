@@ -407,6 +407,8 @@ def _run(args: argparse.Namespace) -> int:
     if picture is not None and picture.resolve() == output.resolve():
         raise _UsageError(f"--plot: {picture} is the output file too")
     for path in paths:
+        if path.is_dir():
+            raise ValueError(f"{path} is a directory, not an input file: name the files in it")
         if not path.is_file():
             raise FileNotFoundError(f"no such input file: {path}")
     log.info("resampling %d input file(s) into %s", len(paths), output)

@@ -153,3 +153,25 @@ MAX_GRID_LINES = 1 << 24
 #: is made (the accumulators, in double, take 3 to 4 times more when held
 #: whole: this is the floor, not the estimate).
 GRID_BYTES_PER_PIXEL = 32
+
+#: FITS files whose extension index and parsed ASDF tree a process keeps
+#: for the slit-by-slit reads of a run (the last ones read; see
+#: ``resamplespec/io/_fits_layout.py``).  What is kept is headers, the
+#: tagged YAML tree and the gwcs made from it, never arrays: 5.5 MB for
+#: the tree of a cal file of 30 MOS slits (tracemalloc), about as much
+#: again for its 30 gwcs; a few hundred kB for a single slit.  Within this
+#: many files each is parsed once per run; beyond it a file is parsed once
+#: for each of the three passes of ``in_memory=False`` (metadata, grid,
+#: drizzle), never once per slit.
+PARSED_FITS_FILES = 16
+
+
+#: Single-slit FITS files whose parsed ASDF tree (and the gwcs made from
+#: it) a run keeps between its passes over the inputs, beyond which such a
+#: file's tree is parsed again at each pass (multi-slit files keep theirs,
+#: up to :data:`PARSED_FITS_FILES`).  None: on 30 nods of 40 x 2048,
+#: ``in_memory=False`` grew by 1.73x one input plus the output keeping none,
+#: 3.38x keeping 4 and 5.77x keeping all (benchmarks/bench_memory.py
+#: --format fits); keeping none costs time on few inputs: 3 nods took 1.2x
+#: the time in memory, 2 LRS nods 1.3x (benchmarks/bench_files.py, b, c).
+KEPT_SINGLE_SLIT_TREES = 0

@@ -7,7 +7,12 @@
   ``*_cal.fits`` products with astropy and asdf only.  Writes are atomic
   and give files the permissions ``open()`` would; :func:`check_output_path`
   and :func:`check_output_folder` say before any work whether a path can be
-  written.
+  written.  A FITS file's extensions are indexed once and its image arrays
+  read straight from their bytes; its embedded ASDF tree is parsed once per
+  read (once per run for the slit-by-slit reads of ``in_memory=False`` and
+  Dask tasks), without schema validation.  A damaged file (truncated, not
+  FITS or ASDF, arrays that disagree) is refused with one line naming the
+  file and slit.
 - :func:`as_spectral_inputs` turns what a user passes (images, dicts, JWST
   datamodels by duck typing, paths) into images the chain may change;
   with ``in_memory=False``, paths become :class:`DeferredImage`, read

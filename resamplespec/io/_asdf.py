@@ -17,13 +17,15 @@ product; an existing file is replaced only with ``overwrite=True``.
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import asdf
 
 from ..models import MultiSlitImage, SpectralImage
-from ._files import atomic_write, product_to_write
+from ._files import atomic_write, one_line, product_to_write
 from ._tree import FORMAT_VERSION, image_from_tree, image_to_tree, meta_from_tree, meta_to_tree
 
 
@@ -60,12 +62,34 @@ def read_asdf(path: str | os.PathLike) -> SpectralImage | MultiSlitImage:
     ValueError
         Not a resamplespec ASDF product, or of a newer format.
     """
-    with open_product(path, lazy_load=False) as af:
-        slits = [image_from_tree(dict(slit)) for slit in af.tree["slits"]]
+    path = Path(path)
+    with open_product(path, lazy_load=False, lazy_tree=True) as af:
+        slits = [_image(path, k, slit) for k, slit in enumerate(af.tree["slits"])]
         if af.tree.get("kind") == "multi_slit_image":
             meta = af.tree.get("meta")
-            return MultiSlitImage(slits, meta=meta_from_tree(dict(meta)) if meta else None)
+            try:
+                meta = meta_from_tree(dict(meta)) if meta else None
+            except Exception as exc:
+                raise ValueError(f"{path}: the product's metadata cannot be read: "
+                                 f"{one_line(exc)}") from None
+            return MultiSlitImage(slits, meta=meta)
         return slits[0]
+
+
+def _image(path: Path, k: int, slit: Any) -> SpectralImage:
+    """Slit ``k`` of a product as an image; any problem with it named by
+    file and slit (a damaged file shows itself here: a block that cannot be
+    read, an array of the wrong size)."""
+    try:
+        return image_from_tree(dict(slit))
+    except Exception as exc:
+        try:
+            name = slit["meta"]["slit"]["name"]
+        except Exception:
+            name = None
+        label = f"slit {k}" + (f" ({name})" if isinstance(name, str) else "")
+        raise ValueError(f"{path}: {label}: {one_line(exc)}") from None
+
 
 
 def open_product(
@@ -87,14 +111,21 @@ def open_product(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory, not an ASDF file")
     try:
-        handle = asdf.open(path, lazy_load=lazy_load, memmap=False, lazy_tree=lazy_tree)
+        with asdf.config_context() as config, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            config.validate_on_read = False  # only read: its schemas add nothing here
+            handle = asdf.open(path, lazy_load=lazy_load, memmap=False, lazy_tree=lazy_tree)
     except Exception as exc:
-        raise ValueError(f"{path} is not a readable ASDF file: {exc}") from None
+        raise ValueError(f"{path} is not a readable ASDF file: {one_line(exc)}") from None
     version = handle.tree.get("resamplespec_format")
     problem = None
     if version is None:
         problem = f"{path} is not a resamplespec product (no resamplespec_format)"
+    elif not isinstance(version, int) or not isinstance(handle.tree.get("slits"), Sequence):
+        problem = f"{path} is damaged: resamplespec_format or slits are not as written"
     elif int(version) > FORMAT_VERSION:
         problem = (f"{path} has resamplespec_format {version}; this version reads up to "
                    f"{FORMAT_VERSION}: upgrade resamplespec")

@@ -16,6 +16,7 @@ path evaluates it once.
 
 from __future__ import annotations
 
+import contextlib
 import io as _bytes_io
 import os
 import threading
@@ -29,8 +30,9 @@ import asdf.yamlutil
 from .. import limits
 from ..models import InputFrame, SpectralImage, SpectralMeta
 from ._asdf import open_product
-from ._files import file_format
-from ._fits import read_fits, read_fits_metadata
+from ._files import file_format, one_line
+from ._fits import fits_slit_frame, load_fits_slit, read_fits_metadata
+from ._fits_layout import forget_fits_files
 from ._tree import ARRAYS, image_from_tree, meta_from_tree
 
 
@@ -70,24 +72,46 @@ class DeferredImage:
         return f"{self.path.name}[{self.index}]" if self.index else self.path.name
 
     def load(self) -> SpectralImage:
-        """Read the slit's arrays and WCS (a new SpectralImage each time)."""
-        if file_format(self.path) == "asdf":
-            if self.n_in_file > 1:
-                return _OPEN_FILES.load(self.path, self.index)
-            return _read_asdf_slit(self.path, self.index)
-        return read_fits(self.path, index=self.index)
+        """Read the slit's arrays and WCS (a new SpectralImage each time).
+
+        Raises
+        ------
+        ValueError
+            The file is damaged (named, with the slit).
+        """
+        with self._named():
+            if file_format(self.path) == "asdf":
+                if self.n_in_file > 1:
+                    return _OPEN_FILES.load(self.path, self.index)
+                return _read_asdf_slit(self.path, self.index)
+            return load_fits_slit(self.path, self.index)
 
     def frame(self) -> InputFrame:
-        """The slit's WCS and data shape, without its arrays (from an ASDF
-        file; a FITS file is read whole and its arrays dropped)."""
-        if file_format(self.path) == "asdf" and self.n_in_file > 1:
-            wcs, meta, shape = _OPEN_FILES.frame(self.path, self.index)
-        elif file_format(self.path) == "asdf":
-            wcs, meta, shape = _read_asdf_frame(self.path, self.index)
-        else:
-            image = self.load()
-            wcs, meta, shape = image.wcs, image.meta, image.shape
+        """The slit's WCS and data shape, without its arrays."""
+        with self._named():
+            if file_format(self.path) == "asdf" and self.n_in_file > 1:
+                wcs, meta, shape = _OPEN_FILES.frame(self.path, self.index)
+            elif file_format(self.path) == "asdf":
+                wcs, meta, shape = _read_asdf_frame(self.path, self.index)
+            else:
+                wcs, meta, shape = fits_slit_frame(self.path, self.index)
         return InputFrame(wcs, meta, shape, label=self.label)
+
+    @contextlib.contextmanager
+    def _named(self):
+        """Errors of a read (asdf's, numpy's: a truncated block shows itself
+        only when it is read) as one line naming the file and the slit."""
+        try:
+            yield
+        except (FileNotFoundError, ValueError) as exc:
+            if str(self.path) in str(exc):
+                raise
+            raise ValueError(f"{self.path}: {self._slit_label()}: {one_line(exc)}") from None
+        except (OSError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+            raise ValueError(f"{self.path}: {self._slit_label()}: {one_line(exc)}") from None
+
+    def _slit_label(self) -> str:
+        return f"slit {self.index}" + (f" ({self.name})" if self.name else "")
 
     def __repr__(self) -> str:
         return f"DeferredImage({str(self.path)!r}, index={self.index}, name={self.name!r})"
@@ -239,8 +263,10 @@ _OPEN_FILES = _OpenFiles()
 
 def close_open_files() -> None:
     """Close the multi-slit files this process keeps open for reading their
-    slits one by one (``in_memory=False``), once a run is over."""
+    slits one by one (``in_memory=False``), and drop the FITS files' parsed
+    trees and the gwcs made from them, once a run is over."""
     _OPEN_FILES.clear()
+    forget_fits_files()
 
 
 class _OpenFile:

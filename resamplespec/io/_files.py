@@ -31,6 +31,15 @@ def file_format(path: str | os.PathLike) -> str:
     )
 
 
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, at most 300 characters: what an
+    error about a damaged file quotes of the reader's own complaint."""
+    if isinstance(exc, KeyError):
+        return f"missing {exc}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def product_to_write(product: Any, path: str | os.PathLike,
                       overwrite: bool) -> tuple[str, list[SpectralImage], Path]:
     """(kind, slits, path) of a product about to be written; refuses other

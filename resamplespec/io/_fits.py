@@ -64,7 +64,8 @@ from ..models import (
     SpectralImage,
     SpectralMeta,
 )
-from ._files import atomic_write, product_to_write
+from ._files import atomic_write, one_line, product_to_write
+from ._fits_layout import fits_file, may_keep_tree, missing_software
 from ._tree import meta_from_tree, meta_to_tree
 
 _FORMAT_VERSION = 1
@@ -247,13 +248,13 @@ def _correlation_hdu(correlation: PixelCorrelation, number: int):
     return hdu
 
 
-def _read_correlation(hdu, shape) -> PixelCorrelation:
-    header = hdu.header
+def _read_correlation(layout, number: int, shape) -> PixelCorrelation:
+    header = layout.header("CORR", number)
     n = int(header.get("NCORR", 0))
     offsets = np.array([(header[f"OFFDY{p}"], header[f"OFFDX{p}"]) for p in range(1, n + 1)],
                        dtype=np.int64).reshape(n, 2)
     values = (np.zeros((0, *shape), dtype=np.float32) if n == 0 else
-              np.asarray(hdu.data, dtype=np.float32))  # native order, one copy
+              layout.array("CORR", number).astype(np.float32, copy=False))  # native order
     return PixelCorrelation(offsets=offsets, values=values)
 
 
@@ -413,26 +414,18 @@ def read_fits(path: str | os.PathLike, *, index: int | None = None) -> Any:
     FileNotFoundError
         No such file.
     ValueError
-        Not a FITS file, no ``SCI`` extension, no ``ASDF`` extension with a
-        gwcs, or a gwcs that needs software not installed (named).
-    """
+        A directory; not a FITS file, or a truncated or damaged one; no
+        ``SCI`` extension, no ``ASDF`` extension with a gwcs, or a gwcs that
+        needs software not installed (named).  The message names the file
+        (and the slit).
 
-    path = Path(path)
-    hdul = _open(path)
-    with hdul:
-        numbers = _slit_numbers(hdul, path)
-        tree = _embedded_tree(hdul, path)
-        ours = tree.get("resamplespec") if isinstance(tree, dict) else None
-        wanted = numbers if index is None else [numbers[_check_index(index, numbers, path)]]
-        slits = [_read_slit(hdul, tree, ours, number, numbers, path) for number in wanted]
-        if index is not None:
-            return slits[0]
-        multi = _is_multi_slit(hdul, ours, numbers)
-        if not multi:
-            return slits[0]
-        set_meta = _our_meta(ours.get("meta")) if ours else _header_meta(
-            hdul[0].header, fits.Header(), path)
-        return MultiSlitImage(slits, meta=set_meta)
+    Notes
+    -----
+    The file's extension index is made once per process; the YAML of its
+    ``ASDF`` extension is parsed once per call, for all the slits read;
+    each call makes its own arrays, gwcs and metadata.
+    """
+    return _FitsReader(Path(path), shared=False).read(index)
 
 
 def read_fits_metadata(path: str | os.PathLike) -> tuple[str, list[SpectralMeta],
@@ -445,139 +438,159 @@ def read_fits_metadata(path: str | os.PathLike) -> tuple[str, list[SpectralMeta]
     metas : list of SpectralMeta
     arrays : list of frozenset of str
     """
-    path = Path(path)
-    hdul = _open(path)
-    with hdul:
-        numbers = _slit_numbers(hdul, path)
-        tree = _embedded_tree(hdul, path, wcs_needed=False)
-        ours = tree.get("resamplespec") if isinstance(tree, dict) else None
-        metas, arrays = [], []
-        for k, number in enumerate(numbers):
-            metas.append(_slit_meta(hdul, ours, k, number, path, tree))
-            names = {attribute for attribute, extname in _EXTENSIONS
-                     if (extname, number) in hdul}
-            arrays.append(frozenset(names))
-        kind = "multi_slit_image" if _is_multi_slit(hdul, ours, numbers) else "spectral_image"
-        return kind, metas, arrays
+    reader = _FitsReader(Path(path), shared=True, wcs_needed=False)
+    metas, arrays = [], []
+    for k, number in enumerate(reader.numbers):
+        metas.append(reader.slit_meta(k, number))
+        arrays.append(frozenset(attribute for attribute, extname in _EXTENSIONS
+                                if (extname, number) in reader.layout))
+    return reader.kind(), metas, arrays
 
 
-def _open(path: Path):
-
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    try:
-        hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
-        hdul[0].header  # noqa: B018 - forces the read of the primary header
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable FITS file: {exc}") from None
-    return hdul
+def load_fits_slit(path: Path, index: int) -> SpectralImage:
+    """Slit ``index`` of a FITS product for a run's reads (``in_memory=False``):
+    its gwcs made once per process and shared by the loads of the slit."""
+    return _FitsReader(path, shared=True).read(index)
 
 
-def _slit_numbers(hdul, path: Path) -> list[int]:
-    numbers = sorted({hdu.ver for hdu in hdul[1:] if hdu.name == "SCI"})
-    if not numbers:
-        raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
-    return numbers
+def fits_slit_frame(path: Path, index: int) -> tuple[Any, SpectralMeta, tuple[int, int]]:
+    """(gwcs, metadata, data shape) of slit ``index``, without reading its arrays
+    (the gwcs shared as by :func:`load_fits_slit`)."""
+    reader = _FitsReader(path, shared=True)
+    k = reader.check_index(index)
+    number = reader.numbers[k]
+    return (reader.slit_wcs(k, number), reader.slit_meta(k, number),
+            reader.layout.shape("SCI", number))
 
 
-def _check_index(index: int, numbers: list[int], path: Path) -> int:
-    if not isinstance(index, (int, np.integer)) or not 0 <= index < len(numbers):
-        raise ValueError(f"{path}: index must be 0 to {len(numbers) - 1}, got {index!r}")
-    return int(index)
+class _FitsReader:
+    """One read of a FITS product, from its parsed layout and tree
+    (``io/_fits_layout.py``).  With ``shared``, the gwcs (and
+    our metadata) come from the objects kept with the file, else made afresh."""
+
+    def __init__(self, path: Path, *, shared: bool, wcs_needed: bool = True) -> None:
+        self.path = path
+        self.shared = shared
+        entry = fits_file(path)
+        self.layout = entry.layout
+        self.numbers = self.layout.versions("SCI")
+        # a read for a user parses the tree for itself: nothing made from it
+        # is shared.  The reads of a run share the tree of a multi-slit file,
+        # and of the first few single-slit ones (limits.KEPT_SINGLE_SLIT_TREES)
+        self.tree = entry.tree(kept=shared and may_keep_tree(entry))
+        if not self.numbers:
+            raise ValueError(f"{path} has no SCI extension: not a JWST-layout product")
+        if self.tree is None and wcs_needed:
+            raise ValueError(f"{path} has no ASDF extension (cut short at an extension's end, "
+                             "or not a JWST or resamplespec product): its gwcs is missing")
+        ours = self.tree.node("resamplespec") if self.tree is not None else None
+        self.ours = ours if isinstance(ours, dict) else None
+
+    def read(self, index: int | None) -> Any:
+        wanted = self.numbers if index is None else [self.numbers[self.check_index(index)]]
+        with self.layout:
+            slits = [self.slit(self.numbers.index(number), number) for number in wanted]
+        if index is not None or self.kind() != "multi_slit_image":
+            return slits[0]
+        if self.ours is not None:
+            set_meta = self._our_meta(("meta",), "the product's metadata")
+        else:
+            set_meta = _header_meta(self.layout.primary, fits.Header(), self.path)
+        return MultiSlitImage(slits, meta=set_meta)
+
+    def kind(self) -> str:
+        if self.ours is not None:
+            return str(self.ours.get("kind"))
+        multi = (self.layout.primary.get("DATAMODL") == "MultiSlitModel"
+                 or len(self.numbers) > 1)
+        return "multi_slit_image" if multi else "spectral_image"
+
+    def check_index(self, index: Any) -> int:
+        numbers = self.numbers
+        if not isinstance(index, (int, np.integer)) or not 0 <= index < len(numbers):
+            raise ValueError(
+                f"{self.path}: index must be 0 to {len(numbers) - 1}, got {index!r}")
+        return int(index)
+
+    def slit(self, k: int, number: int) -> SpectralImage:
+        arrays = {}
+        for attribute, extname in _EXTENSIONS:
+            if (extname, number) in self.layout:
+                arrays[attribute] = self.layout.array(extname, number)
+        if "dq" in arrays:
+            arrays["dq"] = arrays["dq"].astype(np.uint32, copy=False)
+        meta = self.slit_meta(k, number)
+        if meta.wavelength is None and ("WAVELENGTH", number) in self.layout:
+            # a JWST s2d: the wavelength of every column (or row) from its pixels'
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                pixels = np.asarray(self.layout.array("WAVELENGTH", number), dtype=np.float64)
+                axis = 0 if meta.dispersion_direction == 1 else 1
+                meta = meta.replace(wavelength=np.nanmedian(pixels, axis=axis))
+        wcs = self.slit_wcs(k, number)
+        try:
+            correlation = None
+            if ("CORR", number) in self.layout and "data" in arrays:
+                correlation = _read_correlation(self.layout, number, arrays["data"].shape)
+            return SpectralImage(wcs=wcs, meta=meta, correlation=correlation, **arrays)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.path}: {_slit_label(meta, number)}: {exc}") from None
+
+    def slit_wcs(self, k: int, number: int) -> Any:
+        tree = self.tree
+        node = tree.node("slits", k, "meta", "wcs")
+        if node is None and len(self.numbers) == 1:
+            node = tree.node("meta", "wcs")
+        if node is None:
+            raise ValueError(f"{self.path}: no gwcs for slit {number} in its ASDF extension")
+        what = f"the gwcs of slit {number}"
+        wcs = tree.shared(node, what) if self.shared else tree.convert(node, what)
+        if not hasattr(wcs, "forward_transform"):
+            raise missing_software(self.path, what, f"it reads as a {type(wcs).__name__}")
+        return wcs
+
+    def slit_meta(self, k: int, number: int) -> SpectralMeta:
+        if self.ours is not None and self.tree.node("resamplespec", "slits", k) is not None:
+            return self._our_meta(("slits", k), f"the metadata of slit {number}")
+        layout = self.layout
+        try:
+            sci = layout.header("SCI", number)
+            meta = _header_meta(layout.primary, sci, self.path)
+            if ("ERR", number) in layout and layout.header("ERR", number).get("BUNIT"):
+                meta = meta.replace(bunit_err=layout.header("ERR", number)["BUNIT"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.path}: the keywords of slit {number} cannot be "
+                             f"read: {exc}") from None
+        # slit attributes without a FITS keyword (slit_ymin/ymax; the source
+        # position of an ImageModel) are only in the tree
+        node = None
+        if self.tree is not None:
+            node = self.tree.node("slits", k)
+            if node is None:
+                node = self.tree.tagged
+        if isinstance(node, dict):
+            extra = {key: _plain(node[key]) for key in SlitInfo.__dataclass_fields__
+                     if getattr(meta.slit, key) is None and node.get(key) is not None}
+            if extra:
+                try:
+                    meta = meta.replace(slit=dataclasses.replace(meta.slit, **extra))
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{self.path}: the slit attributes of slit {number} "
+                                     f"cannot be read: {exc}") from None
+        return meta
+
+    def _our_meta(self, keys: tuple, what: str) -> SpectralMeta:
+        node = self.tree.node("resamplespec", *keys)
+        tree = self.tree.shared(node, what) if self.shared else self.tree.convert(node, what)
+        try:
+            return _our_meta(tree)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ValueError(f"{self.path}: {what} cannot be read: {one_line(exc)}") from None
 
 
-def _is_multi_slit(hdul, ours, numbers) -> bool:
-    if ours:
-        return ours.get("kind") == "multi_slit_image"
-    return hdul[0].header.get("DATAMODL") == "MultiSlitModel" or len(numbers) > 1
-
-
-def _embedded_tree(hdul, path: Path, wcs_needed: bool = True) -> dict:
-    """The ASDF tree of the ``ASDF`` extension (arrays left unread)."""
-
-    if "ASDF" not in hdul:
-        if not wcs_needed:
-            return {}
-        raise ValueError(f"{path} has no ASDF extension: the gwcs of the product is missing")
-    raw = bytes(np.asarray(hdul["ASDF"].data[0][0], dtype=np.uint8))
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            handle = asdf.open(_bytes_io.BytesIO(raw), lazy_load=True, memmap=False)
-            keep = {"meta", "slits", "resamplespec", *SlitInfo.__dataclass_fields__}
-            tree = {k: handle.tree[k] for k in handle.tree if k in keep}
-    except Exception as exc:
-        raise ValueError(f"{path}: its ASDF extension cannot be read: {exc}") from None
-    unknown = [str(w.message) for w in caught if "tag" in str(w.message).lower()]
-    if unknown and wcs_needed:
-        raise ValueError(
-            f"{path}: its gwcs uses ASDF tags this installation cannot read "
-            f"({unknown[0]}); install the software that defines them (for JWST "
-            "instrument models: pip install jwst)"
-        )
-    return tree
-
-
-def _tree_wcs(tree: dict, k: int, number: int, n_slits: int, path: Path):
-    slits = tree.get("slits")
-    wcs = None
-    if isinstance(slits, list) and k < len(slits):
-        wcs = (slits[k].get("meta") or {}).get("wcs")
-    if wcs is None and n_slits == 1:
-        wcs = (tree.get("meta") or {}).get("wcs")
-    if wcs is None:
-        raise ValueError(f"{path}: no gwcs for slit {number} in its ASDF extension")
-    if not hasattr(wcs, "forward_transform"):
-        raise ValueError(
-            f"{path}: the gwcs of slit {number} could not be deserialised "
-            f"(got {type(wcs).__name__}); its ASDF tags need software not installed "
-            "(for JWST instrument models: pip install jwst)"
-        )
-    return wcs
-
-
-def _read_slit(hdul, tree, ours, number: int, numbers: list[int], path: Path) -> SpectralImage:
-    k = numbers.index(number)
-    arrays = {}
-    for attribute, extname in _EXTENSIONS:
-        if (extname, number) in hdul:
-            values = hdul[extname, number].data
-            # one copy, in native byte order (FITS is big-endian)
-            arrays[attribute] = values.astype(values.dtype.newbyteorder("="))
-    if "dq" in arrays:
-        arrays["dq"] = arrays["dq"].astype(np.uint32, copy=False)
-    meta = _slit_meta(hdul, ours, k, number, path, tree)
-    if meta.wavelength is None and ("WAVELENGTH", number) in hdul:
-        # a JWST s2d: the wavelength of every column (or row) from its pixels'
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            pixels = np.asarray(hdul["WAVELENGTH", number].data, dtype=np.float64)
-            axis = 0 if meta.dispersion_direction == 1 else 1
-            meta = meta.replace(wavelength=np.nanmedian(pixels, axis=axis))
-    wcs = _tree_wcs(tree, k, number, len(numbers), path)
-    correlation = None
-    if ("CORR", number) in hdul and "data" in arrays:
-        correlation = _read_correlation(hdul["CORR", number], arrays["data"].shape)
-    return SpectralImage(wcs=wcs, meta=meta, correlation=correlation, **arrays)
-
-
-def _slit_meta(hdul, ours, k: int, number: int, path: Path, tree: dict) -> SpectralMeta:
-    if ours and k < len(ours.get("slits", [])):
-        return _our_meta(ours["slits"][k])
-    sci = hdul["SCI", number].header
-    meta = _header_meta(hdul[0].header, sci, path)
-    if ("ERR", number) in hdul and hdul["ERR", number].header.get("BUNIT"):
-        meta = meta.replace(bunit_err=hdul["ERR", number].header["BUNIT"])
-    # slit attributes without a FITS keyword (slit_ymin/ymax; the source
-    # position of an ImageModel) are only in the tree
-    slits = tree.get("slits") if isinstance(tree, dict) else None
-    node = slits[k] if isinstance(slits, list) and k < len(slits) else tree
-    if isinstance(node, dict):
-        extra = {key: _plain(node[key]) for key in SlitInfo.__dataclass_fields__
-                 if getattr(meta.slit, key) is None and node.get(key) is not None}
-        if extra:
-            meta = meta.replace(slit=dataclasses.replace(meta.slit, **extra))
-    return meta
+def _slit_label(meta: SpectralMeta, number: int) -> str:
+    name = meta.slit.name
+    return f"slit {number} ({name})" if name else f"slit {number}"
 
 
 def _plain(value: Any) -> Any:
