@@ -43,8 +43,8 @@ nitpicky = True
 nitpick_ignore_regex = [
     # types named in docstrings and hints that no page of ours documents
     # (no intersphinx: the build must not need the network)
-    ("py:(class|meth|func|obj)", r"(numpy|np|astropy|gwcs|asdf|os|pathlib|collections|typing|concurrent"
-                 r"|multiprocessing|tqdm|dask|distributed|stdatamodels)\..*"),
+    ("py:(class|meth|func|obj)", r"(numpy|np|astropy|gwcs|asdf|os|pathlib|collections|typing"
+                 r"|concurrent|multiprocessing|tqdm|dask|distributed|stdatamodels)\..*"),
     # private names that docstrings mention for maintainers
     ("py:(class|func|meth|attr|obj)", r"(.*\.)?_[a-zA-Z].*"),
     ("py:class", r"(ndarray|array_like|array-like|optional|callable|path-like|Path"

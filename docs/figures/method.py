@@ -22,7 +22,7 @@ CMAP = "magma"
 OURS, REFERENCE, TRUTH = "C0", "C3", "0.3"
 
 
-def _show(ax, image, title, **kwargs):
+def show_image(ax, image, title, **kwargs):
     """An image in display order (row 0 at the bottom), scaled on its
     central 1-99.5 percentiles."""
     finite = image[np.isfinite(image)]
@@ -41,11 +41,11 @@ def overview():
     grid = fig.add_gridspec(4, 3, height_ratios=[1, 0.15, 1.35, 0.35], hspace=0.05)
     for index, nod in enumerate(nods):
         ax = fig.add_subplot(grid[0, index])
-        _show(ax, nod["data"], f"input {index + 1}: detector cutout")
+        show_image(ax, nod["data"], f"input {index + 1}: detector cutout")
         ax.set_xticks([])
         ax.set_yticks([])
     ax = fig.add_subplot(grid[2, :])
-    _show(ax, s2d.data, "resampled and combined: rows = slit position, columns = wavelength",
+    show_image(ax, s2d.data, "resampled and combined: rows = slit position, columns = wavelength",
           extent=_extent(s2d))
     ax.set_xlabel("wavelength (µm)")
     ax.set_ylabel("output row")
@@ -102,7 +102,7 @@ def pixel_maps():
     grid = build_output_grid([nod])
     pixmap = pixel_map(nod, grid)
     fig, ax = plt.subplots(figsize=(7.4, 3.4))
-    _show(ax, nod.data, "")
+    show_image(ax, nod.data, "")
     rows = ax.contour(pixmap[..., 1], levels=np.arange(0, grid.shape[0], 4),
                       colors="w", linewidths=0.6)
     ax.clabel(rows, fontsize=6, fmt="row %d")

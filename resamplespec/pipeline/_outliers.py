@@ -8,7 +8,7 @@ back to each input: see ``benchmarks/README.md``):
    coordinates drizzled (the inverse of its pixel map);
 2. for every usable pixel of input k, the value every other input j has at
    the same place: k's pixel map to the grid, j's coordinate map back to
-   j's pixels, bilinear interpolation of j's data (and of its variance);
+   j's pixels, cubic interpolation of j's data (and of its variance);
    no drizzle smoothing, so that nodded exposures (whole-pixel offsets)
    agree to their noise even on a bright trace.  The misalignment of j
    against k (pointing errors: hundredths of a pixel, many times the noise

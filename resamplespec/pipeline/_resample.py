@@ -406,7 +406,7 @@ def find_outliers(models: Any, *, n_jobs: int = 1, **options: Any) -> list[Any]:
     exposures saw at the same place on the sky and wavelength: the pixel's
     centre is taken to the common grid (its pixel map) and from there to
     each other exposure's pixels (that exposure's pixel coordinates,
-    drizzled onto the grid), where its data are interpolated bilinearly.
+    drizzled onto the grid), where its data are interpolated (cubic).
     The shift that best aligns each other exposure with this one
     (least squares, within half a pixel) is corrected.  The model is one
     other's value, two others' mean (the lower of the two where they

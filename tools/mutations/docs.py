@@ -34,4 +34,18 @@ MUTATIONS = [
         replace='name="WCSTABLE", ver=number)',
         tests=["docs/getting_started.rst::getting_started.rst"],
     ),
+    dict(
+        name="the FITS CORR planes' offsets written with dy and dx swapped",
+        path="resamplespec/io/_fits.py",
+        find='hdu.header[f"OFFDY{p}"] = (int(dy),',
+        replace='hdu.header[f"OFFDY{p}"] = (int(dx),',
+        tests=["docs/covariance.rst::covariance.rst"],
+    ),
+    dict(
+        name="the log grid's centres left in ln(wavelength)",
+        path="resamplespec/geometry/_spectral_grid.py",
+        find='return np.exp(values) if self.kind == "log" else values',
+        replace="return values",
+        tests=["docs/wavelength_grids.rst::wavelength_grids.rst"],
+    ),
 ]
