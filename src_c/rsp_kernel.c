@@ -1195,8 +1195,10 @@ void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
         for (int64_t p = 0; p < n_planes; ++p) {
             float *plane = values + p * n;
             for (int64_t k = k0; k < k1; ++k) {
+                /* divided unconditionally, chosen after: vectorizes */
                 const double w = sum_w[k];
-                plane[k] = w > 0.0 ? (float)(sum_cov[k * n_planes + p] / w) : 0.0f;
+                const float mean = (float)(sum_cov[k * n_planes + p] / w);
+                plane[k] = w > 0.0 ? mean : 0.0f;
             }
         }
     }
@@ -1228,8 +1230,8 @@ void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t
             }
             const int64_t pixel = y * nx, partner = yl * nx + dx;
             /* Both divisions are made unconditionally and their results
-             * chosen after, so that the loop vectorizes; a quotient by 0
-             * is never chosen. */
+             * chosen after, so that the loop vectorizes (setup.py builds
+             * with -fno-trapping-math); a quotient by 0 is never chosen. */
             if (err) {
                 for (int64_t x = x0; x < x1; ++x) {
                     const double w = wht[partner + x];
