@@ -409,13 +409,10 @@ def _correlation(pairs: PairSums, wht: np.ndarray, err: np.ndarray) -> PixelCorr
     # the sums are the finished result's own: turned into correlations in place
     correlation = pair_covariance(pairs, wht, err, overwrite=True)
     keep = [p for p in range(len(correlation)) if correlation[p].any()]
-    # The kept planes moved down in place (each to a place at or before its
-    # own, so none is overwritten before it moves): no second array of
-    # planes is allocated and filled.
-    for place, p in enumerate(keep):
-        if place != p:
-            correlation[place] = correlation[p]
-    return PixelCorrelation(offsets=pairs.offsets[keep], values=correlation[:len(keep)])
+    if len(keep) == len(correlation):  # nothing to drop: no copy of the planes
+        return PixelCorrelation(offsets=pairs.offsets, values=correlation)
+    # a copy of the kept planes, so that the product holds only those
+    return PixelCorrelation(offsets=pairs.offsets[keep], values=correlation[keep])
 
 
 def _error_from_variances(variances: list[np.ndarray]) -> np.ndarray:
