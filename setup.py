@@ -7,7 +7,12 @@ from setuptools import Extension, setup
 
 # -O3 is safe on every target; no -march=native, so wheels stay portable.
 # RESAMPLESPEC_CFLAGS adds flags for local experiments (e.g. sanitizers).
-extra_compile_args = ["-O3", "-std=c99"] if os.name != "nt" else ["/O2"]
+# -fno-trapping-math: no code here reads the floating-point exception flags,
+# so branch-free selects (a quotient computed, then chosen by a comparison)
+# may be vectorized; the values are IEEE's either way, bit for bit (the
+# correlation planes of covariance=True are the loop that needs it).
+extra_compile_args = (["-O3", "-std=c99", "-fno-trapping-math"] if os.name != "nt"
+                      else ["/O2"])
 extra_compile_args += os.environ.get("RESAMPLESPEC_CFLAGS", "").split()
 extra_link_args = os.environ.get("RESAMPLESPEC_LDFLAGS", "").split()
 

@@ -350,12 +350,11 @@ static inline double total_variance(int n_variances, const pixel_values *v)
 }
 
 /*
- * The pairs of one footprint: w[r * ncols + c] is the weight it gives output
- * pixel (ix0 + c, iy0 + r) of the whole grid (0 where none).  Each pair is
- * added at its owner (the first of the two in row-major order), if the
- * owner lies in the window.
+ * deposit_pairs for a box larger than the reach (which rsp_footprint_reach
+ * rules out): each pair's offset checked, those beyond the reach counted
+ * instead of added.
  */
-static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t ncols,
+static void deposit_pairs_checked(rsp_output *out, int64_t ix0, int64_t iy0, int64_t ncols,
                           int64_t nrows, const double *w, double variance)
 {
     rsp_covariance *cov = out->covariance;
@@ -381,6 +380,56 @@ static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t nco
                     }
                     cov->sum_cov[k * cov->n_planes + rsp_covariance_plane(dx, dy, rx)] +=
                         wa_var * wb;
+                }
+            }
+        }
+    }
+}
+
+/*
+ * The pairs of one footprint: w[r * ncols + c] is the weight it gives output
+ * pixel (ix0 + c, iy0 + r) of the whole grid (0 where none).  Each pair is
+ * added at its owner (the first of the two in row-major order), if the
+ * owner lies in the window.  In a box within the reach every offset has its
+ * plane, and the plane of (dx, dy) is q(dx, dy) - 1 with q = dy * (2 reach_x
+ * + 1) + dx (rsp_covariance_plane: for dy = 0 it is dx - 1), so the partner
+ * at (cb, rb) of the box lands at q(cb, rb) - q(ca, ra) - 1 of its owner's
+ * sums: one index per owner, no test per pair.  Each sum gets at most one
+ * term per footprint, the same term in the same order as the checked form.
+ */
+static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t ncols,
+                          int64_t nrows, const double *w, double variance)
+{
+    rsp_covariance *cov = out->covariance;
+    if (ncols - 1 > cov->reach_x || nrows - 1 > cov->reach_y) {
+        deposit_pairs_checked(out, ix0, iy0, ncols, nrows, w, variance);
+        return;
+    }
+    const int64_t plane_row = 2 * cov->reach_x + 1, n_planes = cov->n_planes;
+    double *const sum_cov = cov->sum_cov;
+    for (int64_t ra = 0; ra < nrows; ++ra) {
+        for (int64_t ca = 0; ca < ncols; ++ca) {
+            const double wa = w[ra * ncols + ca];
+            if (!(wa > 0.0) || !in_window(out, ix0 + ca, iy0 + ra)) {
+                continue;
+            }
+            /* sums[q] is the plane of the partner at q(cb, rb) = q */
+            const int64_t owner = out_index(out, ix0 + ca, iy0 + ra) * n_planes;
+            const int64_t shift = owner - (ra * plane_row + ca) - 1;
+            const double wa_var = wa * variance;
+            for (int64_t cb = ca + 1; cb < ncols; ++cb) {
+                const double wb = w[ra * ncols + cb];
+                if (wb > 0.0) {
+                    sum_cov[shift + ra * plane_row + cb] += wa_var * wb;
+                }
+            }
+            for (int64_t rb = ra + 1; rb < nrows; ++rb) {
+                const double *w_row = w + rb * ncols;
+                const int64_t row = shift + rb * plane_row;
+                for (int64_t cb = 0; cb < ncols; ++cb) {
+                    if (w_row[cb] > 0.0) {
+                        sum_cov[row + cb] += wa_var * w_row[cb];
+                    }
                 }
             }
         }
@@ -1138,11 +1187,19 @@ void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, i
 void rsp_finish_pair_sums(int64_t n_planes, int64_t n, const double *sum_cov,
                           const double *sum_w, float *values)
 {
-    for (int64_t k = 0; k < n; ++k) {
-        const double *sums = sum_cov + k * n_planes;
-        const double w = sum_w[k];
+    /* A transpose (pixel-major sums to plane-major values) in blocks of
+     * pixels whose sums stay in the cache while every plane is written. */
+    enum { BLOCK = 64 };
+    for (int64_t k0 = 0; k0 < n; k0 += BLOCK) {
+        const int64_t k1 = k0 + BLOCK < n ? k0 + BLOCK : n;
         for (int64_t p = 0; p < n_planes; ++p) {
-            values[p * n + k] = w > 0.0 ? (float)(sums[p] / w) : 0.0f;
+            float *plane = values + p * n;
+            for (int64_t k = k0; k < k1; ++k) {
+                /* divided unconditionally, chosen after: vectorizes */
+                const double w = sum_w[k];
+                const float mean = (float)(sum_cov[k * n_planes + p] / w);
+                plane[k] = w > 0.0 ? mean : 0.0f;
+            }
         }
     }
 }
@@ -1153,22 +1210,44 @@ void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t
     for (int64_t p = 0; p < n_planes; ++p) {
         const int64_t dy = offsets[2 * p], dx = offsets[2 * p + 1];
         float *plane = values + p * ny * nx;
+        /* the columns whose partner column x + dx is on the grid */
+        const int64_t x0 = dx < 0 ? (-dx < nx ? -dx : nx) : 0;
+        const int64_t x1 = dx > 0 ? (dx < nx ? nx - dx : 0) : nx;
         for (int64_t y = 0; y < ny; ++y) {
+            float *row = plane + y * nx;
             const int64_t yl = y + dy;
-            for (int64_t x = 0; x < nx; ++x) {
-                const int64_t xl = x + dx, k = y * nx + x;
-                if (yl < 0 || yl >= ny || xl < 0 || xl >= nx) {
-                    plane[k] = 0.0f;
-                    continue;
+            if (yl < 0 || yl >= ny || x0 >= x1) {
+                for (int64_t x = 0; x < nx; ++x) {
+                    row[x] = 0.0f;
                 }
-                const int64_t l = yl * nx + xl;
-                const double w = wht[l];
-                double value = w > 0.0 ? (double)plane[k] / w : 0.0;
-                if (err) {
-                    const double scale = (double)err[k] * (double)err[l];
-                    value = scale > 0.0 ? value / scale : 0.0;
+                continue;
+            }
+            for (int64_t x = 0; x < x0; ++x) {
+                row[x] = 0.0f;
+            }
+            for (int64_t x = x1; x < nx; ++x) {
+                row[x] = 0.0f;
+            }
+            const int64_t pixel = y * nx, partner = yl * nx + dx;
+            /* Both divisions are made unconditionally and their results
+             * chosen after, so that the loop vectorizes (setup.py builds
+             * with -fno-trapping-math); a quotient by 0 is never chosen. */
+            if (err) {
+                for (int64_t x = x0; x < x1; ++x) {
+                    const double w = wht[partner + x];
+                    const double scale = (double)err[pixel + x] * (double)err[partner + x];
+                    const double covariance = (double)row[x] / w;
+                    const double correlation = (w > 0.0 ? covariance : 0.0) / scale;
+                    const double value = scale > 0.0 ? correlation : 0.0;
+                    row[x] = isfinite(value) ? (float)value : 0.0f;
                 }
-                plane[k] = isfinite(value) ? (float)value : 0.0f;
+            } else {
+                for (int64_t x = x0; x < x1; ++x) {
+                    const double w = wht[partner + x];
+                    const double covariance = (double)row[x] / w;
+                    const double value = w > 0.0 ? covariance : 0.0;
+                    row[x] = isfinite(value) ? (float)value : 0.0f;
+                }
             }
         }
     }

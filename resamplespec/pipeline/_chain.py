@@ -409,6 +409,9 @@ def _correlation(pairs: PairSums, wht: np.ndarray, err: np.ndarray) -> PixelCorr
     # the sums are the finished result's own: turned into correlations in place
     correlation = pair_covariance(pairs, wht, err, overwrite=True)
     keep = [p for p in range(len(correlation)) if correlation[p].any()]
+    if len(keep) == len(correlation):  # nothing to drop: no copy of the planes
+        return PixelCorrelation(offsets=pairs.offsets, values=correlation)
+    # a copy of the kept planes, so that the product holds only those
     return PixelCorrelation(offsets=pairs.offsets[keep], values=correlation[keep])
 
 

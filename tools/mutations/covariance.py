@@ -4,8 +4,8 @@ MUTATIONS = [
     dict(
         name="pair sums without the input pixel's variance",
         path="src_c/rsp_kernel.c",
-        find="const double wa_var = wa * variance;",
-        replace="const double wa_var = wa;",
+        find="- 1;\n            const double wa_var = wa * variance;",
+        replace="- 1;\n            const double wa_var = wa;",
         tests=[
             "tests/kernel/test_covariance.py::"
             "test_one_input_pixel_split_over_two_output_pixels_gives_the_overlap_covariance",
@@ -14,9 +14,18 @@ MUTATIONS = [
     dict(
         name="partner offset with the wrong sign along x",
         path="src_c/rsp_kernel.c",
-        find="const int64_t dx = cb - ca, dy = rb - ra;",
-        replace="const int64_t dx = ca - cb, dy = rb - ra;",
+        find="sum_cov[row + cb] += wa_var * w_row[cb];",
+        replace="sum_cov[row + ncols - 1 - cb] += wa_var * w_row[cb];",
         tests=["tests/kernel/test_covariance.py::test_covariance_agrees_with_polygon_clipping"],
+    ),
+    dict(
+        name="pairs with the next row of the box left out",
+        path="src_c/rsp_kernel.c",
+        find="for (int64_t rb = ra + 1; rb < nrows; ++rb) {\n                const double *w_row",
+        replace="for (int64_t rb = ra + 2; rb < nrows; ++rb) {\n                const double *w_row",
+        tests=[
+            "tests/kernel/test_covariance.py::test_covariance_agrees_with_polygon_clipping",
+        ],
     ),
     dict(
         name="small-box weights with rows and columns swapped",
@@ -45,8 +54,8 @@ MUTATIONS = [
     dict(
         name="correlation divided by one pixel's error twice",
         path="src_c/rsp_kernel.c",
-        find="const double scale = (double)err[k] * (double)err[l];",
-        replace="const double scale = (double)err[k] * (double)err[k];",
+        find="(double)err[pixel + x] * (double)err[partner + x];",
+        replace="(double)err[pixel + x] * (double)err[pixel + x];",
         tests=["tests/drivers/test_extract.py::test_predicted_covariance_matches_monte_carlo"],
     ),
 ]
