@@ -237,7 +237,10 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
                 continue
         image = cache.images[k]
         pixmap = pixel_map(image, grid)
-        usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
+        # the first pass's (kept for inputs in memory), or made again
+        usable = cache.modelled.get(k)
+        if usable is None:
+            usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
         modelled = usable if judge_only is None else usable & _grown(judge_only)
         models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid, options,
                                      exclude)
@@ -404,19 +407,22 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     over its usable pixels), aligned, combined: one other as it is, two
     averaged (the lower where they disagree), three or more their median."""
     shape = pixmap.shape[:2]
-    points = pixmap[usable]
     iscale = cache.intensity_scale(k)
-    values, variances = [], []
     again = exclude is not None and k in cache.modelled
     if again:
         # the first pass's values at these pixels, interpolated there again
         # would be the same
         taken = usable[cache.modelled[k]]
-    elif exclude is None and cache.keeps_pairs:
-        cache.modelled[k] = usable
-    for j in range(len(cache.images)):
-        if j == k:
-            continue
+        n_points = int(np.count_nonzero(taken))
+    else:
+        points = pixmap[usable]
+        n_points = len(points)
+        if exclude is None and cache.keeps_pairs:
+            cache.modelled[k] = usable
+    n_others = len(cache.images) - 1
+    values = np.empty((n_others, n_points))
+    variances = np.empty((n_others, n_points))
+    for row, j in enumerate(j for j in range(len(cache.images)) if j != k):
         scale = cache.intensity_scale(j) / iscale
         if again:
             value, variance, xj, yj = (None if a is None else a[taken]
@@ -429,15 +435,13 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
             # the other's outliers found so far: it has no say about these
             # pixels (value is this call's own: fresh, or a selection)
             value[_takes_from(exclude[j], xj, yj)] = np.nan
+        np.multiply(value, scale, out=values[row])
         if variance is None:
-            variance = np.full(value.shape, np.nan)
-        value, variance = value * scale, variance * scale**2
-        values.append(value)
-        variances.append(variance)
+            variances[row] = np.nan
+        else:
+            np.multiply(variance, scale**2, out=variances[row])
         del xj, yj
-    values = np.array(values)
-    variances = np.array(variances)
-    if len(values) <= 2:
+    if n_others <= 2:
         # one or two others (two or three exposures): one pass of the C core
         value, variance, others = combine_estimates(values, variances,
                                                     options.outlier_threshold)
