@@ -2,6 +2,7 @@
  * The drizzle loops: square (exact overlap) and point kernels.
  * See rsp_kernel.h for the contract and rsp_geometry.h for the geometry.
  */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -1346,4 +1347,99 @@ void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *v
             out_variance[p] = variance;
         }
     }
+}
+
+void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
+                           double threshold, double *out_value, double *out_variance,
+                           int32_t *out_count)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const double a = values[i];
+        const double a_var = variances[i];
+        const int has_a = isfinite(a);
+        double sum = has_a ? a : 0.0;
+        double sum_var = has_a ? a_var : 0.0;
+        int32_t count = has_a;
+        if (m == 2) {
+            const double b = values[n + i];
+            const double b_var = variances[n + i];
+            const int has_b = isfinite(b);
+            sum += has_b ? b : 0.0;
+            sum_var += has_b ? b_var : 0.0;
+            count += has_b;
+            if (has_a && has_b && fabs(a - b) > threshold * sqrt(a_var + b_var)) {
+                /* two that disagree: the lower */
+                out_count[i] = 2;
+                out_value[i] = b < a ? b : a;
+                out_variance[i] = b < a ? b_var : a_var;
+                continue;
+            }
+        }
+        out_count[i] = count;
+        out_value[i] = count ? sum / (double)count : NAN;
+        out_variance[i] = count ? sum_var / (double)((int64_t)count * count) : NAN;
+    }
+}
+
+/* numpy's nan_to_num: NaN as 0, infinities as the largest finite doubles */
+static double finite_or_zero(double v)
+{
+    if (isnan(v)) {
+        return 0.0;
+    }
+    if (isinf(v)) {
+        return v > 0 ? DBL_MAX : -DBL_MAX;
+    }
+    return v;
+}
+
+/* the larger of a step and the largest so far, NaN steps ignored (fmax) */
+static double larger_step(double so_far, double a, double b)
+{
+    return fmax(so_far, fabs(a - b));
+}
+
+void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
+                      const double *model_variance, const double *sigma, const int32_t *others,
+                      const uint8_t *considered, double threshold, double shift,
+                      uint8_t *out_mask, int64_t *out_seen, int64_t *out_seen_rejected)
+{
+    int64_t seen = 0, seen_rejected = 0;
+    for (int64_t iy = 0; iy < ny; ++iy) {
+        for (int64_t ix = 0; ix < nx; ++ix) {
+            const int64_t p = iy * nx + ix;
+            const double here = model[p];
+            out_mask[p] = 0;
+            if (!considered[p] || !isfinite(here)) {
+                continue;
+            }
+            const double noise = sqrt(sigma[p] * sigma[p] + finite_or_zero(model_variance[p]));
+            if (!(isfinite(noise) && noise > 0.0)) {
+                continue;
+            }
+            double step = NAN;
+            if (iy > 0) {
+                step = larger_step(step, here, model[p - nx]);
+            }
+            if (iy + 1 < ny) {
+                step = larger_step(step, model[p + nx], here);
+            }
+            if (ix > 0) {
+                step = larger_step(step, here, model[p - 1]);
+            }
+            if (ix + 1 < nx) {
+                step = larger_step(step, model[p + 1], here);
+            }
+            const double tolerance = threshold * noise + shift * finite_or_zero(step);
+            const double residual = data[p] - here;
+            const int outlier = residual > tolerance || (others[p] >= 3 && -residual > tolerance);
+            out_mask[p] = (uint8_t)outlier;
+            if (others[p] > 0) {
+                seen += 1;
+                seen_rejected += outlier;
+            }
+        }
+    }
+    *out_seen = seen;
+    *out_seen_rejected = seen_rejected;
 }

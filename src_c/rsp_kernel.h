@@ -281,6 +281,38 @@ void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *v
                      double *out_value, double *out_variance);
 
 /*
+ * Per point i < n, one or two estimates of a value (m = 1 or 2):
+ * values[j * n + i] (NaN: that estimate is missing) with the variances
+ * variances[j * n + i].  out_count[i]: the estimates present; out_value[i]
+ * and out_variance[i]: NaN without any; their mean and the variance of the
+ * mean (the sum of the variances over count^2); where two differ by more
+ * than threshold times the square root of their summed variances, the
+ * lower (the first if equal) with its own variance.  The sums run in the
+ * order of j, with 0 for a missing estimate (numpy's sum over the first
+ * axis of the same stack gives the same bits).
+ */
+void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
+                           double threshold, double *out_value, double *out_variance,
+                           int32_t *out_count);
+
+/*
+ * The outliers of an image of nx x ny pixels (row-major) against its
+ * models: out_mask[p] = 1 where considered[p], model[p] finite, the noise
+ * sqrt(sigma^2 + v) finite and positive (v: model_variance[p], 0 if NaN)
+ * and data[p] - model[p] > tolerance, or, where others[p] >= 3,
+ * model[p] - data[p] > tolerance; tolerance = threshold * noise + shift *
+ * slope, slope the largest absolute step of model from p to one of its
+ * four neighbours (NaN steps ignored; 0 if all are).  Infinite variances
+ * and slopes count as +-DBL_MAX (numpy's nan_to_num).  Returns, through
+ * the two counters, the judged pixels with others[p] > 0 and how many of
+ * those are outliers.
+ */
+void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
+                      const double *model_variance, const double *sigma, const int32_t *others,
+                      const uint8_t *considered, double threshold, double shift,
+                      uint8_t *out_mask, int64_t *out_seen, int64_t *out_seen_rejected);
+
+/*
  * Atomically add delta to *counter and return its value before: a counter
  * that processes forked from one parent share in an anonymous shared
  * mapping, to hand out work without a lock (a lock held by a process that

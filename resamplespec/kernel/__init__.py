@@ -22,6 +22,7 @@ from ._drizzler import (
     pair_covariance,
     window_sections,
 )
+from ._estimates import combine_estimates, judge_pixels
 from ._interpolate import interpolate
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
@@ -34,10 +35,12 @@ __all__ = [
     "InputDraw",
     "PairSums",
     "WindowedDrizzle",
+    "combine_estimates",
     "fetch_add",
     "half_plane_offsets",
     "pair_covariance",
     "interpolate",
+    "judge_pixels",
     "split_along",
     "window_count",
     "window_sections",

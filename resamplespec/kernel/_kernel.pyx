@@ -5,7 +5,7 @@ The only module that touches pointers.  It trusts its caller
 (:class:`resamplespec.kernel.Drizzler`) to have validated shapes, dtypes and values;
 what it checks again is only what keeps the C core inside its arrays.
 """
-from libc.stdint cimport int32_t, int64_t, uint32_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
 import numpy as np
 
@@ -89,6 +89,14 @@ cdef extern from "rsp_kernel.h" nogil:
     double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
     double rsp_quad_area(const double *x, const double *y)
     int rsp_quad_is_valid(const double *x, const double *y)
+    void rsp_combine_estimates(int64_t n, int64_t m, const double *values,
+                               const double *variances, double threshold, double *out_value,
+                               double *out_variance, int32_t *out_count)
+    void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
+                          const double *model_variance, const double *sigma,
+                          const int32_t *others, const uint8_t *considered, double threshold,
+                          double shift, uint8_t *out_mask, int64_t *out_seen,
+                          int64_t *out_seen_rejected)
 
 
 MAX_VARIANCES = RSP_MAX_VARIANCES
@@ -545,3 +553,48 @@ def interpolate(const float[:, ::1] values, const double[::1] x, const double[::
         rsp_interpolate(values.shape[1], values.shape[0], &values[0, 0], spread_ptr, n, &x[0],
                         &y[0], min_weight, cubic, &out[0], out_var_ptr)
     return value, variance
+
+
+def combine_estimates(const double[:, ::1] values, const double[:, ::1] variances,
+                      double threshold):
+    """(value, variance, count) of one or two estimates per point (see
+    rsp_combine_estimates)."""
+    if values.shape[0] not in (1, 2):
+        raise ValueError("combine_estimates: one or two estimates per point")
+    if variances.shape[0] != values.shape[0] or variances.shape[1] != values.shape[1]:
+        raise ValueError("combine_estimates: values and variances differ in shape")
+    cdef Py_ssize_t n = values.shape[1]
+    value = np.empty(n)
+    variance = np.empty(n)
+    count = np.empty(n, dtype=np.int32)
+    if n == 0:
+        return value, variance, count
+    cdef double[::1] out_value = value
+    cdef double[::1] out_variance = variance
+    cdef int32_t[::1] out_count = count
+    with nogil:
+        rsp_combine_estimates(n, values.shape[0], &values[0, 0], &variances[0, 0], threshold,
+                              &out_value[0], &out_variance[0], &out_count[0])
+    return value, variance, count
+
+
+def judge_pixels(const double[:, ::1] data, const double[:, ::1] model,
+                 const double[:, ::1] model_variance, const double[:, ::1] sigma,
+                 const int32_t[:, ::1] others, const uint8_t[:, ::1] considered,
+                 double threshold, double shift):
+    """(mask, seen, seen_rejected): see rsp_judge_pixels."""
+    cdef Py_ssize_t ny = data.shape[0], nx = data.shape[1]
+    for name, array in (("model", model), ("model_variance", model_variance),
+                        ("sigma", sigma), ("others", others), ("considered", considered)):
+        if array.shape[0] != ny or array.shape[1] != nx:
+            raise ValueError(f"judge_pixels: {name} and data differ in shape")
+    mask = np.zeros((ny, nx), dtype=np.uint8)
+    if ny == 0 or nx == 0:
+        return mask.view(bool), 0, 0
+    cdef uint8_t[:, ::1] out = mask
+    cdef int64_t seen = 0, seen_rejected = 0
+    with nogil:
+        rsp_judge_pixels(nx, ny, &data[0, 0], &model[0, 0], &model_variance[0, 0],
+                         &sigma[0, 0], &others[0, 0], &considered[0, 0], threshold, shift,
+                         &out[0, 0], &seen, &seen_rejected)
+    return mask.view(bool), seen, seen_rejected

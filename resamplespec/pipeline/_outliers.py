@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..dqflags import JWST_DQ_FLAGS
-from ..kernel import Drizzler, interpolate
+from ..kernel import Drizzler, combine_estimates, interpolate, judge_pixels
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
@@ -237,7 +237,10 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
                 continue
         image = cache.images[k]
         pixmap = pixel_map(image, grid)
-        usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
+        # the first pass's (kept for inputs in memory), or made again
+        usable = cache.modelled.get(k)
+        if usable is None:
+            usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
         modelled = usable if judge_only is None else usable & _grown(judge_only)
         models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid, options,
                                      exclude)
@@ -313,6 +316,18 @@ class _Inputs:
         self.shifts: dict[tuple[int, int], np.ndarray | None] = {}
         #: per input, the grid positions of the outliers found first
         self.places: dict[int, np.ndarray] = {}
+        #: inputs in memory: per pair (k, j), what the first pass found at
+        #: k's modelled pixels (``modelled[k]``): j's aligned values, their
+        #: variances and j's pixel coordinates, which the second pass takes
+        #: again at some of those pixels
+        self.modelled: dict[int, np.ndarray] = {}
+        self.found: dict[tuple[int, int], tuple] = {}
+
+    @property
+    def keeps_pairs(self) -> bool:
+        """Whether the first pass's values are kept for the second (inputs
+        in memory: files read on demand keep the memory bound instead)."""
+        return not self._on_disk
 
     def _made(self, k: int) -> tuple:
         if k in self._arrays:
@@ -392,49 +407,45 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     over its usable pixels), aligned, combined: one other as it is, two
     averaged (the lower where they disagree), three or more their median."""
     shape = pixmap.shape[:2]
-    points = pixmap[usable]
     iscale = cache.intensity_scale(k)
-    data_k = cache.data(k)
-    variance_k = cache.variance(k)
-    values, variances = [], []
-    for j in range(len(cache.images)):
-        if j == k:
-            continue
-        data_j = cache.data(j)
+    again = exclude is not None and k in cache.modelled
+    if again:
+        # the first pass's values at these pixels, interpolated there again
+        # would be the same
+        taken = usable[cache.modelled[k]]
+        n_points = int(np.count_nonzero(taken))
+    else:
+        points = pixmap[usable]
+        n_points = len(points)
+        if exclude is None and cache.keeps_pairs:
+            cache.modelled[k] = usable
+    n_others = len(cache.images) - 1
+    values = np.empty((n_others, n_points))
+    variances = np.empty((n_others, n_points))
+    for row, j in enumerate(j for j in range(len(cache.images)) if j != k):
         scale = cache.intensity_scale(j) / iscale
-        xj, yj = _other_pixels(k, j, points, coordinates)
-        value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
-                                      variances=cache.variance(j))
-        # where the model stands out of its noise: where a shift matters
-        # (on the sky, a hundredth of a pixel times a slope of the noise's
-        # size is nothing) and where it can be measured
-        with np.errstate(invalid="ignore"):
-            steep = (np.abs(value) > _SIGNIFICANT * np.sqrt(variance) if variance is not None
-                     else np.isfinite(value))
-        slopes = None
-        if (k, j) not in cache.shifts:
-            slopes = _slopes(data_j, xj[steep], yj[steep])
-            cache.shifts[k, j] = _fitted_shift(
-                value[steep], variance[steep] if variance is not None else None, slopes,
-                scale, data_k[usable][steep],
-                None if variance_k is None else variance_k[usable][steep])
-        shift = cache.shifts[k, j]
-        if shift is not None:
-            # to first order: a shifted interpolation would smooth the model
-            gx, gy = _slopes(data_j, xj[steep], yj[steep]) if slopes is None else slopes
-            value[steep] += shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
-        del slopes
+        if again:
+            value, variance, xj, yj = (None if a is None else a[taken]
+                                       for a in cache.found[k, j])
+        else:
+            value, variance, xj, yj = _aligned(cache, k, j, points, usable, coordinates)
+            if exclude is None and cache.keeps_pairs:
+                cache.found[k, j] = (value, variance, xj, yj)
         if exclude is not None and exclude[j].any():
-            # the other's outliers found so far: it has no say about these pixels
+            # the other's outliers found so far: it has no say about these
+            # pixels (value is this call's own: fresh, or a selection)
             value[_takes_from(exclude[j], xj, yj)] = np.nan
+        np.multiply(value, scale, out=values[row])
         if variance is None:
-            variance = np.full(value.shape, np.nan)
-        value, variance = value * scale, variance * scale**2
-        values.append(value)
-        variances.append(variance)
+            variances[row] = np.nan
+        else:
+            np.multiply(variance, scale**2, out=variances[row])
         del xj, yj
-    values = np.array(values)
-    variances = np.array(variances)
+    if n_others <= 2:
+        # one or two others (two or three exposures): one pass of the C core
+        value, variance, others = combine_estimates(values, variances,
+                                                    options.outlier_threshold)
+        return _scattered(shape, usable, value, variance, others)
     known = np.isfinite(values)
     others = known.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -461,13 +472,55 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
         high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
         value[many] = 0.5 * (low + high)
         variance[many] = mean_variance[many] * (math.pi / 2.0)
-    full = np.full(shape, np.nan)
-    result_value, result_variance = full.copy(), full.copy()
-    result_value[usable] = np.where(others > 0, value, np.nan)
-    result_variance[usable] = np.where(others > 0, variance, np.nan)
+    return _scattered(shape, usable, np.where(others > 0, value, np.nan),
+                      np.where(others > 0, variance, np.nan), others)
+
+
+def _scattered(shape, usable, value, variance, others) -> _Models:
+    """The models of the ``usable`` pixels as images of ``shape`` (NaN and
+    0 others elsewhere)."""
+    result_value = np.full(shape, np.nan)
+    result_variance = np.full(shape, np.nan)
+    result_value[usable] = value
+    result_variance[usable] = variance
     counts = np.zeros(shape, dtype=np.int32)
     counts[usable] = others
     return _Models(result_value, result_variance, counts)
+
+
+def _aligned(cache: _Inputs, k, j, points, usable, coordinates):
+    """Input j's values at the grid ``points`` of input k's ``usable``
+    pixels (cubic interpolation over its usable pixels, aligned to k by the
+    shift fitted between them), their variances (None without), and where
+    the points are in j's pixels."""
+    data_j = cache.data(j)
+    iscale = cache.intensity_scale(k)
+    scale = cache.intensity_scale(j) / iscale
+    data_k = cache.data(k)
+    variance_k = cache.variance(k)
+    xj, yj = _other_pixels(k, j, points, coordinates)
+    value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
+                                  variances=cache.variance(j))
+    # where the model stands out of its noise: where a shift matters
+    # (on the sky, a hundredth of a pixel times a slope of the noise's
+    # size is nothing) and where it can be measured
+    with np.errstate(invalid="ignore"):
+        steep = (np.abs(value) > _SIGNIFICANT * np.sqrt(variance) if variance is not None
+                 else np.isfinite(value))
+    slopes = None
+    if (k, j) not in cache.shifts:
+        slopes = _slopes(data_j, xj[steep], yj[steep])
+        cache.shifts[k, j] = _fitted_shift(
+            value[steep], variance[steep] if variance is not None else None, slopes,
+            scale, data_k[usable][steep],
+            None if variance_k is None else variance_k[usable][steep])
+    shift = cache.shifts[k, j]
+    if shift is not None:
+        # to first order: a shifted interpolation would smooth the model
+        gx, gy = _slopes(data_j, xj[steep], yj[steep]) if slopes is None else slopes
+        value[steep] += shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
+    del slopes
+    return value, variance, xj, yj
 
 
 def _fitted_shift(value, variance, slopes, scale, target, target_variance
@@ -529,8 +582,9 @@ def _judge(image, usable, models: _Models, options, *, judge_only=None,
     (above only), without ``own_outliers`` (found before).  ``judge_only``:
     the pixels to judge (default: all)."""
     data = np.asarray(image.data, dtype=np.float64)
-    model = models.value.copy()
-    model_variance = models.variance.copy()
+    # the models are this judgement's own (made for it, used once)
+    model = models.value
+    model_variance = models.variance
     considered = usable if judge_only is None else usable & judge_only
     alone = considered & ~np.isfinite(model)
     sigma = _input_sigma(image)
@@ -554,13 +608,16 @@ def _judge(image, usable, models: _Models, options, *, judge_only=None,
         if sigma is not None:
             # the median of (up to) four neighbours: about pi / 8 of a pixel's variance
             model_variance[alone] = np.square(sigma[alone]) * (math.pi / 8.0)
+    if not estimated:
+        # noise, slope, tolerance and verdict: one pass of the C core
+        mask, seen, seen_rejected = judge_pixels(
+            data, model, model_variance, sigma, models.others, considered,
+            threshold=options.outlier_threshold, shift=options.outlier_shift)
+        return _Judged(mask, seen > 0 and seen_rejected == seen, estimated)
     judged = considered & np.isfinite(model)
     residual = data - model
     slope = np.nan_to_num(_steepest_step(model))
-    if estimated:
-        noise = np.full(data.shape, _estimated_noise(residual[judged]))
-    else:
-        noise = np.sqrt(np.square(sigma) + np.nan_to_num(model_variance))
+    noise = np.full(data.shape, _estimated_noise(residual[judged]))
     judged &= np.isfinite(noise) & (noise > 0)
     tolerance = options.outlier_threshold * noise + options.outlier_shift * slope
     with np.errstate(invalid="ignore"):

@@ -19,11 +19,13 @@ MUTATIONS = [
     ),
     dict(
         name="pixels below the model flagged instead of above",
-        path="resamplespec/pipeline/_outliers.py",
-        find="high = residual > tolerance",
-        replace="high = -residual > tolerance",
+        path="src_c/rsp_kernel.c",
+        find="const int outlier = residual > tolerance ||",
+        replace="const int outlier = -residual > tolerance ||",
         tests=["tests/pipeline/test_outliers.py::"
-               "test_two_exposures_flag_only_pixels_above_the_other"],
+               "test_two_exposures_flag_only_pixels_above_the_other",
+               "tests/kernel/test_estimates.py::"
+               "test_below_the_model_counts_only_against_three_others"],
     ),
     dict(
         name="the fitted shift applied the wrong way",
@@ -34,11 +36,13 @@ MUTATIONS = [
     ),
     dict(
         name="of two others that disagree, the higher taken",
-        path="resamplespec/pipeline/_outliers.py",
-        find="lower = np.argmin(both, axis=0)",
-        replace="lower = np.argmax(both, axis=0)",
+        path="src_c/rsp_kernel.c",
+        find="out_value[i] = b < a ? b : a;",
+        replace="out_value[i] = b > a ? b : a;",
         tests=["tests/pipeline/test_outliers.py::"
-               "test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third"],
+               "test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third",
+               "tests/kernel/test_estimates.py::"
+               "test_two_that_disagree_give_the_lower_with_its_variance"],
     ),
     dict(
         name="the y coordinate map left squared",
@@ -55,5 +59,49 @@ MUTATIONS = [
         replace="product.dq[~lost] |= np.asarray(OUTLIER, dtype=product.dq.dtype)",
         tests=["tests/pipeline/test_outliers.py::"
                "test_output_pixels_that_lost_a_contribution_are_flagged_outlier"],
+    ),
+    dict(
+        name="of four or more exposures, the others' mean for their median",
+        path="resamplespec/pipeline/_outliers.py",
+        find="value[many] = 0.5 * (low + high)",
+        replace="value[many] = mean[many]",
+        tests=["tests/pipeline/test_outlier_masks_pinned.py::"
+               "test_the_masks_found_are_the_pinned_ones[fs4]"],
+    ),
+    dict(
+        name="the variance of a mean of two divided by the count, not its square",
+        path="src_c/rsp_kernel.c",
+        find="sum_var / (double)((int64_t)count * count)",
+        replace="sum_var / (double)count",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_combine_estimates_is_the_numpy_rule_bit_for_bit"],
+    ),
+    dict(
+        name="the steps along x left out of the model's slope",
+        path="src_c/rsp_kernel.c",
+        find="step = larger_step(step, model[p + 1], here);",
+        replace="(void)0;",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_a_steep_model_tolerates_its_slope_times_the_shift",
+               "tests/kernel/test_estimates.py::"
+               "test_judge_pixels_is_the_numpy_rule_bit_for_bit"],
+    ),
+    dict(
+        name="the model's variance left out of the noise",
+        path="src_c/rsp_kernel.c",
+        find="sqrt(sigma[p] * sigma[p] + finite_or_zero(model_variance[p]))",
+        replace="sqrt(sigma[p] * sigma[p])",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_judge_pixels_is_the_numpy_rule_bit_for_bit",
+               "tests/pipeline/test_outlier_masks_pinned.py::"
+               "test_the_masks_found_are_the_pinned_ones[bright]"],
+    ),
+    dict(
+        name="the second pass reuses the first's values with the others' outliers in",
+        path="resamplespec/pipeline/_outliers.py",
+        find="        if exclude is not None and exclude[j].any():\n",
+        replace="        if exclude is not None and exclude[j].any() and not again:\n",
+        tests=["tests/pipeline/test_outlier_masks_pinned.py::"
+               "test_the_pinned_masks_of_a_clean_bright_trace_at_full_length"],
     ),
 ]

@@ -1,0 +1,123 @@
+"""resamplespec.kernel.combine_estimates and judge_pixels: the C passes
+the outlier search makes its models and verdicts with, bit for bit the
+numpy statements of their rules (written out here)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from resamplespec.kernel import combine_estimates, judge_pixels
+from resamplespec.pipeline._outliers import _steepest_step
+
+
+def _combined_by_numpy(values, variances, threshold):
+    known = np.isfinite(values)
+    count = known.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = np.where(known, values, 0.0).sum(axis=0) / count
+        variance = np.where(known, variances, 0.0).sum(axis=0) / np.square(count)
+    if len(values) == 2:
+        with np.errstate(invalid="ignore"):
+            apart = known.all(axis=0) & (np.abs(values[0] - values[1]) > threshold * np.sqrt(
+                variances[0] + variances[1]))
+        second = values[1] < values[0]
+        value = np.where(apart, np.where(second, values[1], values[0]), value)
+        variance = np.where(apart, np.where(second, variances[1], variances[0]), variance)
+    return np.where(count > 0, value, np.nan), np.where(count > 0, variance, np.nan), count
+
+
+def _stack(draw, m, n, low, high):
+    return np.array(draw(st.lists(
+        st.one_of(st.floats(low, high), st.just(np.nan)), min_size=m * n, max_size=m * n)),
+        dtype=np.float64).reshape(m, n)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data(), st.integers(1, 2), st.integers(1, 40), st.floats(0.5, 10.0))
+def test_combine_estimates_is_the_numpy_rule_bit_for_bit(data, m, n, threshold):
+    values = _stack(data.draw, m, n, -50.0, 50.0)
+    variances = np.abs(_stack(data.draw, m, n, 0.0, 30.0))
+    value, variance, count = combine_estimates(values, variances, threshold)
+    expected = _combined_by_numpy(values, variances, threshold)
+    np.testing.assert_array_equal(value, expected[0])
+    np.testing.assert_array_equal(variance, expected[1])
+    np.testing.assert_array_equal(count, expected[2])
+
+
+def test_two_that_disagree_give_the_lower_with_its_variance():
+    values = np.array([[10.0, 10.0, 4.0, np.nan], [4.0, 11.0, 10.0, 7.0]])
+    variances = np.array([[1.0, 1.0, 2.0, 5.0], [2.0, 1.0, 1.0, 3.0]])
+    value, variance, count = combine_estimates(values, variances, 3.0)
+    # 6 apart against 3 sqrt(3): the lower; 1 apart: the mean; one known: itself
+    np.testing.assert_array_equal(value, [4.0, 10.5, 4.0, 7.0])
+    np.testing.assert_array_equal(variance, [2.0, 0.5, 2.0, 3.0])
+    np.testing.assert_array_equal(count, [2, 2, 2, 1])
+
+
+def test_combine_estimates_refuses_three():
+    with pytest.raises(ValueError, match="1 or 2"):
+        combine_estimates(np.zeros((3, 4)), np.zeros((3, 4)), 5.0)
+
+
+def _judged_by_numpy(data, model, model_variance, sigma, others, considered, threshold,
+                     shift):
+    # the slope as the numpy judgement (kept for inputs without errors) takes it
+    step = _steepest_step(model)
+    noise = np.sqrt(np.square(sigma) + np.nan_to_num(model_variance))
+    judged = considered & np.isfinite(model) & np.isfinite(noise) & (noise > 0)
+    tolerance = threshold * noise + shift * np.nan_to_num(step)
+    residual = data - model
+    with np.errstate(invalid="ignore"):
+        mask = judged & ((residual > tolerance) | ((others >= 3) & (-residual > tolerance)))
+    seen = judged & (others > 0)
+    return mask, int(seen.sum()), int((mask & seen).sum())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 7), st.integers(1, 9), st.integers(0, 2**31 - 1),
+       st.floats(1.0, 8.0), st.floats(0.0, 1.0))
+def test_judge_pixels_is_the_numpy_rule_bit_for_bit(ny, nx, seed, threshold, shift):
+    rng = np.random.default_rng(seed)
+    model = rng.normal(0.0, 5.0, (ny, nx))
+    model[rng.random((ny, nx)) < 0.2] = np.nan
+    data = model + rng.normal(0.0, 1.0, (ny, nx)) * rng.choice([1.0, 20.0], (ny, nx))
+    data[rng.random((ny, nx)) < 0.1] = np.nan
+    model_variance = rng.uniform(0.0, 2.0, (ny, nx))
+    model_variance[rng.random((ny, nx)) < 0.2] = np.nan
+    sigma = rng.uniform(0.0, 2.0, (ny, nx))
+    sigma[rng.random((ny, nx)) < 0.1] = 0.0
+    others = rng.integers(0, 4, (ny, nx)).astype(np.int32)
+    considered = rng.random((ny, nx)) < 0.8
+    args = (data, model, model_variance, sigma, others, considered)
+    mask, seen, rejected = judge_pixels(*args, threshold=threshold, shift=shift)
+    expected = _judged_by_numpy(*args, threshold, shift)
+    np.testing.assert_array_equal(mask, expected[0])
+    assert (seen, rejected) == expected[1:]
+
+
+def test_a_steep_model_tolerates_its_slope_times_the_shift():
+    model = np.array([[0.0, 100.0, 200.0]])
+    data = model + np.array([[0.0, 40.0, 0.0]])
+    ones = np.ones((1, 3))
+    args = (data, model, np.zeros((1, 3)), ones, ones.astype(np.int32),
+            np.ones((1, 3), dtype=bool))
+    # 40 above: beyond 5 noise, within 5 + 0.5 x 100 (the steepest step)
+    assert judge_pixels(*args, threshold=5.0, shift=0.0)[0][0, 1]
+    assert not judge_pixels(*args, threshold=5.0, shift=0.5)[0][0, 1]
+
+
+def test_below_the_model_counts_only_against_three_others():
+    model = np.zeros((1, 2))
+    data = np.array([[-30.0, -30.0]])
+    ones = np.ones((1, 2))
+    mask = judge_pixels(data, model, np.zeros((1, 2)), ones, np.array([[2, 3]], np.int32),
+                        np.ones((1, 2), dtype=bool), threshold=5.0, shift=0.0)[0]
+    np.testing.assert_array_equal(mask, [[False, True]])
+
+
+def test_judge_pixels_refuses_arrays_of_other_shapes():
+    ones = np.ones((2, 3))
+    with pytest.raises(ValueError, match="sigma"):
+        judge_pixels(ones, ones, ones, np.ones((3, 2)), ones.astype(np.int32),
+                     ones.astype(bool), threshold=5.0, shift=0.0)
