@@ -21,8 +21,10 @@ MUTATIONS = [
     dict(
         name="pairs with the next row of the box left out",
         path="src_c/rsp_kernel.c",
-        find="for (int64_t rb = ra + 1; rb < nrows; ++rb) {\n                const double *w_row",
-        replace="for (int64_t rb = ra + 2; rb < nrows; ++rb) {\n                const double *w_row",
+        find=("for (int64_t rb = ra + 1; rb < nrows; ++rb) {\n"
+              "                const double *w_row"),
+        replace=("for (int64_t rb = ra + 2; rb < nrows; ++rb) {\n"
+                 "                const double *w_row"),
         tests=[
             "tests/kernel/test_covariance.py::test_covariance_agrees_with_polygon_clipping",
         ],
