@@ -108,6 +108,34 @@ _STATUS_MESSAGES = {
 }
 
 
+cdef int _fill_input(rsp_input *inp, const float[:, ::1] data, const double[:, :, ::1] pixmap,
+                     const float[:, ::1] weights, const uint32_t[:, ::1] dq, double iscale,
+                     tuple section) except -1:
+    """Point ``inp`` at one input's arrays (shapes checked), with its scale
+    and section; the variances are the caller's.  The caller keeps the
+    arrays alive while C uses them."""
+    if pixmap.shape[0] != data.shape[0] or pixmap.shape[1] != data.shape[1] \
+            or pixmap.shape[2] != 2:
+        raise ValueError("pixmap does not match data")
+    inp.nx = data.shape[1]
+    inp.ny = data.shape[0]
+    inp.data = &data[0, 0]
+    inp.pixmap = &pixmap[0, 0, 0]
+    inp.weights = NULL
+    if weights is not None:
+        if weights.shape[0] != inp.ny or weights.shape[1] != inp.nx:
+            raise ValueError("weights do not match data")
+        inp.weights = &weights[0, 0]
+    inp.dq = NULL
+    if dq is not None:
+        if dq.shape[0] != inp.ny or dq.shape[1] != inp.nx:
+            raise ValueError("dq does not match data")
+        inp.dq = &dq[0, 0]
+    inp.iscale = iscale
+    inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
+    return 0
+
+
 def drizzle_add(
     const float[:, ::1] data,
     const double[:, :, ::1] pixmap,
@@ -165,29 +193,11 @@ def drizzle_add(
 
     if len(variances) != len(sum_var) or len(variances) > RSP_MAX_VARIANCES:
         raise ValueError("variances and their accumulators do not match")
-    if pixmap.shape[0] != data.shape[0] or pixmap.shape[1] != data.shape[1] \
-            or pixmap.shape[2] != 2:
-        raise ValueError("pixmap does not match data")
     if sum_wd.shape[0] != sum_w.shape[0] or sum_wd.shape[1] != sum_w.shape[1]:
         raise ValueError("accumulators differ in shape")
 
-    inp.nx = data.shape[1]
-    inp.ny = data.shape[0]
-    inp.data = &data[0, 0]
-    inp.pixmap = &pixmap[0, 0, 0]
-    inp.weights = NULL
-    if weights is not None:
-        if weights.shape[0] != inp.ny or weights.shape[1] != inp.nx:
-            raise ValueError("weights do not match data")
-        inp.weights = &weights[0, 0]
-    inp.dq = NULL
-    if dq is not None:
-        if dq.shape[0] != inp.ny or dq.shape[1] != inp.nx:
-            raise ValueError("dq does not match data")
-        inp.dq = &dq[0, 0]
+    _fill_input(&inp, data, pixmap, weights, dq, iscale, section)
     inp.n_variances = len(variances)
-    inp.iscale = iscale
-    inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
 
     out.ny, out.nx = out_shape
     out.row_min, out.row_max, out.col_min, out.col_max = window
@@ -269,22 +279,8 @@ def footprint_reach(const float[:, ::1] data, const double[:, :, ::1] pixmap,
     cdef rsp_params par
     cdef int64_t reach_x = 0, reach_y = 0, out_ny, out_nx
     cdef int status
-    if pixmap.shape[0] != data.shape[0] or pixmap.shape[1] != data.shape[1] \
-            or pixmap.shape[2] != 2:
-        raise ValueError("pixmap does not match data")
-    inp.nx = data.shape[1]
-    inp.ny = data.shape[0]
-    inp.data = &data[0, 0]
-    inp.pixmap = &pixmap[0, 0, 0]
-    inp.weights = NULL
-    if weights is not None:
-        if weights.shape[0] != inp.ny or weights.shape[1] != inp.nx:
-            raise ValueError("weights do not match data")
-        inp.weights = &weights[0, 0]
-    inp.dq = NULL
+    _fill_input(&inp, data, pixmap, weights, None, 1.0, section)
     inp.n_variances = 0
-    inp.iscale = 1.0
-    inp.xmin, inp.xmax, inp.ymin, inp.ymax = section
     par.kernel = kernel
     par.variance_mode = 1
     par.pixfrac = pixfrac
