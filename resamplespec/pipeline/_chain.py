@@ -186,9 +186,8 @@ def _prepared(images: list[Any]) -> tuple[Any, bool, list[int]]:
     causes = {k: nan_arrays(image) for k, image in enumerate(images)}
     for image in images:
         match_nans_and_flags(image)
-    usable = usable_inputs(images, causes)
-    kept = [k for k, image in enumerate(images) if any(image is u for u in usable)]
-    return usable, False, kept
+    kept = usable_inputs(images, causes)
+    return [images[k] for k in kept], False, kept
 
 def _group_grid(images, options: ResampleOptions, deferred: bool, n_jobs: int):
     if options.output_wcs is not None:

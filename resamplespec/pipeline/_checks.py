@@ -80,15 +80,15 @@ def nan_arrays(image: Any) -> list[str]:
             if _no_finite_value(getattr(image, name))]
 
 
-def usable_inputs(images: list[Any], causes: dict[int, list[str]]) -> list[Any]:
-    """The images with at least one finite data value (NaN and DO_NOT_USE
-    already agree); each other one is left out with an :class:`InputWarning`
-    that names it (``causes[k]``: its error arrays that were all NaN).
-    Raises ValueError when none is left."""
+def usable_inputs(images: list[Any], causes: dict[int, list[str]]) -> list[int]:
+    """The indices of the images with at least one finite data value (NaN
+    and DO_NOT_USE already agree); each other one is left out with an
+    :class:`InputWarning` that names it (``causes[k]``: its error arrays
+    that were all NaN).  Raises ValueError when none is left."""
     kept, dropped = [], []
     for k, image in enumerate(images):
         if np.isfinite(image.data).any():
-            kept.append(image)
+            kept.append(k)
             continue
         label = input_label(image.meta, k)
         because = (f" (its {', '.join(causes[k])} {'is' if len(causes[k]) == 1 else 'are'} "
