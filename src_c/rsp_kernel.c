@@ -276,6 +276,31 @@ static inline void pixel_corners(const rsp_input *in, double h, int64_t i, int64
     map_point(in->pixmap, in->nx, in->ny, i - h, j + h, &x[3], &y[3]);
 }
 
+/* Corners of the footprint of input pixel (i, j): from the corner rows
+ * mapped once per row pair (below_x non-NULL: pixfrac = 1), else from
+ * pixel_corners; the same numbers either way. */
+static inline void footprint_corners(const rsp_input *in, double h, int64_t i, int64_t j,
+                                     const double *below_x, const double *below_y,
+                                     const double *above_x, const double *above_y,
+                                     double x[4], double y[4])
+{
+    if (!below_x) {
+        pixel_corners(in, h, i, j, x, y);
+        return;
+    }
+    const int64_t c = i - in->xmin;
+    x[0] = below_x[c]; y[0] = below_y[c];
+    x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
+    x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
+    x[3] = above_x[c]; y[3] = above_y[c];
+}
+
+/* The widest footprint drawn, in output pixels: the caller's limit, capped. */
+static inline double footprint_limit(const rsp_params *par)
+{
+    return par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : RSP_MAX_FOOTPRINT;
+}
+
 /*
  * Deposit one overlap `a` (signed, in output pixel areas) as the weight
  * a * scale, where scale = weight / area carries the footprint's sign, so
@@ -741,8 +766,7 @@ static int draw_footprint(const rsp_input *in, const rsp_params *par, rsp_output
         return hit;
     }
     pixel_range r;
-    const double max_extent =
-        par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : RSP_MAX_FOOTPRINT;
+    const double max_extent = footprint_limit(par);
     const int range = footprint_pixel_range(out, max_extent, xlo, xhi, ylo, yhi, &r);
     if (range <= 0) {
         return range;
@@ -793,15 +817,7 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
             int hit = 0;
             if (read_pixel(in, par, idx, &v, &weight)) {
                 double x[4], y[4];
-                if (corner_rows) {
-                    const int64_t c = i - in->xmin;
-                    x[0] = below_x[c]; y[0] = below_y[c];
-                    x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
-                    x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
-                    x[3] = above_x[c]; y[3] = above_y[c];
-                } else {
-                    pixel_corners(in, h, i, j, x, y);
-                }
+                footprint_corners(in, h, i, j, below_x, below_y, above_x, above_y, x, y);
                 hit = draw_footprint(in, par, out, x, y, weight, &v);
             }
             if (hit > 0) {
@@ -885,8 +901,7 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
     grid.row_max = out_ny;
     grid.col_max = out_nx;
     const double h = 0.5 * par->pixfrac;
-    const double max_extent =
-        par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : RSP_MAX_FOOTPRINT;
+    const double max_extent = footprint_limit(par);
     /* pixfrac = 1: corners mapped once per row pair, as add_square maps
      * them (the same numbers as pixel_corners, bit for bit) */
     const int64_t n_corners = in->xmax - in->xmin + 2;
@@ -911,15 +926,7 @@ int rsp_footprint_reach(const rsp_input *in, const rsp_params *par, int64_t out_
             }
             double x[4], y[4], area, xlo, xhi, ylo, yhi;
             pixel_range r;
-            if (rows) {
-                const int64_t c = i - in->xmin;
-                x[0] = below_x[c]; y[0] = below_y[c];
-                x[1] = below_x[c + 1]; y[1] = below_y[c + 1];
-                x[2] = above_x[c + 1]; y[2] = above_y[c + 1];
-                x[3] = above_x[c]; y[3] = above_y[c];
-            } else {
-                pixel_corners(in, h, i, j, x, y);
-            }
+            footprint_corners(in, h, i, j, below_x, below_y, above_x, above_y, x, y);
             /* footprints the drawing skips as too wide reach nothing */
             if (!footprint_area_and_box(x, y, &area, &xlo, &xhi, &ylo, &yhi) ||
                 footprint_pixel_range(&grid, max_extent, xlo, xhi, ylo, yhi, &r) <= 0) {

@@ -20,10 +20,9 @@ MUTATIONS = [
     dict(
         name="the footprint limit ignored",
         path="src_c/rsp_kernel.c",
-        # draw_footprint's limit (the covariance reach repeats the line)
-        find=("        par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : "
-              "RSP_MAX_FOOTPRINT;\n    const int range"),
-        replace="        RSP_MAX_FOOTPRINT;\n    const int range",
+        find=("return par->max_footprint < RSP_MAX_FOOTPRINT ? par->max_footprint : "
+              "RSP_MAX_FOOTPRINT;"),
+        replace="return RSP_MAX_FOOTPRINT;",
         tests=[f"{HOSTILE}::test_footprints_wider_than_the_limit_are_skipped_with_a_warning"],
     ),
     dict(
