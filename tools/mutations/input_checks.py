@@ -13,8 +13,8 @@ MUTATIONS = [
     dict(
         name="an input with some NaN taken for one with nothing usable",
         path="resamplespec/pipeline/_checks.py",
-        find="        if np.isfinite(image.data).any():\n            kept.append(image)",
-        replace="        if np.isfinite(image.data).all():\n            kept.append(image)",
+        find="        if np.isfinite(image.data).any():\n            kept.append(k)",
+        replace="        if np.isfinite(image.data).all():\n            kept.append(k)",
         tests=[f"{CHECKS}::test_an_all_nan_exposure_is_left_out_with_a_warning"],
     ),
     dict(
