@@ -77,12 +77,20 @@ static inline int read_pixel(const rsp_input *in, const rsp_params *par, int64_t
     /* A negative variance is no variance: unknown, as NaN is.  sqrt makes it
      * NaN in reference mode (the reference's np.sqrt does the same); exact
      * mode says so explicitly.  Either way the output variance it reaches
-     * is NaN (exact) or leaves this input out (reference combination). */
+     * is NaN (exact) or leaves this input out (reference combination).
+     * MEAN planes are values of any sign, taken as they are. */
     for (int k = 0; k < in->n_variances; ++k) {
         const double var = in->variances[k][idx];
-        v->var[k] = par->variance_mode == RSP_VARIANCE_EXACT
-                        ? (var >= 0.0 ? var * in->iscale * in->iscale : NAN)
-                        : sqrt(var) * in->iscale;
+        switch (par->variance_mode) {
+        case RSP_VARIANCE_EXACT:
+            v->var[k] = var >= 0.0 ? var * in->iscale * in->iscale : NAN;
+            break;
+        case RSP_VARIANCE_MEAN:
+            v->var[k] = var * in->iscale;
+            break;
+        default:
+            v->var[k] = sqrt(var) * in->iscale;
+        }
     }
     v->dq = in->dq ? in->dq[idx] : 0u;
     return 1;
@@ -975,7 +983,8 @@ int rsp_drizzle_add(const rsp_input *in, const rsp_params *par, rsp_output *out,
         in->n_variances < 0 ||
         in->n_variances > RSP_MAX_VARIANCES ||
         (par->variance_mode != RSP_VARIANCE_REFERENCE &&
-         par->variance_mode != RSP_VARIANCE_EXACT)) {
+         par->variance_mode != RSP_VARIANCE_EXACT &&
+         par->variance_mode != RSP_VARIANCE_MEAN)) {
         return RSP_ERR_ARGUMENT;
     }
     /* Pairs need the exact-mode variances and a plane layout that holds

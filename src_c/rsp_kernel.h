@@ -37,7 +37,15 @@
 
 enum rsp_kernel_type { RSP_KERNEL_SQUARE = 0, RSP_KERNEL_POINT = 1 };
 
-enum rsp_variance_mode { RSP_VARIANCE_REFERENCE = 0, RSP_VARIANCE_EXACT = 1 };
+/* How the variance planes are drizzled: REFERENCE and EXACT as the two
+ * variance modes of resamplespec (sum of w * sqrt(var), of w^2 * var);
+ * MEAN as further data planes (sum of w * value, the data's weights), for
+ * maps of values that are not variances (an input's pixel coordinates). */
+enum rsp_variance_mode {
+    RSP_VARIANCE_REFERENCE = 0,
+    RSP_VARIANCE_EXACT = 1,
+    RSP_VARIANCE_MEAN = 2
+};
 
 enum rsp_status {
     RSP_OK = 0,

@@ -35,6 +35,8 @@ from . import _kernel
 
 _KERNEL_CODES = {"square": 0, "point": 1}
 _VARIANCE_MODES = ("reference", "exact")
+# the C core's mode that drizzles the variance planes as further data
+_VARIANCE_MEAN = 2
 _CONTEXT_BITS = 32
 
 
@@ -379,16 +381,7 @@ class Drizzler:
         if self._per_input_variances:
             self._has_pending = True
             self._pending_weight = variance_weight
-        oversized = sum(c[2] for c in counts)
-        if oversized:
-            warnings.warn(
-                f"{oversized} input pixel(s) skipped: their footprints are more than "
-                f"{limits.MAX_FOOTPRINT_PIXELS:g} output pixels across "
-                "(limits.MAX_FOOTPRINT_PIXELS), which no input pixel is; the pixel map "
-                "diverges or folds there",
-                DrizzleWarning,
-                stacklevel=2,
-            )
+        _warn_oversized(sum(c[2] for c in counts), stacklevel=2)
         return AddCounts(sum(c[0] for c in counts), sum(c[1] for c in counts))
 
     def skip_input(self) -> None:
@@ -583,6 +576,96 @@ def pair_covariance(pairs: PairSums, wht: np.ndarray, err: np.ndarray | None = N
     _kernel.pair_covariance(np.ascontiguousarray(pairs.offsets, dtype=np.int64), values, wht,
                             err)
     return values
+
+
+def coordinate_maps(
+    pixmap: np.ndarray,
+    out_shape: tuple[int, int],
+    *,
+    kernel: str = "square",
+    pixfrac: float = 1.0,
+    xmin: int | None = None,
+    xmax: int | None = None,
+    ymin: int | None = None,
+    ymax: int | None = None,
+) -> np.ndarray:
+    """Where an input's pixels are, seen from the output grid.
+
+    The input's pixel coordinates x and y drizzled with unit weights, in one
+    kernel pass: on each output pixel the mean of the centres of the input
+    pixels that overlap it, weighted by the overlaps (for a pixel map that
+    is affine over a footprint, the input position of the output pixel's
+    centre).  The inverse of ``pixmap``, on the grid.
+
+    Parameters
+    ----------
+    pixmap : (ny_in, nx_in, 2) array
+        Output (x, y) of every input pixel centre; NaN where undefined.
+    out_shape : (ny, nx)
+        The output grid.
+    kernel, pixfrac
+        As for :class:`Drizzler`.
+    xmin, xmax, ymin, ymax : int, optional
+        Inclusive section of the input to drizzle; default: all of it.
+
+    Returns
+    -------
+    (2, ny, nx) float32 array
+        The x map, then the y map; NaN where no input pixel reaches.
+
+    Warns
+    -----
+    DrizzleWarning
+        As :meth:`Drizzler.add`, for footprints too wide to be pixels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resamplespec.kernel import coordinate_maps
+    >>> y, x = np.indices((3, 4), dtype=float)
+    >>> shifted = np.stack([x + 1.0, y], axis=-1)   # one output pixel to the right
+    >>> coordinate_maps(shifted, (3, 6))[0][1]
+    array([nan,  0.,  1.,  2.,  3., nan], dtype=float32)
+    """
+    out_shape = _validate_shape(out_shape)
+    kernel = validate_kernel(kernel)
+    pixfrac = validate_pixfrac(pixfrac)
+    array = np.asarray(pixmap)
+    if array.ndim != 3:
+        raise ValueError(f"pixmap must have shape (ny, nx, 2), got {array.shape}")
+    shape = array.shape[:2]
+    pixmap = _as_pixmap(array, shape)
+    section = _validate_section(shape, xmin, xmax, ymin, ymax)
+    rows, columns = np.indices(shape, dtype=np.float32)
+    variances: tuple[np.ndarray, ...] = (rows,)
+    if kernel == "square" and min(shape) < 2:
+        columns, pixmap, _, variances, _ = _pad_thin_image(columns, pixmap, None, variances,
+                                                           None)
+    sum_x = np.zeros(out_shape)
+    sum_w = np.zeros(out_shape)
+    sum_y = np.zeros(out_shape)
+    ny, nx = out_shape
+    _, _, oversized = _kernel.drizzle_add(
+        columns, pixmap, None, variances, None, 1.0, section, _KERNEL_CODES[kernel],
+        _VARIANCE_MEAN, pixfrac, sum_x, sum_w, (sum_y,), None, None, 0, None, out_shape,
+        (0, ny, 0, nx), (0, 0), limits.MAX_FOOTPRINT_PIXELS)
+    _warn_oversized(oversized, stacklevel=3)
+    maps = np.empty((2, *out_shape), dtype=np.float32)
+    maps[0] = _kernel.finish_data(sum_x, sum_w, np.nan)[0]
+    maps[1] = _kernel.finish_data(sum_y, sum_w, np.nan)[0]
+    return maps
+
+
+def _warn_oversized(oversized: int, *, stacklevel: int) -> None:
+    if oversized:
+        warnings.warn(
+            f"{oversized} input pixel(s) skipped: their footprints are more than "
+            f"{limits.MAX_FOOTPRINT_PIXELS:g} output pixels across "
+            "(limits.MAX_FOOTPRINT_PIXELS), which no input pixel is; the pixel map "
+            "diverges or folds there",
+            DrizzleWarning,
+            stacklevel=stacklevel + 1,
+        )
 
 
 def _validate_variance_weight(value):

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from ..dqflags import JWST_DQ_FLAGS
-from ..kernel import Drizzler, combine_estimates, interpolate, judge_pixels
+from ..kernel import Drizzler, combine_estimates, coordinate_maps, interpolate, judge_pixels
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
@@ -125,8 +125,9 @@ def group_outlier_masks(
     coordinates = _product_stack(n_inputs, (2, *grid.shape), on_disk=deferred)
     for j in range(n_inputs):
         image = images[j]
-        coordinates[j] = _input_coordinates(image, pixel_map(image, grid), grid, options,
-                                            section_of(image))
+        coordinates[j] = coordinate_maps(pixel_map(image, grid), grid.shape,
+                                         kernel=options.kernel, pixfrac=options.pixfrac,
+                                         **section_of(image))
         del image
 
     # Twice: the second time without the outliers the first found in the
@@ -361,28 +362,6 @@ def _usable(image, options) -> np.ndarray:
     """The pixels that would contribute: good DQ, positive weight, finite data."""
     weights = pixel_weights(image, options.weight_type, options.good_bits)
     return (weights > 0) & np.isfinite(image.data)
-
-
-def _input_coordinates(image, pixmap, grid, options, section) -> np.ndarray:
-    """(2, ny, nx) output-grid maps of the input's x and y pixel coordinates
-    (NaN where the input does not reach): the weighted mean of the centres
-    of the input pixels that overlap each output pixel, which for a locally
-    affine pixel map is the input position of the output pixel's centre.
-
-    One kernel pass: x as the data, y as a standard deviation (y**2 as a
-    variance), which the reference variance mode averages with the data's
-    weights, as it does an input's error for a single product."""
-    ny, nx = image.shape
-    rows, columns = np.indices((ny, nx), dtype=np.float32)
-    drizzler = Drizzler(grid.shape, kernel=options.kernel, pixfrac=options.pixfrac,
-                        fillval="NAN", n_variances=1, context=False)
-    drizzler.add(columns, pixmap, variances=(np.square(rows),), **section)
-    result = drizzler.finish()
-    reached = result.wht > 0
-    maps = np.full((2, *grid.shape), np.nan, dtype=np.float32)
-    maps[0][reached] = result.data[reached]
-    maps[1][reached] = np.sqrt(result.variances[0][reached])
-    return maps
 
 
 class _Models:

@@ -27,8 +27,8 @@ MUTATIONS = [
     dict(
         name="negative variance drizzled as a value in exact mode",
         path="src_c/rsp_kernel.c",
-        find="? (var >= 0.0 ? var * in->iscale * in->iscale : NAN)",
-        replace="? var * in->iscale * in->iscale",
+        find="v->var[k] = var >= 0.0 ? var * in->iscale * in->iscale : NAN;",
+        replace="v->var[k] = var * in->iscale * in->iscale;",
         tests=[f"{CHECKS}::test_negative_variance_is_unknown_in_the_drizzler_in_both_modes",
                f"{CHECKS}::test_negative_poisson_variance_leaves_err_finite_where_data_are"],
     ),

@@ -99,16 +99,16 @@ MUTATIONS = [
         # exact variance scaled by the intensity scale once, not squared
         name="kernel.exact_variance_iscale_once",
         path="src_c/rsp_kernel.c",
-        find="? var * in->iscale * in->iscale",
-        replace="? var * in->iscale",
+        find="var >= 0.0 ? var * in->iscale * in->iscale : NAN;",
+        replace="var >= 0.0 ? var * in->iscale : NAN;",
         tests=[f"{KERNEL_TESTS}::test_variances_of_a_quarter_shift"],
     ),
     dict(
         # reference mode averages the variance, not the standard deviation
         name="kernel.reference_variance_not_sqrt",
         path="src_c/rsp_kernel.c",
-        find=": sqrt(var) * in->iscale;",
-        replace=": var * in->iscale;",
+        find="v->var[k] = sqrt(var) * in->iscale;",
+        replace="v->var[k] = var * in->iscale;",
         tests=[f"{DRIZZLE}::test_reference_variances_equal_drizzle_on_sigma",
                "tests/pipeline/test_variance.py"
                "::test_reference_variance_is_the_square_of_the_weighted_mean_sigma"],

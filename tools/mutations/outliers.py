@@ -45,11 +45,13 @@ MUTATIONS = [
                "test_two_that_disagree_give_the_lower_with_its_variance"],
     ),
     dict(
-        name="the y coordinate map left squared",
-        path="resamplespec/pipeline/_outliers.py",
-        find="maps[1][reached] = np.sqrt(result.variances[0][reached])",
-        replace="maps[1][reached] = result.variances[0][reached]",
-        tests=["tests/pipeline/test_outliers.py::"
+        name="the coordinate maps' MEAN planes drizzled as standard deviations",
+        path="src_c/rsp_kernel.c",
+        find="v->var[k] = var * in->iscale;",
+        replace="v->var[k] = sqrt(var) * in->iscale;",
+        tests=["tests/kernel/test_coordinate_maps.py::"
+               "test_a_whole_pixel_shift_maps_every_output_pixel_to_its_input_pixel",
+               "tests/pipeline/test_outliers.py::"
                "test_outliers_of_ten_sigma_and_more_are_found_and_good_pixels_are_left"],
     ),
     dict(
