@@ -18,10 +18,10 @@ extra_link_args = os.environ.get("RESAMPLESPEC_LDFLAGS", "").split()
 
 kernel = Extension(
     "resamplespec.kernel._kernel",
-    sources=["resamplespec/kernel/_kernel.pyx", "src_c/rsp_kernel.c"],
+    sources=["resamplespec/kernel/_kernel.pyx", "src_c/rsp_kernel.c", "src_c/rsp_estimates.c"],
     include_dirs=["src_c"],
     # Rebuild when a header changes, not only the .c file.
-    depends=["src_c/rsp_kernel.h", "src_c/rsp_geometry.h"],
+    depends=["src_c/rsp_kernel.h", "src_c/rsp_geometry.h", "src_c/rsp_estimates.h"],
     extra_compile_args=extra_compile_args,
     extra_link_args=extra_link_args,
     define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_21_API_VERSION")],

@@ -29,7 +29,9 @@ typedef struct {
     double d;                         /* data * iscale */
     double var[RSP_MAX_VARIANCES];    /* sqrt(var)*iscale or var*iscale^2 */
     uint32_t dq;
-    int plain;    /* only data and weight to deposit (set once per call) */
+    /* Set once per call: 1 when only data and weight are deposited, 2 when
+     * also one MEAN plane (a coordinate map), 0 otherwise. */
+    int plain;
 } pixel_values;
 
 /*
@@ -482,8 +484,8 @@ static inline int deposit_four_cells(const rsp_input *in, const rsp_params *par,
 {
     if (v->plain && iy >= out->row_min && iy + 1 < out->row_max && ix >= out->col_min &&
         ix + 1 < out->col_max) {
-        /* Data and weight only, all four pixels in the window: straight
-         * sums.  A pixel left at weight 0 gets + 0.0, which changes no sum
+        /* Data and weight only (and a MEAN plane), all four pixels in the
+         * window: straight sums, as deposit makes them.  A pixel left at weight 0 gets + 0.0, which changes no sum
          * (they start at +0.0 and never become -0.0). */
         const int64_t k0 = out_index(out, ix, iy);
         double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
@@ -496,6 +498,13 @@ static inline int deposit_four_cells(const rsp_input *in, const rsp_params *par,
         sw[1] += w_cell[1];
         sw[up] += w_cell[2];
         sw[up + 1] += w_cell[3];
+        if (v->plain == 2) {
+            double *sv = out->sum_var[0] + k0;
+            sv[0] += w_cell[0] * v->var[0];
+            sv[1] += w_cell[1] * v->var[0];
+            sv[up] += w_cell[2] * v->var[0];
+            sv[up + 1] += w_cell[3] * v->var[0];
+        }
         return w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
     }
     int hit = 0;
@@ -812,7 +821,11 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                        below_x, below_y);
     }
     pixel_values v;
-    v.plain = in->n_variances == 0 && !out->sum_w_input && !out->context && !out->dq;
+    const int only_sums = !out->sum_w_input && !out->context && !out->dq;
+    v.plain = !only_sums ? 0
+              : in->n_variances == 0 ? 1
+              : in->n_variances == 1 && par->variance_mode == RSP_VARIANCE_MEAN ? 2
+              : 0;
     double weight;
 
     for (int64_t j = in->ymin; j <= in->ymax; ++j) {
@@ -1268,194 +1281,4 @@ void rsp_pair_covariance(int64_t ny, int64_t nx, int64_t n_planes, const int64_t
             }
         }
     }
-}
-
-/* Keys' cubic convolution weights (a = -0.5) of the samples at offsets
- * -1, 0, 1, 2 from a point t in [0, 1) past the sample at offset 0. */
-static inline void cubic_weights(double t, double w[4])
-{
-    const double t2 = t * t, t3 = t2 * t;
-    w[0] = -0.5 * t3 + t2 - 0.5 * t;
-    w[1] = 1.5 * t3 - 2.5 * t2 + 1.0;
-    w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t;
-    w[3] = 0.5 * t3 - 0.5 * t2;
-}
-
-/* The cubic interpolation at (ix + fx, iy + fy) if its 16 samples are all
- * inside and finite (returns 1), else 0 and nothing written. */
-static inline int cubic_at(int64_t nx, int64_t ny, const float *values, const float *variances,
-                           int64_t ix, int64_t iy, double fx, double fy, double *value,
-                           double *variance)
-{
-    if (ix < 1 || iy < 1 || ix + 2 >= nx || iy + 2 >= ny) {
-        return 0;
-    }
-    double wx[4], wy[4];
-    cubic_weights(fx, wx);
-    cubic_weights(fy, wy);
-    double total = 0.0, spread = 0.0;
-    for (int b = 0; b < 4; ++b) {
-        const int64_t row = (iy - 1 + b) * nx + ix - 1;
-        for (int a = 0; a < 4; ++a) {
-            const double v = (double)values[row + a];
-            if (v != v) {
-                return 0;
-            }
-            const double w = wx[a] * wy[b];
-            total += w * v;
-            if (variances) {
-                spread += w * w * (double)variances[row + a];
-            }
-        }
-    }
-    *value = total;
-    *variance = spread;
-    return 1;
-}
-
-void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
-                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
-                     double *out_value, double *out_variance)
-{
-    /* relative slack so that "all of the weight" survives round-off */
-    const double needed_fraction = min_weight * (1.0 - 1e-9);
-    for (int64_t p = 0; p < n; ++p) {
-        double value = NAN, variance = NAN;
-        /* NaN and points far outside fail here (comparisons with NaN are false) */
-        if (x[p] > -1.0 && x[p] < (double)nx && y[p] > -1.0 && y[p] < (double)ny) {
-            const double fx0 = floor(x[p]), fy0 = floor(y[p]);
-            const double fx = x[p] - fx0, fy = y[p] - fy0;
-            const int64_t ix = (int64_t)fx0, iy = (int64_t)fy0;
-            if (cubic && cubic_at(nx, ny, values, variances, ix, iy, fx, fy, &value,
-                                  &variance)) {
-                out_value[p] = value;
-                if (variances && out_variance) {
-                    out_variance[p] = variance;
-                }
-                continue;
-            }
-            const double w[4] = {(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy,
-                                 fx * fy};
-            double total = 0.0, weight = 0.0, spread = 0.0;
-            for (int c = 0; c < 4; ++c) {
-                const int64_t i = ix + (c & 1), j = iy + (c >> 1);
-                if (w[c] <= 0.0 || i < 0 || i >= nx || j < 0 || j >= ny) {
-                    continue;
-                }
-                const double v = (double)values[j * nx + i];
-                if (v != v) {
-                    continue;
-                }
-                total += w[c] * v;
-                weight += w[c];
-                if (variances) {
-                    spread += w[c] * w[c] * (double)variances[j * nx + i];
-                }
-            }
-            /* the weights of the four neighbours always sum to 1 */
-            if (weight > 0.0 && weight >= needed_fraction) {
-                value = total / weight;
-                variance = spread / (weight * weight);
-            }
-        }
-        out_value[p] = value;
-        if (variances && out_variance) {
-            out_variance[p] = variance;
-        }
-    }
-}
-
-void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
-                           double threshold, double *out_value, double *out_variance,
-                           int32_t *out_count)
-{
-    for (int64_t i = 0; i < n; ++i) {
-        const double a = values[i];
-        const double a_var = variances[i];
-        const int has_a = isfinite(a);
-        double sum = has_a ? a : 0.0;
-        double sum_var = has_a ? a_var : 0.0;
-        int32_t count = has_a;
-        if (m == 2) {
-            const double b = values[n + i];
-            const double b_var = variances[n + i];
-            const int has_b = isfinite(b);
-            sum += has_b ? b : 0.0;
-            sum_var += has_b ? b_var : 0.0;
-            count += has_b;
-            if (has_a && has_b && fabs(a - b) > threshold * sqrt(a_var + b_var)) {
-                /* two that disagree: the lower */
-                out_count[i] = 2;
-                out_value[i] = b < a ? b : a;
-                out_variance[i] = b < a ? b_var : a_var;
-                continue;
-            }
-        }
-        out_count[i] = count;
-        out_value[i] = count ? sum / (double)count : NAN;
-        out_variance[i] = count ? sum_var / (double)((int64_t)count * count) : NAN;
-    }
-}
-
-/* numpy's nan_to_num: NaN as 0, infinities as the largest finite doubles */
-static double finite_or_zero(double v)
-{
-    if (isnan(v)) {
-        return 0.0;
-    }
-    if (isinf(v)) {
-        return v > 0 ? DBL_MAX : -DBL_MAX;
-    }
-    return v;
-}
-
-/* the larger of a step and the largest so far, NaN steps ignored (fmax) */
-static double larger_step(double so_far, double a, double b)
-{
-    return fmax(so_far, fabs(a - b));
-}
-
-void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
-                      const double *model_variance, const double *sigma, const int32_t *others,
-                      const uint8_t *considered, double threshold, double shift,
-                      uint8_t *out_mask, int64_t *out_seen, int64_t *out_seen_rejected)
-{
-    int64_t seen = 0, seen_rejected = 0;
-    for (int64_t iy = 0; iy < ny; ++iy) {
-        for (int64_t ix = 0; ix < nx; ++ix) {
-            const int64_t p = iy * nx + ix;
-            const double here = model[p];
-            out_mask[p] = 0;
-            if (!considered[p] || !isfinite(here)) {
-                continue;
-            }
-            const double noise = sqrt(sigma[p] * sigma[p] + finite_or_zero(model_variance[p]));
-            if (!(isfinite(noise) && noise > 0.0)) {
-                continue;
-            }
-            double step = NAN;
-            if (iy > 0) {
-                step = larger_step(step, here, model[p - nx]);
-            }
-            if (iy + 1 < ny) {
-                step = larger_step(step, model[p + nx], here);
-            }
-            if (ix > 0) {
-                step = larger_step(step, here, model[p - 1]);
-            }
-            if (ix + 1 < nx) {
-                step = larger_step(step, model[p + 1], here);
-            }
-            const double tolerance = threshold * noise + shift * finite_or_zero(step);
-            const double residual = data[p] - here;
-            const int outlier = residual > tolerance || (others[p] >= 3 && -residual > tolerance);
-            out_mask[p] = (uint8_t)outlier;
-            if (others[p] > 0) {
-                seen += 1;
-                seen_rejected += outlier;
-            }
-        }
-    }
-    *out_seen = seen;
-    *out_seen_rejected = seen_rejected;
 }

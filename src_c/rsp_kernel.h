@@ -22,7 +22,9 @@
  *   sum_var[v][k]:
  *       RSP_VARIANCE_REFERENCE: sum of w * sqrt(var_v) * iscale
  *       RSP_VARIANCE_EXACT:     sum of w^2 * var_v * iscale^2
- * A negative var_v counts as unknown (NaN) in both modes.
+ *       RSP_VARIANCE_MEAN:      sum of w * var_v * iscale (planes of values
+ *                               averaged as the data are)
+ * A negative var_v counts as unknown (NaN) in the two variance modes.
  * where w is the weight an input pixel gives an output pixel: for the square
  * kernel (area of the mapped, pixfrac-shrunk pixel inside the output pixel) /
  * (area of the mapped pixel) * pixel weight; for the point kernel the pixel
@@ -270,55 +272,6 @@ void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, i
  */
 void rsp_line_histogram(const double *pixmap, int64_t n_pixels, int component, int64_t first,
                         int64_t n_lines, int64_t *counts);
-
-/*
- * Bilinear interpolation of an image (ny x nx, row-major, pixel centres at
- * integer coordinates) at n points (x[p], y[p]): the neighbours that are
- * outside or NaN are left out and the weights of the others renormalised,
- * if those hold at least min_weight of the points' total weight (1: all of
- * it), else the value is NaN (so it is for a NaN point).  With variances
- * (may be NULL; then out_variance is not written) the variance of the
- * interpolated value, sum(w^2 var) / sum(w)^2, over the same neighbours.
- * cubic != 0: Keys' cubic convolution (a = -0.5) over the 4 x 4 nearest
- * samples where all are inside and finite (sharp features, such as a
- * trace only a pixel or two wide, are smoothed far less), else bilinear
- * as above.
- */
-void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
-                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
-                     double *out_value, double *out_variance);
-
-/*
- * Per point i < n, one or two estimates of a value (m = 1 or 2):
- * values[j * n + i] (NaN: that estimate is missing) with the variances
- * variances[j * n + i].  out_count[i]: the estimates present; out_value[i]
- * and out_variance[i]: NaN without any; their mean and the variance of the
- * mean (the sum of the variances over count^2); where two differ by more
- * than threshold times the square root of their summed variances, the
- * lower (the first if equal) with its own variance.  The sums run in the
- * order of j, with 0 for a missing estimate (numpy's sum over the first
- * axis of the same stack gives the same bits).
- */
-void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
-                           double threshold, double *out_value, double *out_variance,
-                           int32_t *out_count);
-
-/*
- * The outliers of an image of nx x ny pixels (row-major) against its
- * models: out_mask[p] = 1 where considered[p], model[p] finite, the noise
- * sqrt(sigma^2 + v) finite and positive (v: model_variance[p], 0 if NaN)
- * and data[p] - model[p] > tolerance, or, where others[p] >= 3,
- * model[p] - data[p] > tolerance; tolerance = threshold * noise + shift *
- * slope, slope the largest absolute step of model from p to one of its
- * four neighbours (NaN steps ignored; 0 if all are).  Infinite variances
- * and slopes count as +-DBL_MAX (numpy's nan_to_num).  Returns, through
- * the two counters, the judged pixels with others[p] > 0 and how many of
- * those are outliers.
- */
-void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
-                      const double *model_variance, const double *sigma, const int32_t *others,
-                      const uint8_t *considered, double threshold, double shift,
-                      uint8_t *out_mask, int64_t *out_seen, int64_t *out_seen_rejected);
 
 /*
  * Atomically add delta to *counter and return its value before: a counter

@@ -23,8 +23,8 @@ from ._drizzler import (
     pair_covariance,
     window_sections,
 )
-from ._estimates import combine_estimates, judge_pixels
-from ._interpolate import interpolate
+from ._estimates import combine_estimates, judge_pixels, neighbour_models
+from ._interpolate import interpolate, interpolate_through
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
@@ -42,7 +42,9 @@ __all__ = [
     "half_plane_offsets",
     "pair_covariance",
     "interpolate",
+    "interpolate_through",
     "judge_pixels",
+    "neighbour_models",
     "split_along",
     "window_count",
     "window_sections",

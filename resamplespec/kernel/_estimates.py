@@ -1,7 +1,9 @@
 """Pixels judged against models, each in one pass of the C core:
 :func:`combine_estimates` (``rsp_combine_estimates``: one or two
-estimates per point made one model) and :func:`judge_pixels`
-(``rsp_judge_pixels``: an image's outliers against its models)."""
+estimates per point made one model), :func:`neighbour_models`
+(``rsp_neighbour_models``: the model of a pixel no other exposure sees,
+from its own neighbours) and :func:`judge_pixels` (``rsp_judge_pixels``:
+an image's outliers against its models)."""
 
 from __future__ import annotations
 
@@ -49,6 +51,66 @@ def combine_estimates(
     if spread.shape != stack.shape:
         raise ValueError(f"variances has shape {spread.shape}, values {stack.shape}")
     return _kernel.combine_estimates(stack, spread, float(threshold))
+
+
+def neighbour_models(
+    values: np.ndarray, data: np.ndarray, alone: np.ndarray, model: np.ndarray, *,
+    slit_axis: int,
+) -> None:
+    """The model of each ``alone`` pixel from its own neighbours, written in
+    ``model`` (other pixels left as they are).
+
+    Two medians, each of the finite ``values`` among the two pixels on
+    either side (the mean of the middle two of four, the mean of two; NaN
+    with fewer than two): along the slit and along the dispersion.  The
+    model is the one nearer the pixel's ``data`` (along the slit where
+    both are as near), the one along the dispersion where the other is
+    NaN.  A cosmic ray is far from both; a trace is smooth along the
+    dispersion, a sky line along the slit.
+
+    Parameters
+    ----------
+    values : (ny, nx) array
+        The image's usable values (NaN elsewhere, and where the model must
+        not look: outliers found before).
+    data : (ny, nx) array
+        The pixels' own values.
+    alone : (ny, nx) bool array
+        The pixels to model.
+    model : (ny, nx) float64 array, C-contiguous
+        Written in place.
+    slit_axis : int
+        The array axis along the slit: 0 (a spectrum dispersed along x,
+        ``dispersion_direction`` 1) or 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resamplespec.kernel import neighbour_models
+    >>> image = np.array([[1.0, 1.0, 1.0], [2.0, 50.0, 4.0], [1.0, 1.0, 1.0]])
+    >>> model = np.full((3, 3), np.nan)
+    >>> alone = np.zeros((3, 3), dtype=bool)
+    >>> alone[1, 1] = True
+    >>> neighbour_models(image, image, alone, model, slit_axis=0)
+    >>> model[1, 1]  # along the dispersion (2, 4) is nearer 50 than along the slit (1, 1)
+    np.float64(3.0)
+    """
+    if slit_axis not in (0, 1):
+        raise ValueError(f"slit_axis must be 0 or 1, got {slit_axis!r}")
+    if not (isinstance(model, np.ndarray) and model.dtype == np.float64
+            and model.flags.c_contiguous and model.flags.writeable):
+        raise TypeError("model must be a writeable C-contiguous float64 array")
+    shape = model.shape
+    arrays = []
+    for name, array in (("values", values), ("data", data)):
+        array = np.ascontiguousarray(array, dtype=np.float64)
+        if array.shape != shape:
+            raise ValueError(f"{name} has shape {array.shape}, model {shape}")
+        arrays.append(array)
+    chosen = np.ascontiguousarray(alone, dtype=bool)
+    if chosen.shape != shape:
+        raise ValueError(f"alone has shape {chosen.shape}, model {shape}")
+    _kernel.neighbour_models(*arrays, chosen.view(np.uint8), slit_axis == 0, model)
 
 
 def judge_pixels(

@@ -1,5 +1,6 @@
-"""Bilinear interpolation of an image at scattered points, NaN-aware:
-:func:`interpolate` (the C core's ``rsp_interpolate``)."""
+"""Interpolation of an image at scattered points, NaN-aware:
+:func:`interpolate` (the C core's ``rsp_interpolate``), and
+:func:`interpolate_through` its coordinate maps (``rsp_others_at``)."""
 
 from __future__ import annotations
 
@@ -69,3 +70,67 @@ def interpolate(
             raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
     return _kernel.interpolate(image, points_x, points_y, float(min_weight), int(bool(cubic)),
                                spread)
+
+
+def interpolate_through(
+    coordinates: np.ndarray,
+    points: np.ndarray,
+    values: np.ndarray,
+    *,
+    variances: np.ndarray | None = None,
+    min_weight: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """An image's values at points of an output grid, through its
+    coordinate maps (:func:`coordinate_maps`) on that grid, in one pass.
+
+    Each point's place in the image is interpolated bilinearly in the maps
+    (all four neighbours needed), and the image there with Keys' cubic
+    convolution (:func:`interpolate` with ``cubic=True``): the same numbers
+    as those three calls of :func:`interpolate`.
+
+    Parameters
+    ----------
+    coordinates : (2, ny_grid, nx_grid) array
+        Where each grid pixel is in the image: x, then y (NaN: nowhere).
+    points : (n, 2) array
+        The grid points (x, y).
+    values : (ny, nx) array
+        The image.
+    variances : (ny, nx) array, optional
+        Its variances.
+    min_weight : float
+        As for :func:`interpolate`, in the image.
+
+    Returns
+    -------
+    x, y, value, variance : float64 arrays (n,)
+        The points' places in the image, the values there and their
+        variances (None without ``variances``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resamplespec.kernel import coordinate_maps, interpolate_through
+    >>> y, x = np.indices((6, 6), dtype=float)
+    >>> maps = coordinate_maps(np.stack([x + 2.0, y], axis=-1), (6, 8))  # 2 pixels right
+    >>> image = (10.0 * x + y).astype(np.float32)
+    >>> interpolate_through(maps, np.array([[4.5, 2.0]]), image)[2]  # image x = 2.5
+    array([27.])
+    """
+    if not (0.0 < float(min_weight) <= 1.0):
+        raise ValueError(f"min_weight must be in (0, 1], got {min_weight!r}")
+    maps = np.ascontiguousarray(coordinates, dtype=np.float32)
+    if maps.ndim != 3 or maps.shape[0] != 2:
+        raise ValueError(f"coordinates must be (2, ny, nx) maps, got shape {maps.shape}")
+    grid_points = np.ascontiguousarray(points, dtype=np.float64)
+    if grid_points.ndim != 2 or grid_points.shape[1] != 2:
+        raise ValueError(f"points must be (n, 2), got shape {grid_points.shape}")
+    image = np.ascontiguousarray(values, dtype=np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"values must be a 2D image, got shape {image.shape}")
+    spread = None
+    if variances is not None:
+        spread = np.ascontiguousarray(variances, dtype=np.float32)
+        if spread.shape != image.shape:
+            raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
+    return _kernel.others_at(grid_points, maps, image, spread, float(min_weight))

@@ -58,9 +58,6 @@ cdef extern from "rsp_kernel.h" nogil:
         int64_t oversized
 
     int64_t rsp_fetch_add(int64_t *counter, int64_t delta)
-    void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
-                         int64_t n, const double *x, const double *y, double min_weight,
-                         int cubic, double *out_value, double *out_variance)
     void rsp_line_ranges(const double *pixmap, int64_t nx, int64_t y0, int64_t y1, int64_t x0,
                          int64_t x1, int component, double *col_low, double *col_high,
                          double *row_low, double *row_high)
@@ -89,6 +86,19 @@ cdef extern from "rsp_kernel.h" nogil:
     double rsp_quad_pixel_overlap(const double *x, const double *y, double cx, double cy)
     double rsp_quad_area(const double *x, const double *y)
     int rsp_quad_is_valid(const double *x, const double *y)
+
+
+cdef extern from "rsp_estimates.h" nogil:
+    void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                         int64_t n, const double *x, const double *y, double min_weight,
+                         int cubic, double *out_value, double *out_variance)
+    void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t grid_nx,
+                       const float *coordinates, int64_t ny, int64_t nx, const float *values,
+                       const float *variances, double min_weight, double *out_x,
+                       double *out_y, double *out_value, double *out_variance)
+    void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values,
+                              const double *data, const uint8_t *alone, int slit_along_y,
+                              double *model)
     void rsp_combine_estimates(int64_t n, int64_t m, const double *values,
                                const double *variances, double threshold, double *out_value,
                                double *out_variance, int32_t *out_count)
@@ -549,6 +559,54 @@ def interpolate(const float[:, ::1] values, const double[::1] x, const double[::
         rsp_interpolate(values.shape[1], values.shape[0], &values[0, 0], spread_ptr, n, &x[0],
                         &y[0], min_weight, cubic, &out[0], out_var_ptr)
     return value, variance
+
+
+def others_at(const double[:, ::1] points, const float[:, :, ::1] coordinates,
+              const float[:, ::1] values, variances, double min_weight):
+    """(x, y, value, variance or None) at the grid ``points`` (n x 2: x, y)
+    through the (2, ny, nx) ``coordinates`` maps (see rsp_others_at)."""
+    if points.shape[1] != 2 or coordinates.shape[0] != 2:
+        raise ValueError("others_at: points must be (n, 2) and coordinates (2, ny, nx)")
+    cdef const float[:, ::1] spread
+    cdef const float *spread_ptr = NULL
+    if variances is not None:
+        spread = variances
+        if spread.shape[0] != values.shape[0] or spread.shape[1] != values.shape[1]:
+            raise ValueError("others_at: variances and values differ in shape")
+        spread_ptr = &spread[0, 0]
+    cdef Py_ssize_t n = points.shape[0]
+    x, y, value = np.empty(n), np.empty(n), np.empty(n)
+    variance = np.empty(n) if variances is not None else None
+    cdef double[::1] x_view = x, y_view = y, value_view = value
+    cdef double[::1] variance_view
+    cdef double *variance_ptr = NULL
+    if n == 0:
+        return x, y, value, variance
+    if variance is not None:
+        variance_view = variance
+        variance_ptr = &variance_view[0]
+    with nogil:
+        rsp_others_at(n, &points[0, 0], coordinates.shape[1], coordinates.shape[2],
+                      &coordinates[0, 0, 0], values.shape[0], values.shape[1], &values[0, 0],
+                      spread_ptr, min_weight, &x_view[0], &y_view[0], &value_view[0],
+                      variance_ptr)
+    return x, y, value, variance
+
+
+def neighbour_models(const double[:, ::1] values, const double[:, ::1] data,
+                     const uint8_t[:, ::1] alone, bint slit_along_y, double[:, ::1] model):
+    """Write in ``model`` the neighbours' model of each ``alone`` pixel (see
+    rsp_neighbour_models)."""
+    shape = (values.shape[0], values.shape[1])
+    _same_shape("data", data, shape)
+    _same_shape("alone", alone, shape)
+    _same_shape("model", model, shape)
+    cdef int64_t ny = shape[0], nx = shape[1]
+    if ny == 0 or nx == 0:
+        return
+    with nogil:
+        rsp_neighbour_models(nx, ny, &values[0, 0], &data[0, 0], &alone[0, 0], slit_along_y,
+                             &model[0, 0])
 
 
 def combine_estimates(const double[:, ::1] values, const double[:, ::1] variances,

@@ -49,7 +49,15 @@ from typing import Any
 import numpy as np
 
 from ..dqflags import JWST_DQ_FLAGS
-from ..kernel import Drizzler, combine_estimates, coordinate_maps, interpolate, judge_pixels
+from ..kernel import (
+    Drizzler,
+    combine_estimates,
+    coordinate_maps,
+    interpolate,
+    interpolate_through,
+    judge_pixels,
+    neighbour_models,
+)
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
@@ -282,14 +290,6 @@ def _takes_from(pixels: np.ndarray, x, y) -> np.ndarray:
     return interpolate(reach.astype(np.float32), x, y, min_weight=1e-9)[0] > 0
 
 
-def _other_pixels(k, j, points, coordinates):
-    """Where the output positions ``points`` of input k's pixels are in
-    input j's pixels."""
-    xj = interpolate(coordinates[j][0], points[:, 0], points[:, 1], min_weight=1.0)[0]
-    yj = interpolate(coordinates[j][1], points[:, 0], points[:, 1], min_weight=1.0)[0]
-    return xj, yj
-
-
 def _grown(mask: np.ndarray) -> np.ndarray:
     """``mask`` and the four neighbours of each of its pixels."""
     grown = mask.copy()
@@ -477,9 +477,9 @@ def _aligned(cache: _Inputs, k, j, points, usable, coordinates):
     scale = cache.intensity_scale(j) / iscale
     data_k = cache.data(k)
     variance_k = cache.variance(k)
-    xj, yj = _other_pixels(k, j, points, coordinates)
-    value, variance = interpolate(data_j, xj, yj, min_weight=_KNOWN_WEIGHT, cubic=True,
-                                  variances=cache.variance(j))
+    xj, yj, value, variance = interpolate_through(coordinates[j], points, data_j,
+                                                  variances=cache.variance(j),
+                                                  min_weight=_KNOWN_WEIGHT)
     # where the model stands out of its noise: where a shift matters
     # (on the sky, a hundredth of a pixel times a slope of the noise's
     # size is nothing) and where it can be measured
@@ -574,16 +574,8 @@ def _judge(image, usable, models: _Models, options, *, judge_only=None,
         values = np.where(usable, data, np.nan)
         if own_outliers is not None:
             values[own_outliers] = np.nan
-        rows, columns = np.nonzero(alone)
-        along_slit = _neighbour_median(values, rows, columns,
-                                       across=image.meta.dispersion_direction)
-        along_dispersion = _neighbour_median(values, rows, columns,
-                                             across=3 - image.meta.dispersion_direction)
-        here = data[rows, columns]
-        with np.errstate(invalid="ignore"):
-            closer = np.where(np.abs(here - along_dispersion) < np.abs(here - along_slit),
-                              along_dispersion, along_slit)
-        model[rows, columns] = np.where(np.isfinite(along_slit), closer, along_dispersion)
+        neighbour_models(values, data, alone, model,
+                         slit_axis=0 if image.meta.dispersion_direction == 1 else 1)
         if sigma is not None:
             # the median of (up to) four neighbours: about pi / 8 of a pixel's variance
             model_variance[alone] = np.square(sigma[alone]) * (math.pi / 8.0)
@@ -615,24 +607,6 @@ def _estimated_noise(residuals: np.ndarray) -> float:
     if not residuals.size:
         return 0.0
     return _MAD_TO_SIGMA * float(np.median(np.abs(residuals - np.median(residuals))))
-
-
-def _neighbour_median(values: np.ndarray, rows, columns, *, across: int) -> np.ndarray:
-    """At the pixels (rows, columns), the median of the two pixels on each
-    side across dispersion direction ``across`` (1: along a column, the
-    slit of a spectrum dispersed along x; 2: along a row), those that are
-    finite; NaN with fewer than two."""
-    ny, nx = values.shape
-    neighbours = np.full((4, rows.size), np.nan)
-    for k, offset in enumerate((-2, -1, 1, 2)):
-        r, c = (rows + offset, columns) if across == 1 else (rows, columns + offset)
-        inside = (r >= 0) & (r < ny) & (c >= 0) & (c < nx)
-        neighbours[k, inside] = values[r[inside], c[inside]]
-    neighbours.sort(axis=0)
-    n = np.isfinite(neighbours).sum(axis=0)
-    low = np.take_along_axis(neighbours, (np.maximum(n - 1, 0) // 2)[None], axis=0)[0]
-    high = np.take_along_axis(neighbours, (n // 2)[None], axis=0)[0]
-    return np.where(n >= 2, 0.5 * (low + high), np.nan)
 
 
 def _input_sigma(image) -> np.ndarray | None:

@@ -1,4 +1,4 @@
-"""resamplespec.kernel.combine_estimates and judge_pixels: the C passes
+"""resamplespec.kernel.combine_estimates, neighbour_models and judge_pixels: the C passes
 the outlier search makes its models and verdicts with, bit for bit the
 numpy statements of their rules (written out here)."""
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resamplespec.kernel import combine_estimates, judge_pixels
+from resamplespec.kernel import combine_estimates, judge_pixels, neighbour_models
 from resamplespec.pipeline._outliers import _steepest_step
 
 
@@ -121,3 +121,76 @@ def test_judge_pixels_refuses_arrays_of_other_shapes():
     with pytest.raises(ValueError, match="sigma"):
         judge_pixels(ones, ones, ones, np.ones((3, 2)), ones.astype(np.int32),
                      ones.astype(bool), threshold=5.0, shift=0.0)
+
+
+def _median_of_neighbours_by_numpy(values, rows, columns, axis):
+    """The numpy statement of one neighbours' median (the method's first
+    implementation): the finite values two on each side along ``axis``,
+    sorted (NaN last), the mean of the middle two; NaN with fewer than two."""
+    ny, nx = values.shape
+    found = np.full((4, rows.size), np.nan)
+    for k, offset in enumerate((-2, -1, 1, 2)):
+        r, c = (rows + offset, columns) if axis == 0 else (rows, columns + offset)
+        inside = (r >= 0) & (r < ny) & (c >= 0) & (c < nx)
+        found[k, inside] = values[r[inside], c[inside]]
+    found.sort(axis=0)
+    n = np.isfinite(found).sum(axis=0)
+    low = np.take_along_axis(found, (np.maximum(n - 1, 0) // 2)[None], axis=0)[0]
+    high = np.take_along_axis(found, (n // 2)[None], axis=0)[0]
+    return np.where(n >= 2, 0.5 * (low + high), np.nan)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), slit_axis=st.sampled_from([0, 1]),
+       shape=st.tuples(st.integers(1, 9), st.integers(1, 9)))
+def test_neighbour_models_are_the_numpy_rule_bit_for_bit(seed, slit_axis, shape):
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=shape) * rng.choice([1.0, 100.0], size=shape)
+    values = np.where(rng.random(shape) < 0.25, np.nan, data)
+    alone = rng.random(shape) < 0.6
+    model = np.full(shape, -7.0)
+    neighbour_models(values, data, alone, model, slit_axis=slit_axis)
+    rows, columns = np.nonzero(alone)
+    along_slit = _median_of_neighbours_by_numpy(values, rows, columns, slit_axis)
+    along_dispersion = _median_of_neighbours_by_numpy(values, rows, columns, 1 - slit_axis)
+    here = data[rows, columns]
+    with np.errstate(invalid="ignore"):
+        closer = np.where(np.abs(here - along_dispersion) < np.abs(here - along_slit),
+                          along_dispersion, along_slit)
+    expected = np.full(shape, -7.0)
+    expected[rows, columns] = np.where(np.isfinite(along_slit), closer, along_dispersion)
+    assert np.array_equal(model, expected, equal_nan=True)
+
+
+def test_a_cosmic_ray_on_a_sky_line_takes_the_line_and_a_tie_goes_along_the_slit():
+    # a sky line: bright along the slit (axis 0), narrow along the dispersion
+    image = np.ones((5, 5))
+    image[:, 2] = 40.0
+    image[2, 2] = 90.0
+    alone = np.zeros((5, 5), dtype=bool)
+    alone[2, 2] = True
+    model = np.full((5, 5), np.nan)
+    neighbour_models(image, image, alone, model, slit_axis=0)
+    assert model[2, 2] == 40.0  # the line, not the continuum beside it
+    # halfway between the two medians (40 and 1): the one along the slit
+    data = image.copy()
+    data[2, 2] = 20.5
+    neighbour_models(image, data, alone, model, slit_axis=0)
+    assert model[2, 2] == 40.0
+    neighbour_models(image, data, alone, model, slit_axis=1)
+    assert model[2, 2] == 1.0
+
+
+@pytest.mark.parametrize("arguments, error, message", [
+    (dict(slit_axis=2), ValueError, "slit_axis"),
+    (dict(model=np.zeros((3, 3), dtype=np.float32)), TypeError, "model must be"),
+    (dict(data=np.zeros((3, 4))), ValueError, "data has shape"),
+    (dict(alone=np.zeros((2, 3), dtype=bool)), ValueError, "alone has shape"),
+])
+def test_neighbour_models_refuse_bad_arguments_by_name(arguments, error, message):
+    call = dict(values=np.zeros((3, 3)), data=np.zeros((3, 3)),
+                alone=np.ones((3, 3), dtype=bool), model=np.zeros((3, 3)), slit_axis=0)
+    call.update(arguments)
+    with pytest.raises(error, match=message):
+        neighbour_models(call.pop("values"), call.pop("data"), call.pop("alone"),
+                         call.pop("model"), **call)

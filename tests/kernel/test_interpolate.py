@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resamplespec.kernel import interpolate
+from resamplespec.kernel import interpolate, interpolate_through
 
 
 def _plane(shape, a=1.5, b=-0.25, c=0.75):
@@ -90,3 +90,63 @@ def test_bad_arguments_are_refused():
         interpolate(np.ones(3), np.zeros(1), np.zeros(1))
     with pytest.raises(ValueError, match="variances"):
         interpolate(image, np.zeros(1), np.zeros(1), variances=np.ones((2, 2)))
+
+
+def _holed_image(rng, shape, holes):
+    image = rng.normal(size=shape).astype(np.float32)
+    image.flat[rng.choice(image.size, holes, replace=False)] = np.nan
+    return image
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), with_variances=st.booleans(),
+       min_weight=st.sampled_from([0.25, 0.5, 1.0]))
+def test_interpolate_through_is_the_three_interpolations_bit_for_bit(seed, with_variances,
+                                                                     min_weight):
+    rng = np.random.default_rng(seed)
+    maps = rng.uniform(-2.0, 12.0, size=(2, 9, 11)).astype(np.float32)
+    maps[:, rng.random((9, 11)) < 0.15] = np.nan  # grid pixels no input pixel reaches
+    image = _holed_image(rng, (8, 10), 6)
+    variances = rng.uniform(0.5, 2.0, size=(8, 10)).astype(np.float32) if with_variances \
+        else None
+    points = rng.uniform(-1.5, 11.5, size=(300, 2))
+    points[:3] = [[np.nan, 1.0], [0.0, 0.0], [10.0, 8.0]]
+    x, y, value, variance = interpolate_through(maps, points, image, variances=variances,
+                                                min_weight=min_weight)
+    px, py = points[:, 0], points[:, 1]
+    assert np.array_equal(x, interpolate(maps[0], px, py, min_weight=1.0)[0], equal_nan=True)
+    assert np.array_equal(y, interpolate(maps[1], px, py, min_weight=1.0)[0], equal_nan=True)
+    expected, expected_variance = interpolate(image, x, y, min_weight=min_weight, cubic=True,
+                                              variances=variances)
+    assert np.array_equal(value, expected, equal_nan=True)
+    if with_variances:
+        assert np.array_equal(variance, expected_variance, equal_nan=True)
+    else:
+        assert variance is None
+
+
+def test_interpolate_through_an_integer_shift_reads_the_shifted_pixels():
+    image = np.arange(48, dtype=np.float32).reshape(6, 8)
+    maps = np.stack(np.indices((6, 8), dtype=np.float32)[::-1]) - np.array(
+        [1.0, 2.0], dtype=np.float32)[:, None, None]  # grid (x, y) is image (x - 1, y - 2)
+    points = np.array([[3.0, 4.0], [1.0, 2.0], [0.0, 0.0]])
+    x, y, value, _ = interpolate_through(maps, points, image)
+    assert np.array_equal(x[:2], [2.0, 0.0]) and np.array_equal(y[:2], [2.0, 0.0])
+    assert np.array_equal(value[:2], [image[2, 2], image[0, 0]])
+    assert np.isnan(value[2])  # image (-1, -2): outside
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(coordinates=np.zeros((3, 4, 4))), "coordinates must be"),
+    (dict(points=np.zeros((5, 3))), "points must be"),
+    (dict(values=np.zeros(4)), "values must be"),
+    (dict(variances=np.zeros((3, 3))), "variances has shape"),
+    (dict(min_weight=0.0), "min_weight"),
+])
+def test_interpolate_through_refuses_bad_arguments_by_name(arguments, message):
+    call = dict(coordinates=np.zeros((2, 4, 4)), points=np.zeros((5, 2)),
+                values=np.zeros((4, 4)))
+    call.update(arguments)
+    with pytest.raises(ValueError, match=message):
+        interpolate_through(call.pop("coordinates"), call.pop("points"), call.pop("values"),
+                            **call)

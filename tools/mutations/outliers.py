@@ -3,7 +3,7 @@
 MUTATIONS = [
     dict(
         name="cubic weight of the sample past the point with the wrong sign",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t;",
         replace="w[2] = -1.5 * t3 + 2.0 * t2 - 0.5 * t;",
         tests=["tests/kernel/test_interpolate.py::"
@@ -11,7 +11,7 @@ MUTATIONS = [
     ),
     dict(
         name="interpolation not renormalised over the known neighbours",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="value = total / weight;",
         replace="value = total;",
         tests=["tests/kernel/test_interpolate.py::"
@@ -19,7 +19,7 @@ MUTATIONS = [
     ),
     dict(
         name="pixels below the model flagged instead of above",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="const int outlier = residual > tolerance ||",
         replace="const int outlier = -residual > tolerance ||",
         tests=["tests/pipeline/test_outliers.py::"
@@ -36,7 +36,7 @@ MUTATIONS = [
     ),
     dict(
         name="of two others that disagree, the higher taken",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="out_value[i] = b < a ? b : a;",
         replace="out_value[i] = b > a ? b : a;",
         tests=["tests/pipeline/test_outliers.py::"
@@ -72,7 +72,7 @@ MUTATIONS = [
     ),
     dict(
         name="the variance of a mean of two divided by the count, not its square",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="sum_var / (double)((int64_t)count * count)",
         replace="sum_var / (double)count",
         tests=["tests/kernel/test_estimates.py::"
@@ -80,7 +80,7 @@ MUTATIONS = [
     ),
     dict(
         name="the steps along x left out of the model's slope",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="step = larger_step(step, model[p + 1], here);",
         replace="(void)0;",
         tests=["tests/kernel/test_estimates.py::"
@@ -90,7 +90,7 @@ MUTATIONS = [
     ),
     dict(
         name="the model's variance left out of the noise",
-        path="src_c/rsp_kernel.c",
+        path="src_c/rsp_estimates.c",
         find="sqrt(sigma[p] * sigma[p] + finite_or_zero(model_variance[p]))",
         replace="sqrt(sigma[p] * sigma[p])",
         tests=["tests/kernel/test_estimates.py::"
@@ -105,5 +105,37 @@ MUTATIONS = [
         replace="        if exclude is not None and exclude[j].any() and not again:\n",
         tests=["tests/pipeline/test_outlier_masks_pinned.py::"
                "test_the_pinned_masks_of_a_clean_bright_trace_at_full_length"],
+    ),
+    dict(
+        name="the neighbours' median as the mean of the extremes",
+        path="src_c/rsp_estimates.c",
+        find="0.5 * (found[(n - 1) / 2] + found[n / 2])",
+        replace="0.5 * (found[0] + found[n - 1])",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_neighbour_models_are_the_numpy_rule_bit_for_bit"],
+    ),
+    dict(
+        name="a tie between the neighbours' medians goes along the dispersion",
+        path="src_c/rsp_estimates.c",
+        find="fabs(here - along_dispersion) < fabs(here - along_slit)",
+        replace="fabs(here - along_dispersion) <= fabs(here - along_slit)",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_a_cosmic_ray_on_a_sky_line_takes_the_line_and_a_tie_goes_along_the_slit"],
+    ),
+    dict(
+        name="a place in the coordinate maps taken from part of its neighbours",
+        path="src_c/rsp_estimates.c",
+        find="const double all_of_it = needed_weight(1.0),",
+        replace="const double all_of_it = needed_weight(0.5),",
+        tests=["tests/kernel/test_interpolate.py::"
+               "test_interpolate_through_is_the_three_interpolations_bit_for_bit"],
+    ),
+    dict(
+        name="the coordinate maps' fast path deposits a corner's y with another's weight",
+        path="src_c/rsp_kernel.c",
+        find="sv[up + 1] += w_cell[3] * v->var[0];",
+        replace="sv[up + 1] += w_cell[2] * v->var[0];",
+        tests=["tests/kernel/test_coordinate_maps.py::"
+               "test_the_maps_are_two_drizzle_passes_of_the_coordinates_bit_for_bit"],
     ),
 ]

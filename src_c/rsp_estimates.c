@@ -1,0 +1,296 @@
+/*
+ * Interpolation, models and verdicts of the outlier search: see
+ * rsp_estimates.h for the contract.
+ */
+#include <float.h>
+#include <math.h>
+#include <stddef.h>
+
+#include "rsp_estimates.h"
+
+/* Keys' cubic convolution weights (a = -0.5) of the samples at offsets
+ * -1, 0, 1, 2 from a point t in [0, 1) past the sample at offset 0. */
+static inline void cubic_weights(double t, double w[4])
+{
+    const double t2 = t * t, t3 = t2 * t;
+    w[0] = -0.5 * t3 + t2 - 0.5 * t;
+    w[1] = 1.5 * t3 - 2.5 * t2 + 1.0;
+    w[2] = -1.5 * t3 + 2.0 * t2 + 0.5 * t;
+    w[3] = 0.5 * t3 - 0.5 * t2;
+}
+
+/* The cubic interpolation at (ix + fx, iy + fy) if its 16 samples are all
+ * inside and finite (returns 1), else 0 and nothing written. */
+static inline int cubic_at(int64_t nx, int64_t ny, const float *values, const float *variances,
+                           int64_t ix, int64_t iy, double fx, double fy, double *value,
+                           double *variance)
+{
+    if (ix < 1 || iy < 1 || ix + 2 >= nx || iy + 2 >= ny) {
+        return 0;
+    }
+    double wx[4], wy[4];
+    cubic_weights(fx, wx);
+    cubic_weights(fy, wy);
+    double total = 0.0, spread = 0.0;
+    for (int b = 0; b < 4; ++b) {
+        const int64_t row = (iy - 1 + b) * nx + ix - 1;
+        for (int a = 0; a < 4; ++a) {
+            const double v = (double)values[row + a];
+            if (v != v) {
+                return 0;
+            }
+            const double w = wx[a] * wy[b];
+            total += w * v;
+            if (variances) {
+                spread += w * w * (double)variances[row + a];
+            }
+        }
+    }
+    *value = total;
+    *variance = spread;
+    return 1;
+}
+
+/* floor(v) for a finite v > -1 whose floor fits int64, without a call to
+ * libm's floor (not inlined without SSE4.1): truncation, one less for a
+ * negative fraction.  The same integer as floor, so x - floor(x) is the
+ * same double. */
+static inline int64_t floor_above_minus_one(double v)
+{
+    const int64_t truncated = (int64_t)v;
+    return v < (double)truncated ? truncated - 1 : truncated;
+}
+
+/* One point of rsp_interpolate (needed_fraction: min_weight less the
+ * round-off slack); the variance is computed when variances is not NULL. */
+static inline void interpolate_at(int64_t nx, int64_t ny, const float *values,
+                                  const float *variances, double x, double y,
+                                  double needed_fraction, int cubic, double *out_value,
+                                  double *out_variance)
+{
+    double value = NAN, variance = NAN;
+    /* NaN and points far outside fail here (comparisons with NaN are false) */
+    if (x > -1.0 && x < (double)nx && y > -1.0 && y < (double)ny) {
+        const int64_t ix = floor_above_minus_one(x), iy = floor_above_minus_one(y);
+        const double fx = x - (double)ix, fy = y - (double)iy;
+        if (cubic && cubic_at(nx, ny, values, variances, ix, iy, fx, fy, out_value,
+                              out_variance)) {
+            return;
+        }
+        const double w[4] = {(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy,
+                             fx * fy};
+        double total = 0.0, weight = 0.0, spread = 0.0;
+        for (int c = 0; c < 4; ++c) {
+            const int64_t i = ix + (c & 1), j = iy + (c >> 1);
+            if (w[c] <= 0.0 || i < 0 || i >= nx || j < 0 || j >= ny) {
+                continue;
+            }
+            const double v = (double)values[j * nx + i];
+            if (v != v) {
+                continue;
+            }
+            total += w[c] * v;
+            weight += w[c];
+            if (variances) {
+                spread += w[c] * w[c] * (double)variances[j * nx + i];
+            }
+        }
+        /* the weights of the four neighbours always sum to 1 */
+        if (weight > 0.0 && weight >= needed_fraction) {
+            value = total / weight;
+            variance = spread / (weight * weight);
+        }
+    }
+    *out_value = value;
+    *out_variance = variance;
+}
+
+/* relative slack so that "all of the weight" survives round-off */
+static inline double needed_weight(double min_weight)
+{
+    return min_weight * (1.0 - 1e-9);
+}
+
+void rsp_interpolate(int64_t nx, int64_t ny, const float *values, const float *variances,
+                     int64_t n, const double *x, const double *y, double min_weight, int cubic,
+                     double *out_value, double *out_variance)
+{
+    const double needed_fraction = needed_weight(min_weight);
+    for (int64_t p = 0; p < n; ++p) {
+        double variance;
+        interpolate_at(nx, ny, values, variances, x[p], y[p], needed_fraction, cubic,
+                       &out_value[p], &variance);
+        if (variances && out_variance) {
+            out_variance[p] = variance;
+        }
+    }
+}
+
+void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t grid_nx,
+                   const float *coordinates, int64_t ny, int64_t nx, const float *values,
+                   const float *variances, double min_weight, double *out_x, double *out_y,
+                   double *out_value, double *out_variance)
+{
+    const double all_of_it = needed_weight(1.0), needed_fraction = needed_weight(min_weight);
+    const float *map_y = coordinates + grid_ny * grid_nx;
+    for (int64_t p = 0; p < n; ++p) {
+        const double gx = points[2 * p], gy = points[2 * p + 1];
+        double unused, variance;
+        interpolate_at(grid_nx, grid_ny, coordinates, NULL, gx, gy, all_of_it, 0, &out_x[p],
+                       &unused);
+        interpolate_at(grid_nx, grid_ny, map_y, NULL, gx, gy, all_of_it, 0, &out_y[p],
+                       &unused);
+        interpolate_at(nx, ny, values, variances, out_x[p], out_y[p], needed_fraction, 1,
+                       &out_value[p], &variance);
+        if (variances) {
+            out_variance[p] = variance;
+        }
+    }
+}
+
+/* The median of the finite values among the two pixels on each side of
+ * pixel (ix, iy) along x (step 1) or y (step nx), inside the image; NaN
+ * with fewer than two. */
+static double neighbour_median(int64_t nx, int64_t ny, const double *values, int64_t ix,
+                               int64_t iy, int along_y)
+{
+    double found[4];
+    int n = 0;
+    for (int offset = -2; offset <= 2; ++offset) {
+        if (offset == 0) {
+            continue;
+        }
+        const int64_t i = along_y ? ix : ix + offset, j = along_y ? iy + offset : iy;
+        if (i < 0 || i >= nx || j < 0 || j >= ny) {
+            continue;
+        }
+        const double v = values[j * nx + i];
+        if (!(v == v)) {
+            continue;
+        }
+        /* insertion: found[0..n] stays sorted */
+        int k = n++;
+        while (k > 0 && found[k - 1] > v) {
+            found[k] = found[k - 1];
+            --k;
+        }
+        found[k] = v;
+    }
+    return n >= 2 ? 0.5 * (found[(n - 1) / 2] + found[n / 2]) : NAN;
+}
+
+void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values, const double *data,
+                          const uint8_t *alone, int slit_along_y, double *model)
+{
+    for (int64_t iy = 0; iy < ny; ++iy) {
+        for (int64_t ix = 0; ix < nx; ++ix) {
+            const int64_t p = iy * nx + ix;
+            if (!alone[p]) {
+                continue;
+            }
+            const double along_slit = neighbour_median(nx, ny, values, ix, iy, slit_along_y);
+            const double along_dispersion =
+                neighbour_median(nx, ny, values, ix, iy, !slit_along_y);
+            const double here = data[p];
+            const double closer = fabs(here - along_dispersion) < fabs(here - along_slit)
+                                      ? along_dispersion
+                                      : along_slit;
+            model[p] = isfinite(along_slit) ? closer : along_dispersion;
+        }
+    }
+}
+
+void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
+                           double threshold, double *out_value, double *out_variance,
+                           int32_t *out_count)
+{
+    for (int64_t i = 0; i < n; ++i) {
+        const double a = values[i];
+        const double a_var = variances[i];
+        const int has_a = isfinite(a);
+        double sum = has_a ? a : 0.0;
+        double sum_var = has_a ? a_var : 0.0;
+        int32_t count = has_a;
+        if (m == 2) {
+            const double b = values[n + i];
+            const double b_var = variances[n + i];
+            const int has_b = isfinite(b);
+            sum += has_b ? b : 0.0;
+            sum_var += has_b ? b_var : 0.0;
+            count += has_b;
+            if (has_a && has_b && fabs(a - b) > threshold * sqrt(a_var + b_var)) {
+                /* two that disagree: the lower */
+                out_count[i] = 2;
+                out_value[i] = b < a ? b : a;
+                out_variance[i] = b < a ? b_var : a_var;
+                continue;
+            }
+        }
+        out_count[i] = count;
+        out_value[i] = count ? sum / (double)count : NAN;
+        out_variance[i] = count ? sum_var / (double)((int64_t)count * count) : NAN;
+    }
+}
+
+/* numpy's nan_to_num: NaN as 0, infinities as the largest finite doubles */
+static double finite_or_zero(double v)
+{
+    if (isnan(v)) {
+        return 0.0;
+    }
+    if (isinf(v)) {
+        return v > 0 ? DBL_MAX : -DBL_MAX;
+    }
+    return v;
+}
+
+/* the larger of a step and the largest so far, NaN steps ignored (fmax) */
+static double larger_step(double so_far, double a, double b)
+{
+    return fmax(so_far, fabs(a - b));
+}
+
+void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
+                      const double *model_variance, const double *sigma, const int32_t *others,
+                      const uint8_t *considered, double threshold, double shift,
+                      uint8_t *out_mask, int64_t *out_seen, int64_t *out_seen_rejected)
+{
+    int64_t seen = 0, seen_rejected = 0;
+    for (int64_t iy = 0; iy < ny; ++iy) {
+        for (int64_t ix = 0; ix < nx; ++ix) {
+            const int64_t p = iy * nx + ix;
+            const double here = model[p];
+            out_mask[p] = 0;
+            if (!considered[p] || !isfinite(here)) {
+                continue;
+            }
+            const double noise = sqrt(sigma[p] * sigma[p] + finite_or_zero(model_variance[p]));
+            if (!(isfinite(noise) && noise > 0.0)) {
+                continue;
+            }
+            double step = NAN;
+            if (iy > 0) {
+                step = larger_step(step, here, model[p - nx]);
+            }
+            if (iy + 1 < ny) {
+                step = larger_step(step, model[p + nx], here);
+            }
+            if (ix > 0) {
+                step = larger_step(step, here, model[p - 1]);
+            }
+            if (ix + 1 < nx) {
+                step = larger_step(step, model[p + 1], here);
+            }
+            const double tolerance = threshold * noise + shift * finite_or_zero(step);
+            const double residual = data[p] - here;
+            const int outlier = residual > tolerance || (others[p] >= 3 && -residual > tolerance);
+            out_mask[p] = (uint8_t)outlier;
+            if (others[p] > 0) {
+                seen += 1;
+                seen_rejected += outlier;
+            }
+        }
+    }
+    *out_seen = seen;
+    *out_seen_rejected = seen_rejected;
+}
