@@ -249,14 +249,14 @@ def _judge_each(cache: _Inputs, coordinates, grid, options, pixel_map, *,
         # the first pass's (kept for inputs in memory), or made again
         usable = cache.modelled.get(k)
         if usable is None:
-            usable = cache.usable(k) & np.isfinite(pixmap).all(axis=-1)
+            usable = cache.usable(k) & _mapped(pixmap)
         modelled = usable if judge_only is None else usable & _grown(judge_only)
         models = _models_from_others(cache, k, pixmap, modelled, coordinates, grid, options,
                                      exclude)
         found.append(_judge(image, usable, models, options, judge_only=judge_only,
                             own_outliers=own))
         if exclude is None:
-            cache.places[k] = pixmap[found[-1].mask]
+            cache.places[k] = _places(pixmap, found[-1].mask)
         del image, pixmap, models
     return found
 
@@ -288,6 +288,20 @@ def _takes_from(pixels: np.ndarray, x, y) -> np.ndarray:
     side reach two pixels from the point's cell."""
     reach = _grown(_grown(pixels))
     return interpolate(reach.astype(np.float32), x, y, min_weight=1e-9)[0] > 0
+
+
+def _places(pixmap: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``pixmap[mask]``: the (n, 2) grid places of the pixels of ``mask``,
+    taken as rows of the flattened map (20 times faster than indexing the
+    map with a 2D mask)."""
+    return np.compress(mask.ravel(), pixmap.reshape(-1, 2), axis=0)
+
+
+def _mapped(pixmap: np.ndarray) -> np.ndarray:
+    """The pixels whose place on the grid (both coordinates) is finite:
+    ``np.isfinite(pixmap).all(axis=-1)``, whose reduction over pairs is 25
+    times slower than reading each pair of flags as one 16-bit word."""
+    return np.isfinite(pixmap).view(np.uint16)[..., 0] == 0x0101
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:
@@ -391,10 +405,10 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     if again:
         # the first pass's values at these pixels, interpolated there again
         # would be the same
-        taken = usable[cache.modelled[k]]
-        n_points = int(np.count_nonzero(taken))
+        taken = np.flatnonzero(usable[cache.modelled[k]])
+        n_points = taken.size
     else:
-        points = pixmap[usable]
+        points = _places(pixmap, usable)
         n_points = len(points)
         if exclude is None and cache.keeps_pairs:
             cache.modelled[k] = usable
@@ -404,7 +418,7 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     for row, j in enumerate(j for j in range(len(cache.images)) if j != k):
         scale = cache.intensity_scale(j) / iscale
         if again:
-            value, variance, xj, yj = (None if a is None else a[taken]
+            value, variance, xj, yj = (None if a is None else a.take(taken)
                                        for a in cache.found[k, j])
         else:
             value, variance, xj, yj = _aligned(cache, k, j, points, usable, coordinates)
@@ -527,11 +541,19 @@ def _fitted_shift(value, variance, slopes, scale, target, target_variance
     for _ in range(2):
         close = np.square(residual - shift[0] * gx - shift[1] * gy) < 25.0 * noise2
         w = 1.0 / noise2[close]
-        a = np.stack([gx[close], gy[close]])
-        normal = (a * w) @ a.T
-        if np.linalg.cond(normal) > 1e12:
+        x, y, r = gx[close], gy[close], residual[close]
+        wx, wy = w * x, w * y
+        # the normal equations [[sxx, sxy], [sxy, syy]] shift = [bx, by],
+        # refused when their condition number (the ratio of their
+        # eigenvalues) is over 1e12 or they are singular
+        sxx, sxy, syy = float(wx @ x), float(wx @ y), float(wy @ y)
+        bx, by = float(wx @ r), float(wy @ r)
+        half_trace, gap = 0.5 * (sxx + syy), math.hypot(0.5 * (sxx - syy), sxy)
+        low, high = half_trace - gap, half_trace + gap
+        if not (low > 0.0 and high <= 1e12 * low):
             return None
-        shift = np.linalg.solve(normal, (a * w) @ residual[close])
+        determinant = sxx * syy - sxy * sxy
+        shift = np.array([syy * bx - sxy * by, sxx * by - sxy * bx]) / determinant
     return shift if np.all(np.abs(shift) <= 0.5) else None
 
 

@@ -365,3 +365,45 @@ def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, monkeypatc
     assert sum(product.meta.resample.outliers_rejected) > 0
     assert len(most) > 2 * len(paths)  # read again for the judging
     assert max(most) <= limits.CACHED_IMAGES + 2
+
+
+def _trace_and_slopes(shift_x, shift_y, n=400, seed=5):
+    """A bright 2D Gaussian sampled at scattered points, as the other
+    exposure would give it (value, d/dx, d/dy), and this exposure's values:
+    the same source moved by (shift_x, shift_y)."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.uniform(-3, 3, n), rng.uniform(-3, 3, n)
+
+    def source(x, y):
+        return 1000.0 * np.exp(-0.5 * (x**2 + y**2))
+
+    value = source(x, y)
+    gx, gy = value * -x, value * -y
+    target = source(x - shift_x, y - shift_y)
+    return value, (gx, gy), target
+
+
+def test_the_shift_between_two_exposures_is_fitted_to_first_order():
+    from resamplespec.pipeline._outliers import _fitted_shift
+    value, slopes, target = _trace_and_slopes(0.02, -0.03)
+    ones = np.ones_like(value)
+    shift = _fitted_shift(value, ones, slopes, 1.0, target, ones)
+    # target - value = -(dx gx + dy gy) to first order: the shift of the model onto
+    # the target is minus the source's move
+    assert shift == pytest.approx([-0.02, 0.03], abs=1e-3)
+
+
+def test_a_shift_is_not_fitted_where_the_slopes_say_nothing_about_one_axis():
+    from resamplespec.pipeline._outliers import _fitted_shift
+    value, (gx, _), target = _trace_and_slopes(0.02, 0.0)
+    ones = np.ones_like(value)
+    # no slope along y: the normal equations are singular
+    assert _fitted_shift(value, ones, (gx, np.zeros_like(gx)), 1.0, target, ones) is None
+    # a residual exactly linear in the slopes gives its shift, up to half a pixel
+    gy = np.linspace(-50.0, 50.0, value.size)
+    assert _fitted_shift(value, ones, (gx, gy), 1.0, value + 0.3 * gx - 0.1 * gy,
+                         ones) == pytest.approx([0.3, -0.1], rel=1e-9)
+    assert _fitted_shift(value, ones, (gx, gy), 1.0, value + 0.8 * gx, ones) is None
+    # nor on fewer than 50 points
+    assert _fitted_shift(value[:40], ones[:40], (gx[:40], gx[:40]), 1.0, target[:40],
+                         ones[:40]) is None

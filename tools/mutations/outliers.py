@@ -12,8 +12,8 @@ MUTATIONS = [
     dict(
         name="interpolation not renormalised over the known neighbours",
         path="src_c/rsp_estimates.c",
-        find="value = total / weight;",
-        replace="value = total;",
+        find=" value = total / weight;",
+        replace=" value = total;",
         tests=["tests/kernel/test_interpolate.py::"
                "test_missing_neighbours_are_left_out_and_the_rest_renormalised"],
     ),
@@ -137,5 +137,13 @@ MUTATIONS = [
         replace="sv[up + 1] += w_cell[2] * v->var[0];",
         tests=["tests/kernel/test_coordinate_maps.py::"
                "test_the_maps_are_two_drizzle_passes_of_the_coordinates_bit_for_bit"],
+    ),
+    dict(
+        name="the bilinear fast path reads the wrong pixel above",
+        path="src_c/rsp_estimates.c",
+        find="v2 = row[nx], v3 = row[nx + 1];",
+        replace="v2 = row[nx + 1], v3 = row[nx + 1];",
+        tests=["tests/kernel/test_interpolate.py::"
+               "test_a_plane_is_interpolated_exactly_anywhere_inside"],
     ),
 ]
