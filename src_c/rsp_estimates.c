@@ -31,19 +31,22 @@ static inline int cubic_at(int64_t nx, int64_t ny, const float *values, const fl
     double wx[4], wy[4];
     cubic_weights(fx, wx);
     cubic_weights(fy, wy);
+    /* separable: each row's sum along x, then the rows' along y (the
+     * variance with the squared weights) */
     double total = 0.0, spread = 0.0;
     for (int b = 0; b < 4; ++b) {
         const int64_t row = (iy - 1 + b) * nx + ix - 1;
-        for (int a = 0; a < 4; ++a) {
-            const double v = (double)values[row + a];
-            if (v != v) {
-                return 0;
-            }
-            const double w = wx[a] * wy[b];
-            total += w * v;
-            if (variances) {
-                spread += w * w * (double)variances[row + a];
-            }
+        const double v0 = values[row], v1 = values[row + 1], v2 = values[row + 2],
+                     v3 = values[row + 3];
+        if (!(v0 == v0 && v1 == v1 && v2 == v2 && v3 == v3)) {
+            return 0;
+        }
+        total += wy[b] * (((wx[0] * v0 + wx[1] * v1) + wx[2] * v2) + wx[3] * v3);
+        if (variances) {
+            const float *s = variances + row;
+            spread += wy[b] * wy[b] *
+                      (((wx[0] * wx[0] * s[0] + wx[1] * wx[1] * s[1]) + wx[2] * wx[2] * s[2]) +
+                       wx[3] * wx[3] * s[3]);
         }
     }
     *value = total;
@@ -147,13 +150,20 @@ void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t gri
 {
     const double all_of_it = needed_weight(1.0), needed_fraction = needed_weight(min_weight);
     const float *map_y = coordinates + grid_ny * grid_nx;
+    /* Two loops: the places of all the points, then the values there.  Each
+     * point's value waits on its place (a division, then the loads it
+     * addresses); with the places known first, consecutive points' work
+     * overlaps in the processor instead of waiting in turn. */
     for (int64_t p = 0; p < n; ++p) {
         const double gx = points[2 * p], gy = points[2 * p + 1];
-        double unused, variance;
+        double unused;
         interpolate_at(grid_nx, grid_ny, coordinates, NULL, gx, gy, all_of_it, 0, &out_x[p],
                        &unused);
         interpolate_at(grid_nx, grid_ny, map_y, NULL, gx, gy, all_of_it, 0, &out_y[p],
                        &unused);
+    }
+    for (int64_t p = 0; p < n; ++p) {
+        double variance;
         interpolate_at(nx, ny, values, variances, out_x[p], out_y[p], needed_fraction, 1,
                        &out_value[p], &variance);
         if (variances) {
