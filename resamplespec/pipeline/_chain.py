@@ -111,7 +111,8 @@ def resample_group(
     outliers = None
     if options.reject_outliers:
         maps = _PixelMaps(keep=not deferred)
-        outliers = group_outlier_masks(images, grid, options, maps, section_of=_input_section)
+        outliers = group_outlier_masks(images, grid, options, maps, section_of=_input_section,
+                                       marks="each" if options.single else "any")
         if deferred:
             images = MaskedImages(images, outliers.masks)
         else:
@@ -144,7 +145,7 @@ def resample_group(
                                tick=tick, n_jobs=n_jobs, by_windows=deferred),
                       images, grid, options, variance_names, single=False)
     if outliers is not None:
-        _mark_outliers(product, outliers.lost_any(grid.shape), outliers.counts)
+        _mark_outliers(product, outliers.lost_any, outliers.counts)
     return [product]
 
 

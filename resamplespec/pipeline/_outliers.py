@@ -92,40 +92,43 @@ class GroupOutliers:
         Per input (group order), its shape: True for the outliers.
     lost : list of bool arrays or None
         Per input, the output pixels its outliers would have reached
-        (None where it has none).
+        (None where it has none); only when asked for (``marks='each'``).
+    lost_any : bool array or None
+        The output pixels that lost a contribution of any input (None if
+        none did); only when asked for (``marks='any'``).
     """
 
-    def __init__(self, masks: list[np.ndarray], lost: list[np.ndarray | None]):
+    def __init__(self, masks: list[np.ndarray], *, lost: list[np.ndarray | None] | None = None,
+                 lost_any: np.ndarray | None = None):
         self.masks = masks
         self.lost = lost
+        self.lost_any = lost_any
 
     @property
     def counts(self) -> tuple[int, ...]:
         return tuple(int(np.count_nonzero(mask)) for mask in self.masks)
 
-    def lost_any(self, shape) -> np.ndarray | None:
-        """The output pixels that lost a contribution of any input, or None."""
-        marks = [lost for lost in self.lost if lost is not None]
-        if not marks:
-            return None
-        return np.logical_or.reduce(marks) if len(marks) > 1 else marks[0]
-
 
 def group_outlier_masks(
-    images: Any, grid: Any, options: ResampleOptions, pixel_map, *, section_of
+    images: Any, grid: Any, options: ResampleOptions, pixel_map, *, section_of,
+    marks: str | None = None,
 ) -> GroupOutliers:
     """The outliers of each input of one group (see the module notes).
 
     ``images``: the group's prepared inputs (a list, or LazyImages read on
     access); ``pixel_map(image, grid)``: each input's pixel map;
-    ``section_of(image)``: the input pixels to drizzle (bounding box).
+    ``section_of(image)``: the input pixels to drizzle (bounding box);
+    ``marks``: the output pixels that lost a contribution, found for each
+    input (``'each'``: single products), for all together (``'any'``) or
+    not at all (None).
     """
     n_inputs = len(images)
     if n_inputs < 2:
         warnings.warn(
             f"{_names(images)}: in one exposure only; nothing to judge its pixels against, "
             "so no outlier is rejected there", OutlierWarning, stacklevel=4)
-        return GroupOutliers([np.zeros(images[0].shape, dtype=bool)], [None])
+        return GroupOutliers([np.zeros(images[0].shape, dtype=bool)],
+                             lost=[None] if marks == "each" else None)
     deferred = isinstance(images, LazyImages)
     # Where each input's pixels are, seen from the output grid: its pixel
     # coordinates drizzled (weight 1 over its whole section, flags ignored,
@@ -146,7 +149,7 @@ def group_outlier_masks(
                          exclude=[judged.mask for judged in first])
     del cache
     masks: list[np.ndarray] = []
-    lost: list[np.ndarray | None] = []
+    reach = _Reach(grid, options, marks)
     without_errors = []
     for k, (before, judged) in enumerate(zip(first, second, strict=True)):
         image = images[k]
@@ -161,8 +164,7 @@ def group_outlier_masks(
                 "scale and background as the others?)",
                 OutlierWarning, stacklevel=4)
         masks.append(mask)
-        lost.append(_reached(mask, image, pixel_map(image, grid), grid, options, section_of)
-                    if mask.any() else None)
+        reach.add(mask, image, pixel_map(image, grid), section_of(image))
         del image
     if without_errors:
         warnings.warn(
@@ -171,7 +173,8 @@ def group_outlier_masks(
             "deviation of each input's differences from the model)",
             OutlierWarning, stacklevel=4)
     log.info("outliers rejected per input: %s", [int(m.sum()) for m in masks])
-    return GroupOutliers(masks, lost)
+    found = GroupOutliers(masks, lost=reach.each, lost_any=reach.any())
+    return found
 
 
 def check_outlier_groups(groups: dict[Any, list[Any]], options: ResampleOptions) -> None:
@@ -657,13 +660,35 @@ def _steepest_step(values: np.ndarray) -> np.ndarray:
     return step
 
 
-def _reached(mask, image, pixmap, grid, options, section_of) -> np.ndarray:
-    """The output pixels the masked input pixels would have contributed to
-    (the same kernel pass, with weight only on them)."""
-    drizzler = _drizzler(grid.shape, options)
-    drizzler.add(np.ones(image.shape, dtype=np.float32), pixmap,
-                 weights=mask.astype(np.float32), **section_of(image))
-    return drizzler.finish().wht > 0
+class _Reach:
+    """The output pixels the outliers would have contributed to (the same
+    kernel passes, with weight only on them): per input (``marks='each'``,
+    in :attr:`each`), all together in one pass of all inputs (``'any'``,
+    :meth:`any`), or not at all (None)."""
+
+    def __init__(self, grid, options, marks: str | None):
+        self._grid, self._options, self._marks = grid, options, marks
+        self.each: list[np.ndarray | None] | None = [] if marks == "each" else None
+        self._drizzler: Drizzler | None = None
+
+    def add(self, mask, image, pixmap, section) -> None:
+        if self._marks is None:
+            return
+        if not mask.any():
+            if self.each is not None:
+                self.each.append(None)
+            return
+        if self._drizzler is None or self.each is not None:
+            self._drizzler = _drizzler(self._grid.shape, self._options)
+        self._drizzler.add(np.ones(image.shape, dtype=np.float32), pixmap,
+                           weights=mask.astype(np.float32), **section)
+        if self.each is not None:
+            self.each.append(self._drizzler.finish().wht > 0)
+
+    def any(self) -> np.ndarray | None:
+        if self._marks != "any" or self._drizzler is None:
+            return None
+        return self._drizzler.finish().wht > 0
 
 
 def _label(image, k: int) -> str:
