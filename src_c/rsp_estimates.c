@@ -225,10 +225,17 @@ void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values, const do
 }
 
 void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
-                           double threshold, double *out_value, double *out_variance,
-                           int32_t *out_count)
+                           double threshold, const uint8_t *where, int64_t n_out,
+                           double *out_value, double *out_variance, int32_t *out_count)
 {
-    for (int64_t i = 0; i < n; ++i) {
+    int64_t i = 0;
+    for (int64_t q = 0; q < (where ? n_out : n); ++q) {
+        if (where && (!where[q] || i >= n)) {
+            out_count[q] = 0;
+            out_value[q] = NAN;
+            out_variance[q] = NAN;
+            continue;
+        }
         const double a = values[i];
         const double a_var = variances[i];
         const int has_a = isfinite(a);
@@ -244,15 +251,17 @@ void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const dou
             count += has_b;
             if (has_a && has_b && fabs(a - b) > threshold * sqrt(a_var + b_var)) {
                 /* two that disagree: the lower */
-                out_count[i] = 2;
-                out_value[i] = b < a ? b : a;
-                out_variance[i] = b < a ? b_var : a_var;
+                out_count[q] = 2;
+                out_value[q] = b < a ? b : a;
+                out_variance[q] = b < a ? b_var : a_var;
+                ++i;
                 continue;
             }
         }
-        out_count[i] = count;
-        out_value[i] = count ? sum / (double)count : NAN;
-        out_variance[i] = count ? sum_var / (double)((int64_t)count * count) : NAN;
+        out_count[q] = count;
+        out_value[q] = count ? sum / (double)count : NAN;
+        out_variance[q] = count ? sum_var / (double)((int64_t)count * count) : NAN;
+        ++i;
     }
 }
 

@@ -68,11 +68,14 @@ void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values, const do
  * than threshold times the square root of their summed variances, the
  * lower (the first if equal) with its own variance.  The sums run in the
  * order of j, with 0 for a missing estimate (numpy's sum over the first
- * axis of the same stack gives the same bits).
+ * axis of the same stack gives the same bits).  With where (or NULL), the
+ * outputs have n_out elements and point i goes to the i-th element q with
+ * where[q] != 0, the others getting NaN, NaN and 0 (an image of the pixels
+ * whose estimates these are).
  */
 void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
-                           double threshold, double *out_value, double *out_variance,
-                           int32_t *out_count);
+                           double threshold, const uint8_t *where, int64_t n_out,
+                           double *out_value, double *out_variance, int32_t *out_count);
 
 /*
  * The outliers of an image of nx x ny pixels (row-major) against its

@@ -13,7 +13,8 @@ from . import _kernel
 
 
 def combine_estimates(
-    values: np.ndarray, variances: np.ndarray, threshold: float
+    values: np.ndarray, variances: np.ndarray, threshold: float, *,
+    where: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One or two estimates per point combined, in one pass.
 
@@ -25,14 +26,18 @@ def combine_estimates(
         Two estimates that differ by more than ``threshold`` times the
         square root of their summed variances disagree: the lower is taken
         (an outlier is likelier high), with its variance.
+    where : bool array, optional
+        The pixels of an image the n points are, in order (n of them
+        True): the results are then images of its shape, NaN (count 0)
+        elsewhere.
 
     Returns
     -------
-    value, variance : float64 arrays (n,)
+    value, variance : float64 arrays (n,), or of the shape of ``where``
         The mean of the estimates present and its variance (the sum of
         their variances over their count squared), or the lower of two
         that disagree; NaN where none is present.
-    count : int32 array (n,)
+    count : int32 array (n,), or of the shape of ``where``
         How many estimates each point has.
 
     Examples
@@ -50,7 +55,12 @@ def combine_estimates(
         raise ValueError(f"values must be (1 or 2, n) estimates, got shape {stack.shape}")
     if spread.shape != stack.shape:
         raise ValueError(f"variances has shape {spread.shape}, values {stack.shape}")
-    return _kernel.combine_estimates(stack, spread, float(threshold))
+    if where is not None:
+        where = np.ascontiguousarray(where, dtype=bool)
+        if np.count_nonzero(where) != stack.shape[1]:
+            raise ValueError(f"where has {np.count_nonzero(where)} True pixels for "
+                             f"{stack.shape[1]} points")
+    return _kernel.combine_estimates(stack, spread, float(threshold), where)
 
 
 def neighbour_models(

@@ -197,7 +197,13 @@ def apply_mask(image: SpectralImage, mask: np.ndarray) -> None:
         if image.dq is None:
             image.dq = np.zeros(image.shape, dtype=np.uint32)
         image.dq[mask] |= np.asarray(_DO_NOT_USE, dtype=image.dq.dtype)
-        match_nans_and_flags(image)
+        arrays = [image.data] + [getattr(image, name) for name in ("err", *VARIANCE_NAMES)]
+        arrays = [values for values in arrays if values is not None]
+        if all(values.dtype.kind == "f" for values in arrays):
+            for values in arrays:
+                values[mask] = np.nan
+        else:  # not made float yet: the whole image made to agree
+            match_nans_and_flags(image)
 
 
 class MaskedImages(LazyImages):
@@ -439,9 +445,8 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
         del xj, yj
     if n_others <= 2:
         # one or two others (two or three exposures): one pass of the C core
-        value, variance, others = combine_estimates(values, variances,
-                                                    options.outlier_threshold)
-        return _scattered(shape, usable, value, variance, others)
+        return _Models(*combine_estimates(values, variances, options.outlier_threshold,
+                                          where=usable))
     known = np.isfinite(values)
     others = known.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):

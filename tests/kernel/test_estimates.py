@@ -194,3 +194,18 @@ def test_neighbour_models_refuse_bad_arguments_by_name(arguments, error, message
     with pytest.raises(error, match=message):
         neighbour_models(call.pop("values"), call.pop("data"), call.pop("alone"),
                          call.pop("model"), **call)
+
+
+def test_combined_estimates_are_placed_at_the_pixels_where_says():
+    values = np.array([[1.0, 4.0, np.nan], [3.0, 40.0, np.nan]])
+    where = np.array([[False, True, False], [True, False, True]])
+    value, variance, count = combine_estimates(values, np.ones((2, 3)), 5.0, where=where)
+    flat_value, flat_variance, flat_count = combine_estimates(values, np.ones((2, 3)), 5.0)
+    assert value.shape == variance.shape == count.shape == (2, 3)
+    assert np.array_equal(value[where], flat_value, equal_nan=True)
+    assert np.array_equal(variance[where], flat_variance, equal_nan=True)
+    assert np.array_equal(count[where], flat_count)
+    assert np.isnan(value[~where]).all() and np.isnan(variance[~where]).all()
+    assert (count[~where] == 0).all()
+    with pytest.raises(ValueError, match="where has 2 True pixels for 3 points"):
+        combine_estimates(values, np.ones((2, 3)), 5.0, where=where & (value != 2.0))

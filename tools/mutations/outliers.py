@@ -37,8 +37,8 @@ MUTATIONS = [
     dict(
         name="of two others that disagree, the higher taken",
         path="src_c/rsp_estimates.c",
-        find="out_value[i] = b < a ? b : a;",
-        replace="out_value[i] = b > a ? b : a;",
+        find="out_value[q] = b < a ? b : a;",
+        replace="out_value[q] = b > a ? b : a;",
         tests=["tests/pipeline/test_outliers.py::"
                "test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third",
                "tests/kernel/test_estimates.py::"
@@ -145,5 +145,13 @@ MUTATIONS = [
         replace="v2 = row[nx + 1], v3 = row[nx + 1];",
         tests=["tests/kernel/test_interpolate.py::"
                "test_a_plane_is_interpolated_exactly_anywhere_inside"],
+    ),
+    dict(
+        name="a pixel without estimates counted as having one",
+        path="src_c/rsp_estimates.c",
+        find="            out_count[q] = 0;",
+        replace="            out_count[q] = 1;",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_combined_estimates_are_placed_at_the_pixels_where_says"],
     ),
 ]
