@@ -172,6 +172,36 @@ void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t gri
     }
 }
 
+int64_t rsp_steep_slopes(int64_t n, const double *value, const double *variance,
+                         const double *x, const double *y, int64_t nx, int64_t ny,
+                         const float *data, double significant, int64_t *out_index,
+                         double *out_gx, double *out_gy)
+{
+    const double needed_fraction = needed_weight(0.5);
+    int64_t m = 0;
+    for (int64_t p = 0; p < n; ++p) {
+        const int steep = variance ? fabs(value[p]) > significant * sqrt(variance[p])
+                                   : isfinite(value[p]);
+        if (!steep) {
+            continue;
+        }
+        double right, left, above, below, unused;
+        interpolate_at(nx, ny, data, NULL, x[p] + 0.5, y[p], needed_fraction, 0, &right,
+                       &unused);
+        interpolate_at(nx, ny, data, NULL, x[p] - 0.5, y[p], needed_fraction, 0, &left,
+                       &unused);
+        interpolate_at(nx, ny, data, NULL, x[p], y[p] + 0.5, needed_fraction, 0, &above,
+                       &unused);
+        interpolate_at(nx, ny, data, NULL, x[p], y[p] - 0.5, needed_fraction, 0, &below,
+                       &unused);
+        out_index[m] = p;
+        out_gx[m] = right - left;
+        out_gy[m] = above - below;
+        ++m;
+    }
+    return m;
+}
+
 /* The median of the finite values among the two pixels on each side of
  * pixel (ix, iy) along x (step 1) or y (step nx), inside the image; NaN
  * with fewer than two. */

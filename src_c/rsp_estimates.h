@@ -46,6 +46,21 @@ void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t gri
                    double *out_value, double *out_variance);
 
 /*
+ * The points p < n whose value stands out of its noise: |value[p]| >
+ * significant * sqrt(variance[p]), or, without variances (NULL), a finite
+ * value.  Their indices (ascending) go to out_index and, at their places
+ * (x[p], y[p]) in an image (ny x nx, data), its slopes along x and y to
+ * out_gx and out_gy: differences across one pixel centred on the point,
+ * each side interpolated as rsp_interpolate with min_weight 0.5 and no
+ * cubic (NaN where a side is unknown).  Returns how many there are; the
+ * outputs must hold n.
+ */
+int64_t rsp_steep_slopes(int64_t n, const double *value, const double *variance,
+                         const double *x, const double *y, int64_t nx, int64_t ny,
+                         const float *data, double significant, int64_t *out_index,
+                         double *out_gx, double *out_gy);
+
+/*
  * The model of each pixel p of an nx x ny image with alone[p] != 0 (no
  * other exposure sees it), from its own neighbours: the medians of the
  * finite values (values: NaN where unusable) among the two pixels on each

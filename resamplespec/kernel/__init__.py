@@ -24,7 +24,7 @@ from ._drizzler import (
     window_sections,
 )
 from ._estimates import combine_estimates, judge_pixels, neighbour_models
-from ._interpolate import interpolate, interpolate_through
+from ._interpolate import interpolate, interpolate_through, steep_slopes
 from ._kernel import fetch_add
 from ._windows import InputDraw, WindowedDrizzle, split_along, window_count
 
@@ -46,6 +46,7 @@ __all__ = [
     "judge_pixels",
     "neighbour_models",
     "split_along",
+    "steep_slopes",
     "window_count",
     "window_sections",
 ]

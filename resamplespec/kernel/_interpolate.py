@@ -1,6 +1,8 @@
 """Interpolation of an image at scattered points, NaN-aware:
-:func:`interpolate` (the C core's ``rsp_interpolate``), and
-:func:`interpolate_through` its coordinate maps (``rsp_others_at``)."""
+:func:`interpolate` (the C core's ``rsp_interpolate``),
+:func:`interpolate_through` its coordinate maps (``rsp_others_at``) and
+:func:`steep_slopes` (``rsp_steep_slopes``: its slopes where values stand
+out of their noise)."""
 
 from __future__ import annotations
 
@@ -134,3 +136,63 @@ def interpolate_through(
         if spread.shape != image.shape:
             raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
     return _kernel.others_at(grid_points, maps, image, spread, float(min_weight))
+
+
+def steep_slopes(
+    data: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    value: np.ndarray,
+    variance: np.ndarray | None,
+    *,
+    significant: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The points whose ``value`` stands out of its noise, and the slopes of
+    ``data`` at their places, in one pass.
+
+    A point stands out where ``|value| > significant * sqrt(variance)``
+    (without ``variance``: where ``value`` is finite).  Its slopes along x
+    and y are differences across one pixel centred on the point
+    (:func:`interpolate` bilinearly at x +- 0.5, then at y +- 0.5; NaN
+    where a side is unknown).
+
+    Parameters
+    ----------
+    data : (ny, nx) array
+        The image.
+    x, y : 1D arrays
+        The points' places in it.
+    value, variance : 1D arrays of the same length (variance may be None)
+        What decides which points stand out.
+    significant : float
+
+    Returns
+    -------
+    index : int64 array
+        The points that stand out, ascending.
+    gx, gy : float64 arrays
+        The slopes there.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from resamplespec.kernel import steep_slopes
+    >>> image = np.tile(np.arange(6, dtype=np.float32) * 3.0, (5, 1))  # 3 per pixel along x
+    >>> x, y = np.array([2.0, 3.0]), np.array([2.0, 2.0])
+    >>> steep_slopes(image, x, y, np.array([50.0, 1.0]), np.ones(2), significant=5.0)
+    (array([0]), array([3.]), array([0.]))
+    """
+    image = np.ascontiguousarray(data, dtype=np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"data must be a 2D image, got shape {image.shape}")
+    arrays = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in (x, y, value)]
+    n = arrays[2].size
+    for name, array in zip(("x", "y"), arrays[:2], strict=True):
+        if array.size != n:
+            raise ValueError(f"{name} has {array.size} points, value {n}")
+    spread = None
+    if variance is not None:
+        spread = np.ascontiguousarray(variance, dtype=np.float64).ravel()
+        if spread.size != n:
+            raise ValueError(f"variance has {spread.size} points, value {n}")
+    return _kernel.steep_slopes(image, *arrays, spread, float(significant))

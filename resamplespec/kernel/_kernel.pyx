@@ -96,6 +96,10 @@ cdef extern from "rsp_estimates.h" nogil:
                        const float *coordinates, int64_t ny, int64_t nx, const float *values,
                        const float *variances, double min_weight, double *out_x,
                        double *out_y, double *out_value, double *out_variance)
+    int64_t rsp_steep_slopes(int64_t n, const double *value, const double *variance,
+                             const double *x, const double *y, int64_t nx, int64_t ny,
+                             const float *data, double significant, int64_t *out_index,
+                             double *out_gx, double *out_gy)
     void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values,
                               const double *data, const uint8_t *alone, int slit_along_y,
                               double *model)
@@ -592,6 +596,34 @@ def others_at(const double[:, ::1] points, const float[:, :, ::1] coordinates,
                       spread_ptr, min_weight, &x_view[0], &y_view[0], &value_view[0],
                       variance_ptr)
     return x, y, value, variance
+
+
+def steep_slopes(const float[:, ::1] data, const double[::1] x, const double[::1] y,
+                 const double[::1] value, variance, double significant):
+    """(index, gx, gy): see rsp_steep_slopes; ``variance`` may be None."""
+    cdef Py_ssize_t n = value.shape[0]
+    if x.shape[0] != n or y.shape[0] != n:
+        raise ValueError("steep_slopes: x, y and value differ in length")
+    cdef const double[::1] spread
+    cdef const double *spread_ptr = NULL
+    if variance is not None:
+        spread = variance
+        if spread.shape[0] != n:
+            raise ValueError("steep_slopes: variance and value differ in length")
+        spread_ptr = &spread[0] if n else NULL
+    index = np.empty(n, dtype=np.int64)
+    gx = np.empty(n)
+    gy = np.empty(n)
+    if n == 0:
+        return index, gx, gy
+    cdef int64_t[::1] index_view = index
+    cdef double[::1] gx_view = gx, gy_view = gy
+    cdef int64_t m
+    with nogil:
+        m = rsp_steep_slopes(n, &value[0], spread_ptr, &x[0], &y[0], data.shape[1],
+                             data.shape[0], &data[0, 0], significant, &index_view[0],
+                             &gx_view[0], &gy_view[0])
+    return index[:m], gx[:m], gy[:m]
 
 
 def neighbour_models(const double[:, ::1] values, const double[:, ::1] data,

@@ -57,6 +57,7 @@ from ..kernel import (
     interpolate_through,
     judge_pixels,
     neighbour_models,
+    steep_slopes,
 )
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
@@ -419,6 +420,8 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     else:
         points = _places(pixmap, usable)
         n_points = len(points)
+        variance_k = cache.variance(k)
+        own = (cache.data(k)[usable], None if variance_k is None else variance_k[usable])
         if exclude is None and cache.keeps_pairs:
             cache.modelled[k] = usable
     n_others = len(cache.images) - 1
@@ -430,7 +433,7 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
             value, variance, xj, yj = (None if a is None else a.take(taken)
                                        for a in cache.found[k, j])
         else:
-            value, variance, xj, yj = _aligned(cache, k, j, points, usable, coordinates)
+            value, variance, xj, yj = _aligned(cache, k, j, points, own, coordinates)
             if exclude is None and cache.keeps_pairs:
                 cache.found[k, j] = (value, variance, xj, yj)
         if exclude is not None and exclude[j].any():
@@ -489,38 +492,30 @@ def _scattered(shape, usable, value, variance, others) -> _Models:
     return _Models(result_value, result_variance, counts)
 
 
-def _aligned(cache: _Inputs, k, j, points, usable, coordinates):
-    """Input j's values at the grid ``points`` of input k's ``usable``
-    pixels (cubic interpolation over its usable pixels, aligned to k by the
-    shift fitted between them), their variances (None without), and where
-    the points are in j's pixels."""
+def _aligned(cache: _Inputs, k, j, points, own, coordinates):
+    """Input j's values at the grid ``points`` of input k's usable pixels
+    (cubic interpolation over its usable pixels, aligned to k by the shift
+    fitted between them), their variances (None without), and where the
+    points are in j's pixels.  ``own``: k's data and variances (or None) at
+    those pixels."""
     data_j = cache.data(j)
-    iscale = cache.intensity_scale(k)
-    scale = cache.intensity_scale(j) / iscale
-    data_k = cache.data(k)
-    variance_k = cache.variance(k)
+    scale = cache.intensity_scale(j) / cache.intensity_scale(k)
     xj, yj, value, variance = interpolate_through(coordinates[j], points, data_j,
                                                   variances=cache.variance(j),
                                                   min_weight=_KNOWN_WEIGHT)
     # where the model stands out of its noise: where a shift matters
     # (on the sky, a hundredth of a pixel times a slope of the noise's
     # size is nothing) and where it can be measured
-    with np.errstate(invalid="ignore"):
-        steep = (np.abs(value) > _SIGNIFICANT * np.sqrt(variance) if variance is not None
-                 else np.isfinite(value))
-    slopes = None
+    steep, gx, gy = steep_slopes(data_j, xj, yj, value, variance, significant=_SIGNIFICANT)
     if (k, j) not in cache.shifts:
-        slopes = _slopes(data_j, xj[steep], yj[steep])
+        own_data, own_variance = own
         cache.shifts[k, j] = _fitted_shift(
-            value[steep], variance[steep] if variance is not None else None, slopes,
-            scale, data_k[usable][steep],
-            None if variance_k is None else variance_k[usable][steep])
+            value[steep], variance[steep] if variance is not None else None, (gx, gy),
+            scale, own_data[steep], None if own_variance is None else own_variance[steep])
     shift = cache.shifts[k, j]
     if shift is not None:
         # to first order: a shifted interpolation would smooth the model
-        gx, gy = _slopes(data_j, xj[steep], yj[steep]) if slopes is None else slopes
         value[steep] += shift[0] * np.nan_to_num(gx) + shift[1] * np.nan_to_num(gy)
-    del slopes
     return value, variance, xj, yj
 
 
@@ -563,17 +558,6 @@ def _fitted_shift(value, variance, slopes, scale, target, target_variance
         determinant = sxx * syy - sxy * sxy
         shift = np.array([syy * bx - sxy * by, sxx * by - sxy * bx]) / determinant
     return shift if np.all(np.abs(shift) <= 0.5) else None
-
-
-def _slopes(data, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """d(data)/dx and d(data)/dy at the points: differences across one
-    pixel, centred on each (NaN where a side is unknown)."""
-    def at(dx, dy):
-        return interpolate(data, x + dx, y + dy)[0]
-
-    gx = at(0.5, 0.0) - at(-0.5, 0.0)
-    gy = at(0.0, 0.5) - at(0.0, -0.5)
-    return gx, gy
 
 
 class _Judged:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resamplespec.kernel import interpolate, interpolate_through
+from resamplespec.kernel import interpolate, interpolate_through, steep_slopes
 
 
 def _plane(shape, a=1.5, b=-0.25, c=0.75):
@@ -150,3 +150,40 @@ def test_interpolate_through_refuses_bad_arguments_by_name(arguments, message):
     with pytest.raises(ValueError, match=message):
         interpolate_through(call.pop("coordinates"), call.pop("points"), call.pop("values"),
                             **call)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), with_variance=st.booleans())
+def test_steep_slopes_are_the_points_above_their_noise_and_four_interpolations(
+        seed, with_variance):
+    rng = np.random.default_rng(seed)
+    image = _holed_image(rng, (7, 9), 5)
+    x, y = rng.uniform(-1.0, 9.0, 200), rng.uniform(-1.0, 7.0, 200)
+    value = rng.normal(scale=10.0, size=200)
+    value[:5] = np.nan
+    variance = rng.uniform(0.5, 20.0, size=200) if with_variance else None
+    index, gx, gy = steep_slopes(image, x, y, value, variance, significant=3.0)
+    with np.errstate(invalid="ignore"):
+        steep = np.abs(value) > 3.0 * np.sqrt(variance) if with_variance \
+            else np.isfinite(value)
+    assert np.array_equal(index, np.flatnonzero(steep))
+
+    def at(dx, dy):
+        return interpolate(image, x[steep] + dx, y[steep] + dy)[0]
+
+    assert np.array_equal(gx, at(0.5, 0.0) - at(-0.5, 0.0), equal_nan=True)
+    assert np.array_equal(gy, at(0.0, 0.5) - at(0.0, -0.5), equal_nan=True)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(data=np.zeros(5)), "data must be"),
+    (dict(x=np.zeros(4)), "x has 4 points, value 3"),
+    (dict(variance=np.ones(2)), "variance has 2 points, value 3"),
+])
+def test_steep_slopes_refuse_bad_arguments_by_name(arguments, message):
+    call = dict(data=np.zeros((4, 4)), x=np.zeros(3), y=np.zeros(3), value=np.zeros(3),
+                variance=np.ones(3))
+    call.update(arguments)
+    with pytest.raises(ValueError, match=message):
+        steep_slopes(call.pop("data"), call.pop("x"), call.pop("y"), call.pop("value"),
+                     call.pop("variance"), significant=5.0)

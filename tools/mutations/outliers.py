@@ -154,4 +154,20 @@ MUTATIONS = [
         tests=["tests/kernel/test_estimates.py::"
                "test_combined_estimates_are_placed_at_the_pixels_where_says"],
     ),
+    dict(
+        name="a slope along y taken across the point's own row",
+        path="src_c/rsp_estimates.c",
+        find="interpolate_at(nx, ny, data, NULL, x[p], y[p] + 0.5, needed_fraction, 0, &above,",
+        replace="interpolate_at(nx, ny, data, NULL, x[p], y[p], needed_fraction, 0, &above,",
+        tests=["tests/kernel/test_interpolate.py::"
+               "test_steep_slopes_are_the_points_above_their_noise_and_four_interpolations"],
+    ),
+    dict(
+        name="every point taken as standing out of its noise",
+        path="src_c/rsp_estimates.c",
+        find="        if (!steep) {\n            continue;",
+        replace="        if (!steep && 0) {\n            continue;",
+        tests=["tests/kernel/test_interpolate.py::"
+               "test_steep_slopes_are_the_points_above_their_noise_and_four_interpolations"],
+    ),
 ]
