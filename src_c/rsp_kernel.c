@@ -1113,7 +1113,9 @@ void rsp_finish_data(int64_t n, const double *sum_wd, const double *sum_w, doubl
          * product's wht says nothing contributed. */
         const float w32 = (float)w;
         data[k] = w32 > 0.0f ? (float)(sum_wd[k] / w) : fill32;
-        wht[k] = w32;
+        if (wht) {
+            wht[k] = w32;
+        }
     }
 }
 

@@ -202,7 +202,7 @@ void rsp_combine_reference_variances(int64_t n, int n_variances, double *sum_var
  * Finishing: the accumulators turned into float32 results, one pass each,
  * n pixels.  Where the weight is 0 (or rounds to 0 in float32) data get
  * `fill` and variances NaN.
- *   rsp_finish_data:      data = sum_wd / sum_w, wht = sum_w.
+ *   rsp_finish_data:      data = sum_wd / sum_w, wht = sum_w (wht may be NULL).
  *   rsp_finish_exact_variance: variance = sum_var / sum_w^2.
  *   rsp_finish_reference_variances: variance_m = wsum_m / wt_m^2, where the
  *     last input may still be pending in sum_var_input / sum_w_input (or

@@ -588,6 +588,7 @@ def coordinate_maps(
     xmax: int | None = None,
     ymin: int | None = None,
     ymax: int | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Where an input's pixels are, seen from the output grid.
 
@@ -607,6 +608,9 @@ def coordinate_maps(
         As for :class:`Drizzler`.
     xmin, xmax, ymin, ymax : int, optional
         Inclusive section of the input to drizzle; default: all of it.
+    out : (2, ny, nx) float32 array, optional
+        Where to write the maps (C-contiguous, writeable: an array or a
+        memory map): returned.
 
     Returns
     -------
@@ -628,6 +632,11 @@ def coordinate_maps(
     array([nan,  0.,  1.,  2.,  3., nan], dtype=float32)
     """
     out_shape = _validate_shape(out_shape)
+    if out is not None and not (
+            isinstance(out, np.ndarray) and out.shape == (2, *out_shape)
+            and out.dtype == np.float32 and out.flags.c_contiguous and out.flags.writeable):
+        raise ValueError(f"out must be a writeable C-contiguous float32 array of shape "
+                         f"{(2, *out_shape)}")
     kernel = validate_kernel(kernel)
     pixfrac = validate_pixfrac(pixfrac)
     array = np.asarray(pixmap)
@@ -641,19 +650,18 @@ def coordinate_maps(
     if kernel == "square" and min(shape) < 2:
         columns, pixmap, _, variances, _ = _pad_thin_image(columns, pixmap, None, variances,
                                                            None)
-    sum_x = np.zeros(out_shape)
-    sum_w = np.zeros(out_shape)
-    sum_y = np.zeros(out_shape)
+    # the sums of w * x and w * y, then of w: one allocation
+    sums = np.zeros((3, *out_shape))
     ny, nx = out_shape
     _, _, oversized = _kernel.drizzle_add(
         columns, pixmap, None, variances, None, 1.0, section, _KERNEL_CODES[kernel],
-        _VARIANCE_MEAN, pixfrac, sum_x, sum_w, (sum_y,), None, None, 0, None, out_shape,
+        _VARIANCE_MEAN, pixfrac, sums[0], sums[2], (sums[1],), None, None, 0, None, out_shape,
         (0, ny, 0, nx), (0, 0), limits.MAX_FOOTPRINT_PIXELS)
     _warn_oversized(oversized, stacklevel=3)
-    maps = np.empty((2, *out_shape), dtype=np.float32)
-    maps[0] = _kernel.finish_data(sum_x, sum_w, np.nan)[0]
-    maps[1] = _kernel.finish_data(sum_y, sum_w, np.nan)[0]
-    return maps
+    if out is None:
+        out = np.empty((2, *out_shape), dtype=np.float32)
+    _kernel.finish_means(sums[:2], sums[2], np.nan, out)
+    return out
 
 
 def _warn_oversized(oversized: int, *, stacklevel: int) -> None:

@@ -360,6 +360,24 @@ def finish_data(const double[:, ::1] sum_wd, const double[:, ::1] sum_w, double 
     return data, wht
 
 
+def finish_means(const double[:, :, ::1] sums, const double[:, ::1] sum_w, double fill,
+                 float[:, :, ::1] out):
+    """out[m] = sums[m] / sum_w as float32 (``fill`` where the weight is 0 in
+    float32), as finish_data's data, for every plane m."""
+    shape = (sum_w.shape[0], sum_w.shape[1])
+    if sums.shape[0] != out.shape[0]:
+        raise ValueError("finish_means: sums and out differ in planes")
+    _same_shape("sums", sums[0], shape)
+    _same_shape("out", out[0], shape)
+    cdef int64_t n = shape[0] * shape[1]
+    cdef Py_ssize_t m
+    if n == 0:
+        return
+    for m in range(sums.shape[0]):
+        with nogil:
+            rsp_finish_data(n, &sums[m, 0, 0], &sum_w[0, 0], fill, &out[m, 0, 0], NULL)
+
+
 def finish_exact_variance(const double[:, ::1] sum_var, const double[:, ::1] sum_w):
     """sum(w^2 var) / sum(w)^2 as float32, NaN where the weight is 0."""
     shape = (sum_var.shape[0], sum_var.shape[1])

@@ -137,9 +137,8 @@ def group_outlier_masks(
     coordinates = _product_stack(n_inputs, (2, *grid.shape), on_disk=deferred)
     for j in range(n_inputs):
         image = images[j]
-        coordinates[j] = coordinate_maps(pixel_map(image, grid), grid.shape,
-                                         kernel=options.kernel, pixfrac=options.pixfrac,
-                                         **section_of(image))
+        coordinate_maps(pixel_map(image, grid), grid.shape, kernel=options.kernel,
+                        pixfrac=options.pixfrac, out=coordinates[j], **section_of(image))
         del image
 
     # Twice: the second time without the outliers the first found in the

@@ -79,3 +79,14 @@ def test_bad_arguments_are_refused_by_name(arguments, message):
     call.update(arguments)
     with pytest.raises(ValueError, match=message):
         coordinate_maps(call.pop("pixmap"), call.pop("out_shape"), **call)
+
+
+def test_the_maps_are_written_into_out_when_given():
+    pixmap = _affine((4, 5), dx=1.0)
+    out = np.full((2, 6, 7), -1.0, dtype=np.float32)
+    assert coordinate_maps(pixmap, (6, 7), out=out) is out
+    assert np.array_equal(out, coordinate_maps(pixmap, (6, 7)), equal_nan=True)
+    for bad in (np.zeros((2, 6, 7)), np.zeros((2, 7, 6), np.float32),
+                np.zeros((2, 6, 14), np.float32)[:, :, ::2]):
+        with pytest.raises(ValueError, match="out must be"):
+            coordinate_maps(pixmap, (6, 7), out=bad)
