@@ -156,6 +156,28 @@ void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t gri
      * overlaps in the processor instead of waiting in turn. */
     for (int64_t p = 0; p < n; ++p) {
         const double gx = points[2 * p], gy = points[2 * p + 1];
+        if (gx >= 0.0 && gy >= 0.0 && gx < (double)(grid_nx - 1) &&
+            gy < (double)(grid_ny - 1)) {
+            /* inside, with its four neighbours: the two maps share the
+             * cell and the weights; where all eight values are finite,
+             * interpolate_at's sums, computed once for both */
+            const int64_t ix = floor_above_minus_one(gx), iy = floor_above_minus_one(gy);
+            const double fx = gx - (double)ix, fy = gy - (double)iy;
+            const int64_t k = iy * grid_nx + ix;
+            const double a0 = coordinates[k], a1 = coordinates[k + 1],
+                         a2 = coordinates[k + grid_nx], a3 = coordinates[k + grid_nx + 1];
+            const double b0 = map_y[k], b1 = map_y[k + 1], b2 = map_y[k + grid_nx],
+                         b3 = map_y[k + grid_nx + 1];
+            if (a0 == a0 && a1 == a1 && a2 == a2 && a3 == a3 && b0 == b0 && b1 == b1 &&
+                b2 == b2 && b3 == b3) {
+                const double w0 = (1.0 - fx) * (1.0 - fy), w1 = fx * (1.0 - fy),
+                             w2 = (1.0 - fx) * fy, w3 = fx * fy;
+                const double weight = ((w0 + w1) + w2) + w3;
+                out_x[p] = (((w0 * a0 + w1 * a1) + w2 * a2) + w3 * a3) / weight;
+                out_y[p] = (((w0 * b0 + w1 * b1) + w2 * b2) + w3 * b3) / weight;
+                continue;
+            }
+        }
         double unused;
         interpolate_at(grid_nx, grid_ny, coordinates, NULL, gx, gy, all_of_it, 0, &out_x[p],
                        &unused);
