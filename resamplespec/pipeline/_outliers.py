@@ -62,7 +62,7 @@ from ..kernel import (
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
-from ._weights import intensity_scale, match_nans_and_flags, pixel_weights
+from ._weights import has_weight, intensity_scale, match_nans_and_flags
 
 log = logging.getLogger(__name__)
 
@@ -383,8 +383,7 @@ class _Inputs:
 
 def _usable(image, options) -> np.ndarray:
     """The pixels that would contribute: good DQ, positive weight, finite data."""
-    weights = pixel_weights(image, options.weight_type, options.good_bits)
-    return (weights > 0) & np.isfinite(image.data)
+    return has_weight(image, options.weight_type, options.good_bits) & np.isfinite(image.data)
 
 
 class _Models:

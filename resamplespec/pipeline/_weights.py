@@ -85,7 +85,8 @@ def pixel_weights(image: SpectralImage, weight_type: str | None, good_bits: obje
             variance = np.asarray(image.var_rnoise, dtype=np.float32)
             weights = np.zeros(image.shape, dtype=np.float32)
             usable = np.isfinite(variance) & (variance > 0)
-            weights[usable] = np.float32(1.0) / variance[usable]
+            with np.errstate(over="ignore"):  # a variance below ~3e-39: no weight
+                weights[usable] = np.float32(1.0) / variance[usable]
             weights[~np.isfinite(weights)] = 0.0
     elif weight_type == "exptime":
         weights = np.full(image.shape, np.float32(exposure_weight_time(image)), dtype=np.float32)
@@ -93,6 +94,21 @@ def pixel_weights(image: SpectralImage, weight_type: str | None, good_bits: obje
         weights = np.ones(image.shape, dtype=np.float32)
     weights[~good] = 0.0
     return weights
+
+
+def has_weight(image: SpectralImage, weight_type: str | None, good_bits: object) -> np.ndarray:
+    """``pixel_weights(image, weight_type, good_bits) > 0``, without making
+    the weights: good DQ and, for ``ivm``, a read-noise variance whose
+    inverse is a positive finite float32 (an ``exptime`` weight is
+    positive once it is valid, which this checks as pixel_weights does)."""
+    good = good_pixel_mask(image.dq, good_bits, image.shape)
+    if weight_type == "ivm" and image.var_rnoise is not None:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            inverse = np.float32(1.0) / np.asarray(image.var_rnoise, dtype=np.float32)
+        good &= (inverse > 0) & (inverse < np.inf)
+    elif weight_type == "exptime":
+        exposure_weight_time(image)
+    return good
 
 
 def is_flux_density(bunit: str | None) -> bool:

@@ -117,3 +117,24 @@ def test_only_flux_density_with_a_pixel_area_is_scaled_by_the_ratio():
     assert intensity_scale(_image(meta=flux), 2.0) == 0.5
     assert intensity_scale(_image(meta=surface), 2.0) == 1.0
     assert intensity_scale(_image(meta=no_area), 2.0) == 1.0
+
+
+SPECIAL_VARIANCES = [0.0, -0.0, -1.0, np.nan, np.inf, -np.inf, 1e-45, 1e-39, 3e-39, 1e-38,
+                     4.0, 3.4e38]
+
+
+@pytest.mark.parametrize("weight_type", ["ivm", "exptime", None])
+@pytest.mark.parametrize("read_noise", [True, False])
+def test_has_weight_is_where_pixel_weights_are_positive(weight_type, read_noise):
+    from resamplespec.pipeline._weights import has_weight
+    rng = np.random.default_rng(4)
+    shape = (6, 20)
+    variance = rng.choice(np.array(SPECIAL_VARIANCES, np.float32), size=shape)
+    dq = rng.choice(np.array([0, 1, 4, 512, 1 << 20], np.uint32), size=shape)
+    meta = SpectralMeta(exposure=ExposureTimes(exposure_time=10.0))
+    image = _image(data=np.ones(shape, np.float32), dq=dq,
+                   var_rnoise=variance if read_noise else None, err=None, var_poisson=None,
+                   var_flat=None, meta=meta)
+    expected = pixel_weights(image, weight_type, DEFAULT_GOOD_BITS) > 0
+    assert np.array_equal(has_weight(image, weight_type, DEFAULT_GOOD_BITS), expected)
+    assert 0 < expected.sum() < expected.size
