@@ -8,6 +8,9 @@
 
 #include "rsp_estimates.h"
 
+/* pi as Python's math.pi (M_PI is not C99) */
+static const double RSP_PI = 3.14159265358979323846;
+
 /* Keys' cubic convolution weights (a = -0.5) of the samples at offsets
  * -1, 0, 1, 2 from a point t in [0, 1) past the sample at offset 0. */
 static inline void cubic_weights(double t, double w[4])
@@ -276,9 +279,26 @@ void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values, const do
     }
 }
 
+/* The median of the c sorted values of sorted (the mean of the middle two
+ * for even c), sorted in place by insertion (c is the number of exposures). */
+static double median_of(double *sorted, int64_t c)
+{
+    for (int64_t a = 1; a < c; ++a) {
+        const double v = sorted[a];
+        int64_t b = a;
+        while (b > 0 && sorted[b - 1] > v) {
+            sorted[b] = sorted[b - 1];
+            --b;
+        }
+        sorted[b] = v;
+    }
+    return 0.5 * (sorted[(c - 1) / 2] + sorted[c / 2]);
+}
+
 void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
                            double threshold, const uint8_t *where, int64_t n_out,
-                           double *out_value, double *out_variance, int32_t *out_count)
+                           double *scratch, double *out_value, double *out_variance,
+                           int32_t *out_count)
 {
     int64_t i = 0;
     for (int64_t q = 0; q < (where ? n_out : n); ++q) {
@@ -288,31 +308,47 @@ void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const dou
             out_variance[q] = NAN;
             continue;
         }
-        const double a = values[i];
-        const double a_var = variances[i];
-        const int has_a = isfinite(a);
-        double sum = has_a ? a : 0.0;
-        double sum_var = has_a ? a_var : 0.0;
-        int32_t count = has_a;
-        if (m == 2) {
-            const double b = values[n + i];
-            const double b_var = variances[n + i];
-            const int has_b = isfinite(b);
-            sum += has_b ? b : 0.0;
-            sum_var += has_b ? b_var : 0.0;
-            count += has_b;
-            if (has_a && has_b && fabs(a - b) > threshold * sqrt(a_var + b_var)) {
-                /* two that disagree: the lower */
-                out_count[q] = 2;
-                out_value[q] = b < a ? b : a;
-                out_variance[q] = b < a ? b_var : a_var;
-                ++i;
-                continue;
+        double sum = 0.0, sum_var = 0.0;
+        int32_t count = 0;
+        /* the first two present, for the rule of two */
+        int64_t first = -1, second = -1;
+        for (int64_t j = 0; j < m; ++j) {
+            const double v = values[j * n + i];
+            const int has = isfinite(v);
+            sum += has ? v : 0.0;
+            sum_var += has ? variances[j * n + i] : 0.0;
+            if (has) {
+                if (scratch) {
+                    scratch[count] = v;
+                }
+                if (first < 0) {
+                    first = j;
+                } else if (second < 0) {
+                    second = j;
+                }
+                ++count;
             }
         }
         out_count[q] = count;
-        out_value[q] = count ? sum / (double)count : NAN;
-        out_variance[q] = count ? sum_var / (double)((int64_t)count * count) : NAN;
+        if (count == 0) {
+            out_value[q] = NAN;
+            out_variance[q] = NAN;
+        } else if (count >= 3) {
+            out_value[q] = median_of(scratch, count);
+            out_variance[q] = sum_var / (double)((int64_t)count * count) * (RSP_PI / 2.0);
+        } else {
+            out_value[q] = sum / (double)count;
+            out_variance[q] = sum_var / (double)((int64_t)count * count);
+            if (count == 2) {
+                const double a = values[first * n + i], b = values[second * n + i];
+                const double a_var = variances[first * n + i], b_var = variances[second * n + i];
+                if (fabs(a - b) > threshold * sqrt(a_var + b_var)) {
+                    /* two that disagree: the lower */
+                    out_value[q] = b < a ? b : a;
+                    out_variance[q] = b < a ? b_var : a_var;
+                }
+            }
+        }
         ++i;
     }
 }

@@ -75,22 +75,27 @@ void rsp_neighbour_models(int64_t nx, int64_t ny, const double *values, const do
                           const uint8_t *alone, int slit_along_y, double *model);
 
 /*
- * Per point i < n, one or two estimates of a value (m = 1 or 2):
- * values[j * n + i] (NaN: that estimate is missing) with the variances
- * variances[j * n + i].  out_count[i]: the estimates present; out_value[i]
- * and out_variance[i]: NaN without any; their mean and the variance of the
- * mean (the sum of the variances over count^2); where two differ by more
- * than threshold times the square root of their summed variances, the
- * lower (the first if equal) with its own variance.  The sums run in the
- * order of j, with 0 for a missing estimate (numpy's sum over the first
- * axis of the same stack gives the same bits).  With where (or NULL), the
- * outputs have n_out elements and point i goes to the i-th element q with
- * where[q] != 0, the others getting NaN, NaN and 0 (an image of the pixels
- * whose estimates these are).
+ * Per point i < n, m >= 1 estimates of a value: values[j * n + i] (NaN:
+ * that estimate is missing) with the variances variances[j * n + i].
+ * out_count[i]: the c estimates present.  out_value[i], out_variance[i]:
+ *   c = 0: NaN, NaN;
+ *   c = 1 or 2: their mean and the variance of the mean (the sum of the
+ *     variances over c^2); where two differ by more than threshold times
+ *     the square root of their summed variances, the lower (the first if
+ *     equal) with its own variance;
+ *   c >= 3: their median (the mean of the middle two for even c), with
+ *     pi / 2 times the variance of their mean.
+ * The sums run in the order of j, with 0 for a missing estimate (numpy's
+ * sum over the first axis of the same stack gives the same bits).
+ * scratch holds m doubles (for m >= 3; may be NULL otherwise).  With where
+ * (or NULL), the outputs have n_out elements and point i goes to the i-th
+ * element q with where[q] != 0, the others getting NaN, NaN and 0 (an
+ * image of the pixels whose estimates these are).
  */
 void rsp_combine_estimates(int64_t n, int64_t m, const double *values, const double *variances,
                            double threshold, const uint8_t *where, int64_t n_out,
-                           double *out_value, double *out_variance, int32_t *out_count);
+                           double *scratch, double *out_value, double *out_variance,
+                           int32_t *out_count);
 
 /*
  * The outliers of an image of nx x ny pixels (row-major) against its

@@ -16,11 +16,12 @@ def combine_estimates(
     values: np.ndarray, variances: np.ndarray, threshold: float, *,
     where: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One or two estimates per point combined, in one pass.
+    """The estimates of each point combined, in one pass: one or two
+    averaged (the lower of two that disagree), three or more their median.
 
     Parameters
     ----------
-    values, variances : (m, n) arrays, m = 1 or 2
+    values, variances : (m, n) arrays, m >= 1
         Per point, m estimates (NaN: missing) and their variances.
     threshold : float
         Two estimates that differ by more than ``threshold`` times the
@@ -34,9 +35,12 @@ def combine_estimates(
     Returns
     -------
     value, variance : float64 arrays (n,), or of the shape of ``where``
-        The mean of the estimates present and its variance (the sum of
-        their variances over their count squared), or the lower of two
-        that disagree; NaN where none is present.
+        Of one or two estimates present: their mean and its variance (the
+        sum of their variances over their count squared), or the lower of
+        two that disagree with its own.  Of three or more: their median
+        (the mean of the middle two of an even count) with pi / 2 times
+        the variance of their mean (the median's, for Gaussian noise).
+        NaN where none is present.
     count : int32 array (n,), or of the shape of ``where``
         How many estimates each point has.
 
@@ -48,11 +52,14 @@ def combine_estimates(
     >>> value, variance, count = combine_estimates(values, np.ones((2, 3)), 5.0)
     >>> value, variance, count
     (array([ 2.,  1., nan]), array([0.5, 1. , nan]), array([2, 2, 0], dtype=int32))
+    >>> three = np.array([[1.0], [50.0], [2.0]])   # one of three far off: the median
+    >>> combine_estimates(three, np.ones((3, 1)), 5.0)[0]
+    array([2.])
     """
     stack = np.ascontiguousarray(values, dtype=np.float64)
     spread = np.ascontiguousarray(variances, dtype=np.float64)
-    if stack.ndim != 2 or stack.shape[0] not in (1, 2):
-        raise ValueError(f"values must be (1 or 2, n) estimates, got shape {stack.shape}")
+    if stack.ndim != 2 or stack.shape[0] < 1:
+        raise ValueError(f"values must be (m >= 1, n) estimates, got shape {stack.shape}")
     if spread.shape != stack.shape:
         raise ValueError(f"variances has shape {spread.shape}, values {stack.shape}")
     if where is not None:

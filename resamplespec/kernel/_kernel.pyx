@@ -105,8 +105,8 @@ cdef extern from "rsp_estimates.h" nogil:
                               double *model)
     void rsp_combine_estimates(int64_t n, int64_t m, const double *values,
                                const double *variances, double threshold, const uint8_t *where,
-                               int64_t n_out, double *out_value, double *out_variance,
-                               int32_t *out_count)
+                               int64_t n_out, double *scratch, double *out_value,
+                               double *out_variance, int32_t *out_count)
     void rsp_judge_pixels(int64_t nx, int64_t ny, const double *data, const double *model,
                           const double *model_variance, const double *sigma,
                           const int32_t *others, const uint8_t *considered, double threshold,
@@ -662,12 +662,12 @@ def neighbour_models(const double[:, ::1] values, const double[:, ::1] data,
 
 def combine_estimates(const double[:, ::1] values, const double[:, ::1] variances,
                       double threshold, where=None):
-    """(value, variance, count) of one or two estimates per point (see
+    """(value, variance, count) of m >= 1 estimates per point (see
     rsp_combine_estimates); with ``where`` (a bool image holding at least
     as many True pixels as there are points, checked by the caller),
     images of its shape."""
-    if values.shape[0] not in (1, 2):
-        raise ValueError("combine_estimates: one or two estimates per point")
+    if values.shape[0] < 1:
+        raise ValueError("combine_estimates: at least one estimate per point")
     if variances.shape[0] != values.shape[0] or variances.shape[1] != values.shape[1]:
         raise ValueError("combine_estimates: values and variances differ in shape")
     cdef Py_ssize_t n = values.shape[1]
@@ -686,12 +686,14 @@ def combine_estimates(const double[:, ::1] values, const double[:, ::1] variance
     cdef double[::1] out_value = value.reshape(-1)
     cdef double[::1] out_variance = variance.reshape(-1)
     cdef int32_t[::1] out_count = count.reshape(-1)
+    scratch = np.empty(values.shape[0])
+    cdef double[::1] scratch_view = scratch
     cdef const double *values_ptr = &values[0, 0] if n else NULL
     cdef const double *variances_ptr = &variances[0, 0] if n else NULL
     with nogil:
         rsp_combine_estimates(n, values.shape[0], values_ptr, variances_ptr, threshold,
-                              where_ptr, n_out, &out_value[0], &out_variance[0],
-                              &out_count[0])
+                              where_ptr, n_out, &scratch_view[0], &out_value[0],
+                              &out_variance[0], &out_count[0])
     return value, variance, count
 
 

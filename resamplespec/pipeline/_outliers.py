@@ -407,7 +407,6 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
     back to the other's pixels, cubic interpolation of the other's data
     over its usable pixels), aligned, combined: one other as it is, two
     averaged (the lower where they disagree), three or more their median."""
-    shape = pixmap.shape[:2]
     iscale = cache.intensity_scale(k)
     again = exclude is not None and k in cache.modelled
     if again:
@@ -444,50 +443,10 @@ def _models_from_others(cache: _Inputs, k, pixmap, usable, coordinates, grid, op
         else:
             np.multiply(variance, scale**2, out=variances[row])
         del xj, yj
-    if n_others <= 2:
-        # one or two others (two or three exposures): one pass of the C core
-        return _Models(*combine_estimates(values, variances, options.outlier_threshold,
-                                          where=usable))
-    known = np.isfinite(values)
-    others = known.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(known, values, 0.0).sum(axis=0) / others
-        mean_variance = np.where(known, variances, 0.0).sum(axis=0) / np.square(others)
-    value = mean
-    variance = mean_variance
-    pair = others == 2
-    if pair.any():
-        # two that disagree: the lower (an outlier of one of them is likelier
-        # high, and is not this pixel's model)
-        both, both_variance = values[:, pair], variances[:, pair]
-        lower = np.argmin(both, axis=0)
-        apart = np.abs(both[0] - both[1]) > options.outlier_threshold * np.sqrt(
-            both_variance[0] + both_variance[1])
-        value[pair] = np.where(apart, np.take_along_axis(both, lower[None], 0)[0], value[pair])
-        variance[pair] = np.where(apart, np.take_along_axis(both_variance, lower[None], 0)[0],
-                                  variance[pair])
-    many = others >= 3
-    if many.any():
-        ordered = np.sort(values[:, many], axis=0)
-        n = others[many]
-        low = np.take_along_axis(ordered, ((n - 1) // 2)[None], axis=0)[0]
-        high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
-        value[many] = 0.5 * (low + high)
-        variance[many] = mean_variance[many] * (math.pi / 2.0)
-    return _scattered(shape, usable, np.where(others > 0, value, np.nan),
-                      np.where(others > 0, variance, np.nan), others)
-
-
-def _scattered(shape, usable, value, variance, others) -> _Models:
-    """The models of the ``usable`` pixels as images of ``shape`` (NaN and
-    0 others elsewhere)."""
-    result_value = np.full(shape, np.nan)
-    result_variance = np.full(shape, np.nan)
-    result_value[usable] = value
-    result_variance[usable] = variance
-    counts = np.zeros(shape, dtype=np.int32)
-    counts[usable] = others
-    return _Models(result_value, result_variance, counts)
+    # one or two others: their mean (the lower of two that disagree); three
+    # or more: their median; one pass of the C core
+    return _Models(*combine_estimates(values, variances, options.outlier_threshold,
+                                      where=usable))
 
 
 def _aligned(cache: _Inputs, k, j, points, own, coordinates):

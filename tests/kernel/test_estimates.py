@@ -12,18 +12,26 @@ from resamplespec.pipeline._outliers import _steepest_step
 
 
 def _combined_by_numpy(values, variances, threshold):
+    """The rule in numpy: one or two present, their mean (the lower of two
+    that disagree, whichever rows they are in); three or more, their median
+    with pi / 2 times the variance of their mean."""
     known = np.isfinite(values)
     count = known.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         value = np.where(known, values, 0.0).sum(axis=0) / count
         variance = np.where(known, variances, 0.0).sum(axis=0) / np.square(count)
-    if len(values) == 2:
-        with np.errstate(invalid="ignore"):
-            apart = known.all(axis=0) & (np.abs(values[0] - values[1]) > threshold * np.sqrt(
-                variances[0] + variances[1]))
-        second = values[1] < values[0]
-        value = np.where(apart, np.where(second, values[1], values[0]), value)
-        variance = np.where(apart, np.where(second, variances[1], variances[0]), variance)
+    for i in np.flatnonzero(count == 2):
+        (a, b), (a_var, b_var) = values[known[:, i], i], variances[known[:, i], i]
+        if abs(a - b) > threshold * np.sqrt(a_var + b_var):
+            value[i], variance[i] = (b, b_var) if b < a else (a, a_var)
+    many = count >= 3
+    if many.any():
+        ordered = np.sort(values[:, many], axis=0)
+        n = count[many]
+        low = np.take_along_axis(ordered, ((n - 1) // 2)[None], axis=0)[0]
+        high = np.take_along_axis(ordered, (n // 2)[None], axis=0)[0]
+        value[many] = 0.5 * (low + high)
+        variance[many] = variance[many] * (np.pi / 2.0)
     return np.where(count > 0, value, np.nan), np.where(count > 0, variance, np.nan), count
 
 
@@ -34,7 +42,7 @@ def _stack(draw, m, n, low, high):
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.data(), st.integers(1, 2), st.integers(1, 40), st.floats(0.5, 10.0))
+@given(st.data(), st.integers(1, 7), st.integers(1, 40), st.floats(0.5, 10.0))
 def test_combine_estimates_is_the_numpy_rule_bit_for_bit(data, m, n, threshold):
     values = _stack(data.draw, m, n, -50.0, 50.0)
     variances = np.abs(_stack(data.draw, m, n, 0.0, 30.0))
@@ -55,9 +63,29 @@ def test_two_that_disagree_give_the_lower_with_its_variance():
     np.testing.assert_array_equal(count, [2, 2, 2, 1])
 
 
-def test_combine_estimates_refuses_three():
-    with pytest.raises(ValueError, match="1 or 2"):
-        combine_estimates(np.zeros((3, 4)), np.zeros((3, 4)), 5.0)
+def test_of_four_others_two_present_that_disagree_give_the_lower_wherever_they_are():
+    # rows 2 and 3 present, rows 0 and 1 missing (the method's first numpy
+    # statement compared rows 0 and 1 and took NaN for the lower)
+    values = np.array([[np.nan], [np.nan], [10.0], [4.0]])
+    variances = np.array([[1.0], [1.0], [1.0], [2.0]])
+    value, variance, count = combine_estimates(values, variances, 3.0)
+    assert (value[0], variance[0], count[0]) == (4.0, 2.0, 2)
+
+
+def test_three_or_more_give_the_median_with_pi_over_two_times_the_mean_variance():
+    values = np.array([[1.0, 1.0], [50.0, 2.0], [2.0, 3.0], [np.nan, 40.0]])
+    variances = np.ones((4, 2))
+    value, variance, count = combine_estimates(values, variances, 5.0)
+    np.testing.assert_array_equal(value, [2.0, 2.5])
+    np.testing.assert_array_equal(variance, [np.pi / 2.0 / 3.0, np.pi / 2.0 / 4.0])
+    np.testing.assert_array_equal(count, [3, 4])
+
+
+def test_combine_estimates_refuses_no_estimates():
+    with pytest.raises(ValueError, match="m >= 1"):
+        combine_estimates(np.zeros((0, 4)), np.zeros((0, 4)), 5.0)
+    with pytest.raises(ValueError, match="m >= 1"):
+        combine_estimates(np.zeros(4), np.zeros(4), 5.0)
 
 
 def _judged_by_numpy(data, model, model_variance, sigma, others, considered, threshold,

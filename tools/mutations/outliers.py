@@ -64,17 +64,19 @@ MUTATIONS = [
     ),
     dict(
         name="of four or more exposures, the others' mean for their median",
-        path="resamplespec/pipeline/_outliers.py",
-        find="value[many] = 0.5 * (low + high)",
-        replace="value[many] = mean[many]",
-        tests=["tests/pipeline/test_outlier_masks_pinned.py::"
+        path="src_c/rsp_estimates.c",
+        find="out_value[q] = median_of(scratch, count);",
+        replace="out_value[q] = sum / (double)count;",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_three_or_more_give_the_median_with_pi_over_two_times_the_mean_variance",
+               "tests/pipeline/test_outlier_masks_pinned.py::"
                "test_the_masks_found_are_the_pinned_ones[fs4]"],
     ),
     dict(
         name="the variance of a mean of two divided by the count, not its square",
         path="src_c/rsp_estimates.c",
-        find="sum_var / (double)((int64_t)count * count)",
-        replace="sum_var / (double)count",
+        find="out_variance[q] = sum_var / (double)((int64_t)count * count);",
+        replace="out_variance[q] = sum_var / (double)count;",
         tests=["tests/kernel/test_estimates.py::"
                "test_combine_estimates_is_the_numpy_rule_bit_for_bit"],
     ),
@@ -169,5 +171,13 @@ MUTATIONS = [
         replace="        if (!steep && 0) {\n            continue;",
         tests=["tests/kernel/test_interpolate.py::"
                "test_steep_slopes_are_the_points_above_their_noise_and_four_interpolations"],
+    ),
+    dict(
+        name="of two others present among more, the first two rows compared",
+        path="src_c/rsp_estimates.c",
+        find="const double a = values[first * n + i], b = values[second * n + i];",
+        replace="const double a = values[i], b = values[n + i];",
+        tests=["tests/kernel/test_estimates.py::"
+               "test_of_four_others_two_present_that_disagree_give_the_lower_wherever_they_are"],
     ),
 ]
