@@ -173,8 +173,7 @@ def group_outlier_masks(
             "deviation of each input's differences from the model)",
             OutlierWarning, stacklevel=4)
     log.info("outliers rejected per input: %s", [int(m.sum()) for m in masks])
-    found = GroupOutliers(masks, lost=reach.each, lost_any=reach.any())
-    return found
+    return GroupOutliers(masks, lost=reach.each, lost_any=reach.any())
 
 
 def check_outlier_groups(groups: dict[Any, list[Any]], options: ResampleOptions) -> None:
@@ -310,7 +309,9 @@ def _mapped(pixmap: np.ndarray) -> np.ndarray:
     """The pixels whose place on the grid (both coordinates) is finite:
     ``np.isfinite(pixmap).all(axis=-1)``, whose reduction over pairs is 25
     times slower than reading each pair of flags as one 16-bit word."""
-    return np.isfinite(pixmap).view(np.uint16)[..., 0] == 0x0101
+    finite = np.empty(pixmap.shape, dtype=bool)  # C order, whatever the map's
+    np.isfinite(pixmap, out=finite)
+    return finite.view(np.uint16)[..., 0] == 0x0101
 
 
 def _grown(mask: np.ndarray) -> np.ndarray:

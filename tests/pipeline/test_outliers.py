@@ -407,3 +407,15 @@ def test_a_shift_is_not_fitted_where_the_slopes_say_nothing_about_one_axis():
     # nor on fewer than 50 points
     assert _fitted_shift(value[:40], ones[:40], (gx[:40], gx[:40]), 1.0, target[:40],
                          ones[:40]) is None
+
+
+def test_the_mapped_pixels_are_those_with_both_coordinates_finite_in_any_layout():
+    from resamplespec.pipeline._outliers import _mapped, _places
+    rng = np.random.default_rng(6)
+    pixmap = rng.random((5, 8, 2))
+    pixmap[1, 2, 0], pixmap[3, 4, 1], pixmap[4, 7] = np.nan, np.inf, -np.inf
+    mask = rng.random((5, 8)) < 0.5
+    for layout in (pixmap, np.asfortranarray(pixmap), pixmap[:, ::2]):
+        assert np.array_equal(_mapped(layout), np.isfinite(layout).all(axis=-1))
+        chosen = mask[:, :layout.shape[1]]
+        assert np.array_equal(_places(layout, chosen), layout[chosen], equal_nan=True)
