@@ -62,7 +62,7 @@ from ..kernel import (
 from ..models import VARIANCE_NAMES, LazyImages, SpectralImage
 from ..options import ResampleOptions
 from ._metadata import _metas
-from ._weights import has_weight, intensity_scale, match_nans_and_flags
+from ._weights import intensity_scale, match_nans_and_flags, pixel_weights
 
 log = logging.getLogger(__name__)
 
@@ -384,7 +384,8 @@ class _Inputs:
 
 def _usable(image, options) -> np.ndarray:
     """The pixels that would contribute: good DQ, positive weight, finite data."""
-    return has_weight(image, options.weight_type, options.good_bits) & np.isfinite(image.data)
+    weights = pixel_weights(image, options.weight_type, options.good_bits)
+    return (weights > 0) & np.isfinite(image.data)
 
 
 class _Models:

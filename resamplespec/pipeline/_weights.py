@@ -78,37 +78,17 @@ def pixel_weights(image: SpectralImage, weight_type: str | None, good_bits: obje
     variances) as negative weights; the kernel gives such pixels nothing.
     """
     good = good_pixel_mask(image.dq, good_bits, image.shape)
-    if weight_type == "ivm":
-        if image.var_rnoise is None:
-            weights = np.ones(image.shape, dtype=np.float32)
-        else:
-            variance = np.asarray(image.var_rnoise, dtype=np.float32)
-            weights = np.zeros(image.shape, dtype=np.float32)
-            usable = np.isfinite(variance) & (variance > 0)
-            with np.errstate(over="ignore"):  # a variance below ~3e-39: no weight
-                weights[usable] = np.float32(1.0) / variance[usable]
-            weights[~np.isfinite(weights)] = 0.0
-    elif weight_type == "exptime":
-        weights = np.full(image.shape, np.float32(exposure_weight_time(image)), dtype=np.float32)
-    else:
-        weights = np.ones(image.shape, dtype=np.float32)
-    weights[~good] = 0.0
-    return weights
-
-
-def has_weight(image: SpectralImage, weight_type: str | None, good_bits: object) -> np.ndarray:
-    """``pixel_weights(image, weight_type, good_bits) > 0``, without making
-    the weights: good DQ and, for ``ivm``, a read-noise variance whose
-    inverse is a positive finite float32 (an ``exptime`` weight is
-    positive once it is valid, which this checks as pixel_weights does)."""
-    good = good_pixel_mask(image.dq, good_bits, image.shape)
     if weight_type == "ivm" and image.var_rnoise is not None:
+        variance = np.asarray(image.var_rnoise, dtype=np.float32)
+        # 1/var where that is a positive finite float32 (not where var is
+        # 0, negative, NaN, infinite or below ~3e-39) and the DQ is good
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            inverse = np.float32(1.0) / np.asarray(image.var_rnoise, dtype=np.float32)
+            inverse = np.float32(1.0) / variance
         good &= (inverse > 0) & (inverse < np.inf)
-    elif weight_type == "exptime":
-        exposure_weight_time(image)
-    return good
+        return np.where(good, inverse, np.float32(0.0))
+    # exptime: the same weight everywhere; ivm without var_rnoise, None: 1
+    weight = exposure_weight_time(image) if weight_type == "exptime" else 1.0
+    return np.where(good, np.float32(weight), np.float32(0.0))
 
 
 def is_flux_density(bunit: str | None) -> bool:

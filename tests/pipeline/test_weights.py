@@ -125,8 +125,9 @@ SPECIAL_VARIANCES = [0.0, -0.0, -1.0, np.nan, np.inf, -np.inf, 1e-45, 1e-39, 3e-
 
 @pytest.mark.parametrize("weight_type", ["ivm", "exptime", None])
 @pytest.mark.parametrize("read_noise", [True, False])
-def test_has_weight_is_where_pixel_weights_are_positive(weight_type, read_noise):
-    from resamplespec.pipeline._weights import has_weight
+def test_weights_are_positive_exactly_where_a_pixel_has_weight(weight_type, read_noise):
+    # zero, negative, NaN, infinite and subnormal read-noise variances: no
+    # weight (and no warning), else 1/var; bad DQ: none
     rng = np.random.default_rng(4)
     shape = (6, 20)
     variance = rng.choice(np.array(SPECIAL_VARIANCES, np.float32), size=shape)
@@ -135,6 +136,15 @@ def test_has_weight_is_where_pixel_weights_are_positive(weight_type, read_noise)
     image = _image(data=np.ones(shape, np.float32), dq=dq,
                    var_rnoise=variance if read_noise else None, err=None, var_poisson=None,
                    var_flat=None, meta=meta)
-    expected = pixel_weights(image, weight_type, DEFAULT_GOOD_BITS) > 0
-    assert np.array_equal(has_weight(image, weight_type, DEFAULT_GOOD_BITS), expected)
-    assert 0 < expected.sum() < expected.size
+    good = good_pixel_mask(dq, DEFAULT_GOOD_BITS, shape)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        inverse = (np.float32(1.0) / variance).astype(np.float64)
+    has_weight = good
+    if weight_type == "ivm" and read_noise:
+        has_weight = good & np.isfinite(variance) & (variance > 0) & np.isfinite(inverse)
+    weights = pixel_weights(image, weight_type, DEFAULT_GOOD_BITS)
+    assert weights.dtype == np.float32
+    assert np.array_equal(weights > 0, has_weight)
+    assert 0 < has_weight.sum() < has_weight.size
+    if weight_type == "ivm" and read_noise:
+        assert np.array_equal(weights[has_weight], np.float32(1.0) / variance[has_weight])

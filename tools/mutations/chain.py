@@ -25,8 +25,8 @@ MUTATIONS = [
         # ivm weights from the inverse sigma instead of the inverse variance
         name="chain.ivm_inverse_sigma",
         path="resamplespec/pipeline/_weights.py",
-        find="weights[usable] = np.float32(1.0) / variance[usable]",
-        replace="weights[usable] = np.float32(1.0) / np.sqrt(variance[usable])",
+        find="inverse = np.float32(1.0) / variance",
+        replace="inverse = np.float32(1.0) / np.sqrt(variance)",
         tests=[f"{WEIGHTS}::test_ivm_weights_are_inverse_read_noise_and_zero_where_unusable",
                f"{RESAMPLE}::test_exact_variance_is_the_sum_of_squared_overlap_weights_times_variance"],
     ),
@@ -34,8 +34,8 @@ MUTATIONS = [
         # weight_type=None weighs by the read noise like 'ivm'
         name="chain.weight_none_is_ivm",
         path="resamplespec/pipeline/_weights.py",
-        find='if weight_type == "ivm":',
-        replace='if weight_type in ("ivm", None):',
+        find='if weight_type == "ivm" and image.var_rnoise is not None:',
+        replace='if weight_type in ("ivm", None) and image.var_rnoise is not None:',
         tests=[f"{RESAMPLE}::test_weight_type_none_gives_pure_overlap_weights"],
     ),
     dict(
@@ -50,8 +50,8 @@ MUTATIONS = [
         # bad DQ pixels keep their weight
         name="chain.good_mask_dropped",
         path="resamplespec/pipeline/_weights.py",
-        find="    weights[~good] = 0.0\n",
-        replace="",
+        find="    return np.where(good, np.float32(weight), np.float32(0.0))",
+        replace="    return np.full(image.shape, np.float32(weight))",
         tests=[f"{WEIGHTS}::test_no_weight_type_gives_the_good_pixel_mask",
                f"{WEIGHTS}::test_default_good_bits_reject_only_do_not_use_and_non_science"],
     ),
