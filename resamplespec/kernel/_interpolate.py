@@ -56,22 +56,34 @@ def interpolate(
     >>> interpolate(image, np.array([0.5]), np.array([0.5]), min_weight=1.0)[0]
     array([nan])
     """
-    if not (0.0 < float(min_weight) <= 1.0):
-        raise ValueError(f"min_weight must be in (0, 1], got {min_weight!r}")
-    image = np.ascontiguousarray(values, dtype=np.float32)
-    if image.ndim != 2:
-        raise ValueError(f"values must be a 2D image, got shape {image.shape}")
+    min_weight = _min_weight(min_weight)
+    image, spread = _image(values, variances)
     points_x = np.ascontiguousarray(x, dtype=np.float64).ravel()
     points_y = np.ascontiguousarray(y, dtype=np.float64).ravel()
     if points_x.shape != points_y.shape:
         raise ValueError(f"x and y differ in length: {points_x.size} and {points_y.size}")
+    return _kernel.interpolate(image, points_x, points_y, min_weight, int(bool(cubic)), spread)
+
+
+def _min_weight(min_weight) -> float:
+    if not (0.0 < float(min_weight) <= 1.0):
+        raise ValueError(f"min_weight must be in (0, 1], got {min_weight!r}")
+    return float(min_weight)
+
+
+def _image(values, variances=None, *, name: str = "values"
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """An image (and its variances, or None) as C-contiguous float32 arrays
+    of one 2D shape, or a ValueError naming what is wrong."""
+    image = np.ascontiguousarray(values, dtype=np.float32)
+    if image.ndim != 2:
+        raise ValueError(f"{name} must be a 2D image, got shape {image.shape}")
     spread = None
     if variances is not None:
         spread = np.ascontiguousarray(variances, dtype=np.float32)
         if spread.shape != image.shape:
-            raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
-    return _kernel.interpolate(image, points_x, points_y, float(min_weight), int(bool(cubic)),
-                               spread)
+            raise ValueError(f"variances has shape {spread.shape}, {name} {image.shape}")
+    return image, spread
 
 
 def interpolate_through(
@@ -119,23 +131,15 @@ def interpolate_through(
     >>> interpolate_through(maps, np.array([[4.5, 2.0]]), image)[2]  # image x = 2.5
     array([27.])
     """
-    if not (0.0 < float(min_weight) <= 1.0):
-        raise ValueError(f"min_weight must be in (0, 1], got {min_weight!r}")
+    min_weight = _min_weight(min_weight)
     maps = np.ascontiguousarray(coordinates, dtype=np.float32)
     if maps.ndim != 3 or maps.shape[0] != 2:
         raise ValueError(f"coordinates must be (2, ny, nx) maps, got shape {maps.shape}")
     grid_points = np.ascontiguousarray(points, dtype=np.float64)
     if grid_points.ndim != 2 or grid_points.shape[1] != 2:
         raise ValueError(f"points must be (n, 2), got shape {grid_points.shape}")
-    image = np.ascontiguousarray(values, dtype=np.float32)
-    if image.ndim != 2:
-        raise ValueError(f"values must be a 2D image, got shape {image.shape}")
-    spread = None
-    if variances is not None:
-        spread = np.ascontiguousarray(variances, dtype=np.float32)
-        if spread.shape != image.shape:
-            raise ValueError(f"variances has shape {spread.shape}, values {image.shape}")
-    return _kernel.others_at(grid_points, maps, image, spread, float(min_weight))
+    image, spread = _image(values, variances)
+    return _kernel.others_at(grid_points, maps, image, spread, min_weight)
 
 
 def steep_slopes(
@@ -182,9 +186,7 @@ def steep_slopes(
     >>> steep_slopes(image, x, y, np.array([50.0, 1.0]), np.ones(2), significant=5.0)
     (array([0]), array([3.]), array([0.]))
     """
-    image = np.ascontiguousarray(data, dtype=np.float32)
-    if image.ndim != 2:
-        raise ValueError(f"data must be a 2D image, got shape {image.shape}")
+    image = _image(data, name="data")[0]
     arrays = [np.ascontiguousarray(a, dtype=np.float64).ravel() for a in (x, y, value)]
     n = arrays[2].size
     for name, array in zip(("x", "y"), arrays[:2], strict=True):
