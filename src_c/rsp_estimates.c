@@ -67,6 +67,25 @@ static inline int64_t floor_above_minus_one(double v)
     return v < (double)truncated ? truncated - 1 : truncated;
 }
 
+/* The bilinear weights, at fractions (fx, fy) of a cell, of its pixels
+ * (ix, iy), (ix + 1, iy), (ix, iy + 1) and (ix + 1, iy + 1). */
+static inline void cell_weights(double fx, double fy, double w[4])
+{
+    w[0] = (1.0 - fx) * (1.0 - fy);
+    w[1] = fx * (1.0 - fy);
+    w[2] = (1.0 - fx) * fy;
+    w[3] = fx * fy;
+}
+
+/* The mean of four known values with a cell's weights: the sums of
+ * interpolate_at, in its order (a weight of 0 adds +0.0 to sums that
+ * start at +0.0, as the neighbours it skips would). */
+static inline double cell_mean(const double w[4], double v0, double v1, double v2, double v3)
+{
+    return (((w[0] * v0 + w[1] * v1) + w[2] * v2) + w[3] * v3) /
+           (((w[0] + w[1]) + w[2]) + w[3]);
+}
+
 /* One point of rsp_interpolate (needed_fraction: min_weight less the
  * round-off slack); the variance is computed when variances is not NULL. */
 static inline void interpolate_at(int64_t nx, int64_t ny, const float *values,
@@ -83,18 +102,15 @@ static inline void interpolate_at(int64_t nx, int64_t ny, const float *values,
                               out_variance)) {
             return;
         }
-        const double w[4] = {(1.0 - fx) * (1.0 - fy), fx * (1.0 - fy), (1.0 - fx) * fy,
-                             fx * fy};
+        double w[4];
+        cell_weights(fx, fy, w);
         if (!variances && ix >= 0 && iy >= 0 && ix + 1 < nx && iy + 1 < ny) {
             /* All four inside and finite (the usual case): the sums below
-             * without their tests.  A neighbour of weight 0 adds +0.0 to
-             * sums that start at +0.0: the same bits. */
+             * without their tests, the same bits. */
             const float *row = values + iy * nx + ix;
             const double v0 = row[0], v1 = row[1], v2 = row[nx], v3 = row[nx + 1];
             if (v0 == v0 && v1 == v1 && v2 == v2 && v3 == v3) {
-                const double total = ((w[0] * v0 + w[1] * v1) + w[2] * v2) + w[3] * v3;
-                const double weight = ((w[0] + w[1]) + w[2]) + w[3];
-                *out_value = total / weight;
+                *out_value = cell_mean(w, v0, v1, v2, v3);
                 *out_variance = 0.0;
                 return;
             }
@@ -173,11 +189,10 @@ void rsp_others_at(int64_t n, const double *points, int64_t grid_ny, int64_t gri
                          b3 = map_y[k + grid_nx + 1];
             if (a0 == a0 && a1 == a1 && a2 == a2 && a3 == a3 && b0 == b0 && b1 == b1 &&
                 b2 == b2 && b3 == b3) {
-                const double w0 = (1.0 - fx) * (1.0 - fy), w1 = fx * (1.0 - fy),
-                             w2 = (1.0 - fx) * fy, w3 = fx * fy;
-                const double weight = ((w0 + w1) + w2) + w3;
-                out_x[p] = (((w0 * a0 + w1 * a1) + w2 * a2) + w3 * a3) / weight;
-                out_y[p] = (((w0 * b0 + w1 * b1) + w2 * b2) + w3 * b3) / weight;
+                double w[4];
+                cell_weights(fx, fy, w);
+                out_x[p] = cell_mean(w, a0, a1, a2, a3);
+                out_y[p] = cell_mean(w, b0, b1, b2, b3);
                 continue;
             }
         }
