@@ -6,6 +6,9 @@ Plain helper modules live beside this file (``polyclip``, ``kernel_inputs``,
 name from any folder.
 """
 
+import gc
+import weakref
+
 import pytest
 
 # the golden-file generators need jwst and set environment variables on import:
@@ -32,3 +35,24 @@ def _assert_identical(a, b):
 @pytest.fixture
 def assert_identical():
     return _assert_identical
+
+
+@pytest.fixture
+def inputs_in_memory(monkeypatch):
+    """Counts inputs read from files: a list that gets, at every
+    ``DeferredImage.load``, how many of the images read so far are still
+    alive (after a garbage collection) -- the inputs in memory at once."""
+    from resamplespec.io import DeferredImage
+
+    loaded, most = [], []
+    original = DeferredImage.load
+
+    def counting_load(self):
+        gc.collect()
+        image = original(self)
+        loaded.append(weakref.ref(image))
+        most.append(sum(ref() is not None for ref in loaded))
+        return image
+
+    monkeypatch.setattr(DeferredImage, "load", counting_load)
+    return most

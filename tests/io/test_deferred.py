@@ -2,7 +2,6 @@
 
 import gc
 import tempfile
-import weakref
 from pathlib import Path
 
 import internals
@@ -63,19 +62,8 @@ def test_miri_lrs_from_files_gives_the_same_numbers(tmp_path):
     _assert_same(resample(paths, in_memory=False), resample(paths))
 
 
-def test_at_most_a_few_inputs_are_in_memory_at_once(nod_paths, monkeypatch):
-    loaded = []  # weak references to every image read
-    most = []
-    original = DeferredImage.load
-
-    def counting_load(self):
-        gc.collect()
-        image = original(self)
-        loaded.append(weakref.ref(image))
-        most.append(sum(ref() is not None for ref in loaded))
-        return image
-
-    monkeypatch.setattr(DeferredImage, "load", counting_load)
+def test_at_most_a_few_inputs_are_in_memory_at_once(nod_paths, inputs_in_memory):
+    most = inputs_in_memory
     resample(nod_paths, in_memory=False)
     assert len(most) >= len(nod_paths)  # every input was read from its file
     # the one being read, those cached, and the grid builder's reference input

@@ -8,9 +8,7 @@ and what is flagged without cause can be counted.
 """
 
 import copy
-import gc
 import warnings
-import weakref
 
 import numpy as np
 import pytest
@@ -19,7 +17,6 @@ from astropy.io import fits
 import resamplespec
 from resamplespec import OutlierWarning, datasets, find_outliers, limits, resample
 from resamplespec.dqflags import JWST_DQ_FLAGS
-from resamplespec.io import DeferredImage
 
 OUTLIER = JWST_DQ_FLAGS["OUTLIER"]
 
@@ -342,7 +339,7 @@ def test_two_exposures_hit_at_the_same_place_are_both_found_against_a_third():
     assert not masks[2][26, 60]
 
 
-def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, monkeypatch):
+def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, inputs_in_memory):
     # the memory bound of in_memory=False holds with rejection: inputs are
     # read again when needed rather than all kept
     nods = datasets.nirspec_fixed_slit(n_exposures=4, shape=(24, 60), seed=26,
@@ -350,17 +347,7 @@ def test_from_files_only_a_few_inputs_are_in_memory_at_once(tmp_path, monkeypatc
     hit, _ = datasets.with_outliers(nods, cosmic_rays=5, hot_pixels=1, amplitude=20.0)
     paths = [resamplespec.write(resamplespec.SpectralImage.from_dict(image),
                                 tmp_path / f"nod{k}.asdf") for k, image in enumerate(hit)]
-    loaded, most = [], []
-    original = DeferredImage.load
-
-    def counting_load(self):
-        gc.collect()
-        image = original(self)
-        loaded.append(weakref.ref(image))
-        most.append(sum(ref() is not None for ref in loaded))
-        return image
-
-    monkeypatch.setattr(DeferredImage, "load", counting_load)
+    most = inputs_in_memory
     product = resample(paths, in_memory=False, reject_outliers=True)
     assert sum(product.meta.resample.outliers_rejected) > 0
     assert len(most) > 2 * len(paths)  # read again for the judging
