@@ -27,10 +27,10 @@
  * pixel it touches; computed once per input pixel. */
 typedef struct {
     double d;                         /* data * iscale */
-    double var[RSP_MAX_VARIANCES];    /* sqrt(var)*iscale or var*iscale^2 */
+    double var[RSP_MAX_VARIANCES];    /* sqrt(var)*iscale, var*iscale^2 or var*iscale */
     uint32_t dq;
-    /* Set once per call: 1 when only data and weight are deposited, 2 when
-     * also one MEAN plane (a coordinate map), 0 otherwise. */
+    /* Set once per call: only sums to deposit (no per-input weights, no
+     * context, no DQ), which the 2 x 2 fast path writes straight. */
     int plain;
 } pixel_values;
 
@@ -472,6 +472,17 @@ static void deposit_pairs(rsp_output *out, int64_t ix0, int64_t iy0, int64_t nco
     }
 }
 
+/* Whether the n variance planes' values of a pixel are all finite. */
+static inline int finite_planes(int n, const pixel_values *v)
+{
+    for (int m = 0; m < n; ++m) {
+        if (!isfinite(v->var[m])) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /*
  * Deposit the weights w_cell of the 2 x 2 output pixels whose lower-left
  * one is (ix, iy), indexed by position (bit 0 right, bit 1 above); a weight
@@ -482,11 +493,13 @@ static inline int deposit_four_cells(const rsp_input *in, const rsp_params *par,
                                      rsp_output *out, int64_t ix, int64_t iy,
                                      const double w_cell[4], const pixel_values *v)
 {
-    if (v->plain && iy >= out->row_min && iy + 1 < out->row_max && ix >= out->col_min &&
-        ix + 1 < out->col_max) {
-        /* Data and weight only (and a MEAN plane), all four pixels in the
-         * window: straight sums, as deposit makes them.  A pixel left at weight 0 gets + 0.0, which changes no sum
-         * (they start at +0.0 and never become -0.0). */
+    if (v->plain && finite_planes(in->n_variances, v) && iy >= out->row_min &&
+        iy + 1 < out->row_max && ix >= out->col_min && ix + 1 < out->col_max) {
+        /* Only sums, all four pixels in the window: straight sums, as
+         * deposit makes them.  A pixel left at weight 0 gets + 0.0, which
+         * changes no sum (they start at +0.0 and never become -0.0); hence
+         * finite values only (0 * inf would be NaN where deposit adds
+         * nothing). */
         const int64_t k0 = out_index(out, ix, iy);
         double *wd = out->sum_wd + k0, *sw = out->sum_w + k0;
         const int64_t up = out->stride;
@@ -498,12 +511,14 @@ static inline int deposit_four_cells(const rsp_input *in, const rsp_params *par,
         sw[1] += w_cell[1];
         sw[up] += w_cell[2];
         sw[up + 1] += w_cell[3];
-        if (v->plain == 2) {
-            double *sv = out->sum_var[0] + k0;
-            sv[0] += w_cell[0] * v->var[0];
-            sv[1] += w_cell[1] * v->var[0];
-            sv[up] += w_cell[2] * v->var[0];
-            sv[up + 1] += w_cell[3] * v->var[0];
+        const int squared = par->variance_mode == RSP_VARIANCE_EXACT;
+        for (int m = 0; m < in->n_variances; ++m) {
+            double *sv = out->sum_var[m] + k0;
+            const double s = v->var[m];
+            sv[0] += (squared ? w_cell[0] * w_cell[0] : w_cell[0]) * s;
+            sv[1] += (squared ? w_cell[1] * w_cell[1] : w_cell[1]) * s;
+            sv[up] += (squared ? w_cell[2] * w_cell[2] : w_cell[2]) * s;
+            sv[up + 1] += (squared ? w_cell[3] * w_cell[3] : w_cell[3]) * s;
         }
         return w_cell[0] > 0.0 || w_cell[1] > 0.0 || w_cell[2] > 0.0 || w_cell[3] > 0.0;
     }
@@ -821,11 +836,7 @@ static void add_square(const rsp_input *in, const rsp_params *par, rsp_output *o
                        below_x, below_y);
     }
     pixel_values v;
-    const int only_sums = !out->sum_w_input && !out->context && !out->dq;
-    v.plain = !only_sums ? 0
-              : in->n_variances == 0 ? 1
-              : in->n_variances == 1 && par->variance_mode == RSP_VARIANCE_MEAN ? 2
-              : 0;
+    v.plain = !out->sum_w_input && !out->context && !out->dq;
     double weight;
 
     for (int64_t j = in->ymin; j <= in->ymax; ++j) {

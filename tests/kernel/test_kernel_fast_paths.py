@@ -26,7 +26,7 @@ from resamplespec.kernel import _kernel
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-SQUARE, REFERENCE, EXACT = 0, 0, 1
+SQUARE, REFERENCE, EXACT, MEAN = 0, 0, 1, 2
 
 
 def accumulate(data, pixmap, out_shape, *, per_pixel_corners, pixfrac=1.0, section=None,
@@ -128,6 +128,46 @@ def test_data_and_weight_alone_equal_data_with_context_bit_for_bit(case, split):
         # the flags are where the weight is, and only there
         landed = full[0]["context"] != 0
         np.testing.assert_array_equal(full[0]["dq"] != 0, landed)
+
+
+@SETTINGS
+@given(case=rough_maps(), mode=st.sampled_from([REFERENCE, EXACT, MEAN]))
+def test_variance_planes_on_the_straight_path_equal_the_general_one_bit_for_bit(case, mode):
+    # without per-input weights, context or DQ the 2 x 2 path writes the
+    # variance planes straight too; a NaN or infinite value (a negative
+    # variance, an infinite one) must leave it to the general path, where a
+    # pixel of weight 0 receives nothing (0 * inf would be NaN)
+    data, pixmap, out_shape, weights, variances, rng, _ = case
+    hostile = [v.copy() for v in variances]
+    for v in hostile:
+        v[rng.random(v.shape) < 0.1] = -1.0
+        v[rng.random(v.shape) < 0.05] = np.inf
+    kwargs = dict(weights=weights, variances=hostile, variance_mode=mode)
+    straight = accumulate(data, pixmap, out_shape, per_pixel_corners=False, extras=False,
+                          **kwargs)
+    general = accumulate(data, pixmap, out_shape, per_pixel_corners=False, **kwargs)
+    assert straight[1] == general[1]
+    for key in ("wd", "w"):
+        np.testing.assert_array_equal(straight[0][key], general[0][key], strict=True)
+    for x, y in zip(straight[0]["var"], general[0]["var"], strict=True):
+        np.testing.assert_array_equal(x, y, strict=True)
+
+
+@pytest.mark.parametrize("mode", [REFERENCE, EXACT, MEAN])
+def test_a_sliver_cell_gets_nothing_of_an_infinite_variance_on_either_path(mode):
+    # footprints 1e-13 past the edge of column 0: that column's overlaps are
+    # slivers, given weight 0; an infinite variance must not reach it as
+    # 0 * inf = NaN on the straight path
+    y, x = np.indices((2, 2), dtype=np.float64)
+    pixmap = np.ascontiguousarray(np.dstack([x + 1.0 - 1e-13, y + 0.7]))
+    data = np.ones((2, 2), np.float32)
+    variances = (np.full((2, 2), np.inf, np.float32),)
+    kwargs = dict(variances=variances, variance_mode=mode)
+    straight = accumulate(data, pixmap, (4, 4), per_pixel_corners=False, extras=False,
+                          **kwargs)
+    general = accumulate(data, pixmap, (4, 4), per_pixel_corners=False, **kwargs)
+    np.testing.assert_array_equal(general[0]["var"][0][:, 0], np.zeros(4), strict=True)
+    np.testing.assert_array_equal(straight[0]["var"][0], general[0]["var"][0], strict=True)
 
 
 @SETTINGS

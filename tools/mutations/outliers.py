@@ -133,12 +133,22 @@ MUTATIONS = [
                "test_interpolate_through_is_the_three_interpolations_bit_for_bit"],
     ),
     dict(
-        name="the coordinate maps' fast path deposits a corner's y with another's weight",
+        name="the straight path deposits a plane's corner with another's weight",
         path="src_c/rsp_kernel.c",
-        find="sv[up + 1] += w_cell[3] * v->var[0];",
-        replace="sv[up + 1] += w_cell[2] * v->var[0];",
+        find="sv[up + 1] += (squared ? w_cell[3] * w_cell[3] : w_cell[3]) * s;",
+        replace="sv[up + 1] += (squared ? w_cell[2] * w_cell[2] : w_cell[2]) * s;",
         tests=["tests/kernel/test_coordinate_maps.py::"
-               "test_the_maps_are_two_drizzle_passes_of_the_coordinates_bit_for_bit"],
+               "test_the_maps_are_two_drizzle_passes_of_the_coordinates_bit_for_bit",
+               "tests/kernel/test_kernel_fast_paths.py::"
+               "test_variance_planes_on_the_straight_path_equal_the_general_one_bit_for_bit"],
+    ),
+    dict(
+        name="the straight path takes non-finite plane values (0 * inf on slivers)",
+        path="src_c/rsp_kernel.c",
+        find="    if (v->plain && finite_planes(in->n_variances, v) && iy >= out->row_min &&",
+        replace="    if (v->plain && iy >= out->row_min &&",
+        tests=["tests/kernel/test_kernel_fast_paths.py::"
+               "test_a_sliver_cell_gets_nothing_of_an_infinite_variance_on_either_path"],
     ),
     dict(
         name="the bilinear fast path reads the wrong pixel above",
