@@ -10,7 +10,8 @@ the pixel's err unless ``--amplitude`` says otherwise):
 * ``mos``: 3 exposures of 10 MOS slits, 31 x 1400 pixels, 60 + 4 per slit;
 * ``lrs``: 2 nods of a MIRI-LRS-like slit, 400 x 80 pixels, 60 + 4;
 * ``bright``: ``fs`` with a bright source (peak SNR 200) on a strongly
-  curved trace.
+  curved trace;
+* ``fs4``, ``fs6`` (only when asked for): ``fs`` with 4 and 6 nods.
 
 Each side runs in a fresh Python process, which makes the inputs and times
 only the calls, best of ``--repeat``: ours ``resample(inputs)`` (plain) and
@@ -26,7 +27,7 @@ false flags = other usable pixels flagged (usable: finite, not DO_NOT_USE,
 inside the bounding box); ``clean`` the false flags on the same inputs
 without outliers.
 
-    python benchmarks/bench_outliers.py [--cases fs,mos,lrs,bright] [--repeat 5]
+    python benchmarks/bench_outliers.py [--cases fs,mos,lrs,bright,fs4,fs6] [--repeat 5]
         [--amplitude 10,30] [--reference-python /work/refenv/bin/python] [--no-reference]
 """
 
@@ -62,7 +63,14 @@ CASES = {
     "bright": ("nirspec_fixed_slit", {"n_exposures": 3, "shape": [40, 2048], "seed": 3,
                                       "snr": 200.0, "trace_curvature": 2e-4},
                {"cosmic_rays": 200, "hot_pixels": 10}),
+    # not run by default: the cost with more exposures (each judged against
+    # every other)
+    "fs4": ("nirspec_fixed_slit", {"n_exposures": 4, "shape": [40, 2048], "seed": 0},
+            {"cosmic_rays": 200, "hot_pixels": 10}),
+    "fs6": ("nirspec_fixed_slit", {"n_exposures": 6, "shape": [40, 2048], "seed": 0},
+            {"cosmic_rays": 200, "hot_pixels": 10}),
 }
+DEFAULT_CASES = "fs,mos,lrs,bright"
 
 _CHILD = textwrap.dedent(
     """
@@ -178,7 +186,8 @@ def _score(images, truth, masks):
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default=DEFAULT_CASES,
+                        help=f"of {', '.join(CASES)} (default {DEFAULT_CASES})")
     parser.add_argument("--repeat", type=int, default=5,
                         help="rounds; the reference runs min(repeat, 2) (seconds each)")
     parser.add_argument("--amplitude", default="10,30",
